@@ -1,0 +1,36 @@
+# Thin convenience layer over the CMake presets. Every target installs missing Debian packages first.
+PRESET ?= debug
+BUILD_DIR := build/$(PRESET)
+
+.PHONY: all deps configure build test demo package bench format clean
+
+all: build
+
+deps:
+	@./installer/deps-debian.sh
+
+configure: deps
+	@test -f $(BUILD_DIR)/build.ninja || cmake --preset $(PRESET)
+
+build: configure
+	@cmake --build --preset $(PRESET)
+
+test: build
+	@ctest --preset $(PRESET)
+
+demo: build
+	@./scripts/demo.sh $(BUILD_DIR)
+
+package:
+	@$(MAKE) --no-print-directory build PRESET=release
+	@cd build/release && cpack
+
+bench:
+	@$(MAKE) --no-print-directory build PRESET=release
+	@./bench/run.sh build/release
+
+format:
+	@git ls-files '*.cpp' '*.h' | xargs clang-format -i
+
+clean:
+	@rm -rf build

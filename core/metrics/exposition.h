@@ -1,0 +1,65 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+// The data model of a parsed Prometheus text 0.0.4 or OpenMetrics 1.0 exposition.
+namespace canary::metrics {
+
+enum class ExpositionFormat {
+    PrometheusText, // text/plain; version=0.0.4
+    OpenMetrics,    // application/openmetrics-text; version=1.0.0 (strict)
+};
+
+// Chooses the grammar from an HTTP Content-Type; anything not OpenMetrics is read as 0.0.4.
+ExpositionFormat formatForContentType(std::string_view contentType);
+
+enum class MetricType { Unknown, Counter, Gauge, Histogram, GaugeHistogram, Summary, Info, StateSet };
+
+struct Label
+{
+    std::string name;
+    std::string value;
+    bool operator==(const Label &) const = default;
+};
+
+struct Sample
+{
+    std::string name; // full sample name, e.g. foo_bucket
+    std::vector<Label> labels;
+    double value = 0;
+    std::optional<double> timestampSeconds;
+
+    // The value of a label, or nullptr when the sample has no such label.
+    const std::string *label(std::string_view name) const;
+};
+
+struct MetricFamily
+{
+    std::string name;
+    MetricType type = MetricType::Unknown;
+    std::string help;
+    std::string unit;
+    std::vector<Sample> samples;
+};
+
+struct ParseError
+{
+    int line = 0;   // 1-based
+    int column = 0; // 1-based, in bytes
+    std::string message;
+};
+
+struct Exposition
+{
+    std::vector<MetricFamily> families;
+    std::vector<ParseError> errors; // empty when the input is valid
+
+    bool ok() const { return errors.empty(); }
+    const MetricFamily *family(std::string_view name) const;
+};
+
+} // namespace canary::metrics
