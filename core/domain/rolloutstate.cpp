@@ -203,8 +203,9 @@ std::optional<RolloutState> rolloutStateFromJson(const nlohmann::json &json, std
         return std::nullopt;
     auto parsedPhase = rolloutPhaseFromString(phase);
     if (!parsedPhase) {
-        fail(error, "rollout.state \"" + phase + "\" is not one of stable, canary, promoted, "
-                    "rolled_back");
+        fail(error, "rollout.state \"" + phase +
+                        "\" is not one of stable, canary, promoted, "
+                        "rolled_back");
         return std::nullopt;
     }
     state.phase = *parsedPhase;

@@ -29,8 +29,13 @@ public:
     friend constexpr auto operator<=>(Weight, Weight) = default;
 
 private:
-    constexpr explicit Weight(int tenths) : m_tenths(tenths) {}
-    static constexpr int clampTenths(int t) { return t < 0 ? 0 : (t > kMaxTenths ? kMaxTenths : t); }
+    constexpr explicit Weight(int tenths)
+        : m_tenths(tenths)
+    {}
+    static constexpr int clampTenths(int t)
+    {
+        return t < 0 ? 0 : (t > kMaxTenths ? kMaxTenths : t);
+    }
 
     int m_tenths = 0;
 };

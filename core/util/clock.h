@@ -26,7 +26,8 @@ public:
 class ManualClock final : public Clock
 {
 public:
-    explicit ManualClock(SystemTime start = SystemTime(std::chrono::milliseconds(1'700'000'000'000)))
+    explicit ManualClock(
+        SystemTime start = SystemTime(std::chrono::milliseconds(1'700'000'000'000)))
         : m_ms(start.time_since_epoch().count())
     {}
     SystemTime now() const override { return SystemTime(std::chrono::milliseconds(m_ms.load())); }

@@ -94,7 +94,8 @@ void TestDomain::rolloutJsonRoundTrip()
     state.revision = 7;
     state.phase = RolloutPhase::Canary;
     state.production = {VariantRole::Production, "fraud-model", "2.3.0", Weight::fromTenths(875)};
-    state.canary = VariantInfo{VariantRole::Canary, "fraud-model", "2.4.0", Weight::fromTenths(125)};
+    state.canary =
+        VariantInfo{VariantRole::Canary, "fraud-model", "2.4.0", Weight::fromTenths(125)};
     state.updatedAt = *parseRfc3339("2026-11-26T12:00:00.250Z");
 
     const auto json = toJson(state);
@@ -112,13 +113,15 @@ void TestDomain::rolloutJsonRejects_data()
     QTest::addColumn<QString>("document");
     QTest::addColumn<QString>("errorFragment");
 
-    const char *variants = R"("variants":[{"name":"production","model":"m","version":"1","weight":90},)"
-                           R"({"name":"canary","model":"m","version":"2","weight":10}])";
+    const char *variants =
+        R"("variants":[{"name":"production","model":"m","version":"1","weight":90},)"
+        R"({"name":"canary","model":"m","version":"2","weight":10}])";
     auto doc = [&](const char *head) {
         return QString::fromUtf8(head) + QString::fromUtf8(variants) +
                QStringLiteral(R"(,"updated_at":"2026-11-26T12:00:00Z"})");
     };
-    QTest::newRow("not-object") << "[]" << "JSON object";
+    QTest::newRow("not-object") << "[]"
+                                << "JSON object";
     QTest::newRow("revision-string") << doc(R"({"revision":"7","state":"canary",)") << "revision";
     QTest::newRow("bad-state") << doc(R"({"revision":7,"state":"exploded",)") << "exploded";
     QTest::newRow("bad-sum")

@@ -1,0 +1,186 @@
+#include "controlclient.h"
+
+namespace canary {
+
+namespace {
+
+constexpr std::size_t kMaxDocumentBytes = 1024 * 1024;
+
+bool isProblem(const HttpResponse &response)
+{
+    return response.header("content-type").starts_with("application/problem+json");
+}
+
+ControlError::Kind kindForStatus(long status)
+{
+    switch (status) {
+    case 401:
+    case 403:
+        return ControlError::Kind::Unauthorized;
+    case 409:
+        return ControlError::Kind::Conflict;
+    case 412:
+        return ControlError::Kind::StaleRevision;
+    default:
+        return status >= 500 ? ControlError::Kind::ServerError : ControlError::Kind::Rejected;
+    }
+}
+
+std::string reasonPhrase(long status)
+{
+    switch (status) {
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 409:
+        return "Conflict";
+    case 412:
+        return "Precondition Failed";
+    case 413:
+        return "Content Too Large";
+    case 415:
+        return "Unsupported Media Type";
+    case 428:
+        return "Precondition Required";
+    case 500:
+        return "Internal Server Error";
+    case 502:
+        return "Bad Gateway";
+    case 503:
+        return "Service Unavailable";
+    default:
+        return "HTTP error";
+    }
+}
+
+} // namespace
+
+std::string ControlError::message() const
+{
+    switch (kind) {
+    case Kind::None:
+        return {};
+    case Kind::Unreachable:
+        return "backend unreachable: " + detail;
+    case Kind::BadAnswer:
+        return "malformed answer from the backend: " + detail;
+    default:
+        break;
+    }
+    std::string text =
+        std::to_string(httpStatus) + " " + (title.empty() ? reasonPhrase(httpStatus) : title);
+    if (!detail.empty())
+        text += ": " + detail;
+    return text;
+}
+
+ControlClient::ControlClient(HttpTransport *transport, ControlEndpoint endpoint, QObject *parent)
+    : QObject(parent)
+    , m_transport(transport)
+    , m_endpoint(std::move(endpoint))
+{
+    while (!m_endpoint.baseUrl.empty() && m_endpoint.baseUrl.back() == '/')
+        m_endpoint.baseUrl.pop_back();
+}
+
+void ControlClient::fetchState(QObject *context, Callback onDone)
+{
+    send("GET", "/v1/rollout", std::nullopt, {}, context, std::move(onDone));
+}
+
+void ControlClient::setCanaryWeight(Weight weight, std::int64_t revision, QObject *context,
+                                    Callback onDone)
+{
+    nlohmann::json body{{"canary", weight.percent()}};
+    send("PUT", "/v1/rollout/weights", revision, body.dump(), context, std::move(onDone));
+}
+
+void ControlClient::promote(std::int64_t revision, QObject *context, Callback onDone)
+{
+    send("POST", "/v1/rollout/promote", revision, "{}", context, std::move(onDone));
+}
+
+void ControlClient::rollback(std::int64_t revision, QObject *context, Callback onDone)
+{
+    send("POST", "/v1/rollout/rollback", revision, "{}", context, std::move(onDone));
+}
+
+void ControlClient::stageCanary(const nlohmann::json &canary, std::int64_t revision,
+                                QObject *context, Callback onDone)
+{
+    send("PUT", "/v1/rollout/canary", revision, canary.dump(), context, std::move(onDone));
+}
+
+void ControlClient::send(const char *method, const char *path, std::optional<std::int64_t> revision,
+                         std::string body, QObject *context, Callback onDone)
+{
+    HttpRequest request;
+    request.method = method;
+    request.url = m_endpoint.baseUrl + path;
+    request.timeout = m_endpoint.timeout;
+    request.verifyTls = m_endpoint.verifyTls;
+    request.maxResponseBytes = kMaxDocumentBytes;
+    request.headers.emplace_back("Accept", "application/json, application/problem+json");
+    if (revision)
+        request.headers.emplace_back("If-Match", "\"" + std::to_string(*revision) + "\"");
+    if (std::string_view(method) != "GET") {
+        if (!m_endpoint.token.empty())
+            request.headers.emplace_back("Authorization", "Bearer " + m_endpoint.token);
+        request.headers.emplace_back("Content-Type", "application/json");
+        request.body = std::move(body);
+    }
+    m_transport->send(
+        std::move(request), context,
+        [onDone = std::move(onDone)](HttpResponse response) { onDone(interpretAnswer(response)); });
+}
+
+ControlResult ControlClient::interpretAnswer(const HttpResponse &response)
+{
+    ControlResult result;
+    ControlError &error = result.error;
+    if (!response.answered()) {
+        error.kind = ControlError::Kind::Unreachable;
+        error.detail = response.transportError;
+        return result;
+    }
+    const auto json = nlohmann::json::parse(response.body, nullptr, /*allow_exceptions=*/false);
+
+    if (response.status >= 200 && response.status < 300) {
+        std::string why;
+        if (json.is_discarded())
+            why = "the body is not JSON";
+        else if (auto state = rolloutStateFromJson(json, &why))
+            result.state = std::move(state);
+        if (!result.state) {
+            error.kind = ControlError::Kind::BadAnswer;
+            error.httpStatus = response.status;
+            error.detail = why;
+        }
+        return result;
+    }
+
+    error.kind = kindForStatus(response.status);
+    error.httpStatus = response.status;
+    if (isProblem(response) && json.is_object()) {
+        auto text = [&](const char *key) {
+            auto it = json.find(key);
+            return it != json.end() && it->is_string() ? it->get<std::string>() : std::string();
+        };
+        error.title = text("title");
+        error.detail = text("detail");
+        if (auto it = json.find("rollout"); it != json.end())
+            error.current = rolloutStateFromJson(*it, nullptr);
+    } else if (!response.body.empty() && response.body.size() < 512) {
+        error.detail = response.body; // a non-conforming backend; show what it said
+    }
+    return result;
+}
+
+} // namespace canary
