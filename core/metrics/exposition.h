@@ -17,7 +17,19 @@ enum class ExpositionFormat {
 // Chooses the grammar from an HTTP Content-Type; anything not OpenMetrics is read as 0.0.4.
 ExpositionFormat formatForContentType(std::string_view contentType);
 
-enum class MetricType { Unknown, Counter, Gauge, Histogram, GaugeHistogram, Summary, Info, StateSet };
+enum class MetricType {
+    Unknown,
+    Counter,
+    Gauge,
+    Histogram,
+    GaugeHistogram,
+    Summary,
+    Info,
+    StateSet
+};
+
+// The type's name as written in a TYPE line ("gaugehistogram", "unknown", ...).
+std::string_view metricTypeName(MetricType type);
 
 struct Label
 {
@@ -26,12 +38,21 @@ struct Label
     bool operator==(const Label &) const = default;
 };
 
+// An OpenMetrics exemplar attached to a counter's _total or a histogram's _bucket sample.
+struct Exemplar
+{
+    std::vector<Label> labels;
+    double value = 0;
+    std::optional<double> timestampSeconds;
+};
+
 struct Sample
 {
     std::string name; // full sample name, e.g. foo_bucket
     std::vector<Label> labels;
     double value = 0;
-    std::optional<double> timestampSeconds;
+    std::optional<double> timestampSeconds; // 0.0.4 milliseconds are converted to seconds
+    std::optional<Exemplar> exemplar;       // OpenMetrics only
 
     // The value of a label, or nullptr when the sample has no such label.
     const std::string *label(std::string_view name) const;

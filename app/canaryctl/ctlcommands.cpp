@@ -1,0 +1,330 @@
+#include "ctlcommands.h"
+
+#include "backends/metricsscraper.h"
+#include "kpitable.h"
+#include "metrics/expositionparser.h"
+
+#include <QEventLoop>
+#include <QFile>
+#include <QTimer>
+
+#include <nlohmann/json.hpp>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <iostream>
+#include <string>
+
+namespace canary::ctl {
+
+namespace {
+
+constexpr qint64 kMaxInputBytes = 64LL * 1024 * 1024;
+
+std::string describeVariant(const VariantInfo &v)
+{
+    return v.model + " " + v.version;
+}
+
+} // namespace
+
+Commands::Commands(Options options, std::FILE *out, std::FILE *err)
+    : m_options(std::move(options))
+    , m_out(out)
+    , m_err(err)
+    , m_client(&m_transport, m_options.endpoint)
+{
+    if (m_options.metricsUrl.empty())
+        m_options.metricsUrl = m_client.endpoint().baseUrl + "/metrics";
+}
+
+ControlResult Commands::await(const std::function<void(ControlClient::Callback)> &start)
+{
+    // A CLI has no window to keep alive: waiting in a local loop keeps each command linear.
+    QEventLoop loop;
+    ControlResult result;
+    start([&](ControlResult r) {
+        result = std::move(r);
+        loop.quit();
+    });
+    loop.exec();
+    return result;
+}
+
+int Commands::fail(const ControlError &error)
+{
+    std::fprintf(m_err, "canaryctl: %s\n", error.message().c_str());
+    if (error.kind == ControlError::Kind::StaleRevision) {
+        std::fprintf(m_err, "canaryctl: someone else changed the rollout meanwhile; nothing was "
+                            "applied. Check `canaryctl status` and run the command again.\n");
+        if (error.current)
+            printState(*error.current);
+    }
+    if (error.kind == ControlError::Kind::Unauthorized)
+        std::fprintf(m_err, "canaryctl: check the token (--token-file or CANARY_TOKEN)\n");
+    switch (error.kind) {
+    case ControlError::Kind::Unreachable:
+    case ControlError::Kind::BadAnswer:
+    case ControlError::Kind::ServerError:
+        return kUnreachable;
+    default:
+        return kRefused;
+    }
+}
+
+int Commands::needToken()
+{
+    std::fprintf(m_err, "canaryctl: this command changes the rollout and needs a token: pass "
+                        "--token-file FILE or set CANARY_TOKEN\n");
+    return kUsage;
+}
+
+bool Commands::confirm(const std::string &question)
+{
+    std::fprintf(m_out, "%s [y/N] ", question.c_str());
+    std::fflush(m_out);
+    std::string answer;
+    if (!std::getline(std::cin, answer))
+        return false;
+    return answer == "y" || answer == "Y" || answer == "yes" || answer == "YES";
+}
+
+void Commands::printState(const RolloutState &state)
+{
+    std::fprintf(m_out, "rollout     %s (revision %lld, updated %s)\n",
+                 std::string(toString(state.phase)).c_str(),
+                 static_cast<long long>(state.revision), formatRfc3339(state.updatedAt).c_str());
+    auto line = [this](const VariantInfo &v) {
+        std::fprintf(m_out, "%-11s %-32s %5s %%\n", std::string(toString(v.role)).c_str(),
+                     describeVariant(v).c_str(), v.weight.toString().c_str());
+    };
+    line(state.production);
+    if (state.canary)
+        line(*state.canary);
+    else
+        std::fprintf(m_out, "%-11s %s\n", "canary", "(slot empty)");
+    std::fflush(m_out);
+}
+
+int Commands::finishAction(const ControlResult &result, const char *done)
+{
+    if (result.error)
+        return fail(result.error);
+    if (m_options.json) {
+        std::fprintf(m_out, "%s\n", toJson(*result.state).dump(2).c_str());
+    } else {
+        std::fprintf(m_out, "%s\n", done);
+        printState(*result.state);
+    }
+    return kOk;
+}
+
+int Commands::status()
+{
+    auto result = await([&](auto cb) { m_client.fetchState(this, cb); });
+    if (result.error)
+        return fail(result.error);
+    if (m_options.json)
+        std::fprintf(m_out, "%s\n", toJson(*result.state).dump(2).c_str());
+    else
+        printState(*result.state);
+    return kOk;
+}
+
+int Commands::setWeight(const QString &percentText)
+{
+    QString text = percentText.trimmed();
+    if (text.endsWith(QLatin1Char('%')))
+        text.chop(1);
+    bool number = false;
+    const double percent = text.toDouble(&number);
+    std::string why;
+    auto weight = number ? Weight::fromPercent(percent, &why) : std::nullopt;
+    if (!weight) {
+        std::fprintf(m_err, "canaryctl: set-weight: \"%s\" is not a weight: %s\n",
+                     percentText.toUtf8().constData(),
+                     number ? why.c_str() : "expected a number between 0 and 100");
+        return kUsage;
+    }
+    if (m_options.endpoint.token.empty())
+        return needToken();
+    auto current = await([&](auto cb) { m_client.fetchState(this, cb); });
+    if (current.error)
+        return fail(current.error);
+    auto result = await([&](auto cb) {
+        m_client.setCanaryWeight(*weight, current.state->revision, this, cb);
+    });
+    return finishAction(result, ("canary weight set to " + weight->toString() + " %").c_str());
+}
+
+int Commands::promote()
+{
+    if (m_options.endpoint.token.empty())
+        return needToken();
+    auto current = await([&](auto cb) { m_client.fetchState(this, cb); });
+    if (current.error)
+        return fail(current.error);
+    const RolloutState &state = *current.state;
+    if (!m_options.yes) {
+        if (!isatty(STDIN_FILENO)) {
+            std::fprintf(m_err, "canaryctl: promote needs confirmation: run it on a terminal or "
+                                "pass --yes\n");
+            return kUsage;
+        }
+        printState(state);
+        const std::string what = state.canary ? describeVariant(*state.canary) : "the canary";
+        if (!confirm("Promote " + what + " to production at 100 %?")) {
+            std::fprintf(m_err, "canaryctl: not promoted\n");
+            return kNotConfirmed;
+        }
+    }
+    auto result = await([&](auto cb) { m_client.promote(state.revision, this, cb); });
+    return finishAction(result, "promoted");
+}
+
+int Commands::rollback()
+{
+    if (m_options.endpoint.token.empty())
+        return needToken();
+    auto current = await([&](auto cb) { m_client.fetchState(this, cb); });
+    if (current.error)
+        return fail(current.error);
+    const RolloutState &state = *current.state;
+    if (!m_options.yes) {
+        if (!isatty(STDIN_FILENO)) {
+            std::fprintf(m_err, "canaryctl: rollback needs confirmation: run it on a terminal or "
+                                "pass --yes\n");
+            return kUsage;
+        }
+        printState(state);
+        const std::string what = state.canary ? describeVariant(*state.canary) : "the canary";
+        if (!confirm("Roll back " + what + " to 0 %?")) {
+            std::fprintf(m_err, "canaryctl: not rolled back\n");
+            return kNotConfirmed;
+        }
+    }
+    auto result = await([&](auto cb) { m_client.rollback(state.revision, this, cb); });
+    return finishAction(result, "rolled back");
+}
+
+int Commands::stage(const QString &model, const QString &version, const QString &specFile)
+{
+    nlohmann::json spec = nlohmann::json::object();
+    if (!specFile.isEmpty()) {
+        QFile file(specFile);
+        if (!file.open(QIODevice::ReadOnly) || file.size() > kMaxInputBytes) {
+            std::fprintf(m_err, "canaryctl: cannot read %s\n", specFile.toUtf8().constData());
+            return kUsage;
+        }
+        spec = nlohmann::json::parse(file.readAll().toStdString(), nullptr, false);
+        if (!spec.is_object()) {
+            std::fprintf(m_err, "canaryctl: %s is not a JSON object\n",
+                         specFile.toUtf8().constData());
+            return kUsage;
+        }
+    }
+    if (!model.isEmpty())
+        spec["model"] = model.toStdString();
+    if (!version.isEmpty())
+        spec["version"] = version.toStdString();
+    if (!spec.contains("model") || !spec.contains("version")) {
+        std::fprintf(m_err, "canaryctl: stage needs --model and --version (or a --spec file "
+                            "that has them)\n");
+        return kUsage;
+    }
+    if (m_options.endpoint.token.empty())
+        return needToken();
+    auto current = await([&](auto cb) { m_client.fetchState(this, cb); });
+    if (current.error)
+        return fail(current.error);
+    auto result = await([&](auto cb) {
+        m_client.stageCanary(spec, current.state->revision, this, cb);
+    });
+    return finishAction(result, "canary staged at 0 %");
+}
+
+int Commands::watch()
+{
+    SystemClock clock;
+    MetricsScraper scraper(&m_transport, m_options.metricsUrl, clock);
+    scraper.setVerifyTls(m_options.endpoint.verifyTls);
+    scraper.setTimeout(m_options.endpoint.timeout);
+    const bool terminal = isatty(fileno(m_out));
+
+    std::optional<metrics::Scrape> previous;
+    std::optional<RolloutState> state;
+    std::string stateError;
+    int printed = 0;
+    int linesOnScreen = 0;
+    QEventLoop loop;
+    QTimer ticker;
+    ticker.setInterval(m_options.interval);
+
+    auto tick = [&] {
+        m_client.fetchState(this, [&](ControlResult r) {
+            if (r.state)
+                state = std::move(r.state);
+            stateError = r.error ? r.error.message() : std::string();
+        });
+        scraper.scrape(this, [&](ScrapeResult s) {
+            if (!s.ok()) {
+                std::fprintf(m_err, "canaryctl: %s\n", s.error.c_str());
+                std::fflush(m_err);
+                previous.reset(); // a gap: the next table needs two fresh scrapes
+                linesOnScreen = 0; // keep the error line visible above the next table
+                return;
+            }
+            if (previous) {
+                const auto kpis = metrics::computeKpis(*previous, s.scrape);
+                const std::string table =
+                    formatKpiTable(kpis, state ? &*state : nullptr, stateError);
+                // On a terminal the table is redrawn in place (cursor up, clear to the end), so
+                // what was printed above it stays readable.
+                if (terminal && linesOnScreen > 0)
+                    std::fprintf(m_out, "\033[%dA\033[J", linesOnScreen);
+                std::fputs(table.c_str(), m_out);
+                linesOnScreen = static_cast<int>(std::count(table.begin(), table.end(), '\n'));
+                std::fflush(m_out);
+                if (m_options.count > 0 && ++printed >= m_options.count)
+                    loop.quit();
+            }
+            previous = std::move(s.scrape);
+        });
+    };
+    connect(&ticker, &QTimer::timeout, this, tick);
+    tick();
+    ticker.start();
+    loop.exec();
+    return kOk;
+}
+
+int Commands::metricsLint(const QString &path)
+{
+    QFile file;
+    const bool fromStdin = path == QStringLiteral("-");
+    const bool opened = fromStdin ? file.open(stdin, QIODevice::ReadOnly)
+                                  : (file.setFileName(path), file.open(QIODevice::ReadOnly));
+    const std::string name = fromStdin ? "<stdin>" : path.toStdString();
+    if (!opened) {
+        std::fprintf(m_err, "canaryctl: cannot read %s: %s\n", name.c_str(),
+                     file.errorString().toUtf8().constData());
+        return kUsage;
+    }
+    const QByteArray text = file.read(kMaxInputBytes + 1);
+    if (text.size() > kMaxInputBytes) {
+        std::fprintf(m_err, "canaryctl: %s is larger than %lld bytes\n", name.c_str(),
+                     static_cast<long long>(kMaxInputBytes));
+        return kUsage;
+    }
+    const auto format = m_options.openMetrics ? metrics::ExpositionFormat::OpenMetrics
+                                              : metrics::ExpositionFormat::PrometheusText;
+    const auto exposition =
+        metrics::parseExposition(std::string_view(text.constData(), text.size()), format);
+    for (const auto &error : exposition.errors)
+        std::fprintf(m_out, "%s:%d:%d: %s\n", name.c_str(), error.line, error.column,
+                     error.message.c_str());
+    return exposition.ok() ? kOk : kLintFailed;
+}
+
+} // namespace canary::ctl

@@ -1,0 +1,68 @@
+#pragma once
+
+#include "backends/controlclient.h"
+#include "backends/httptransport.h"
+
+#include <QObject>
+#include <QString>
+#include <QStringList>
+
+#include <chrono>
+#include <cstdio>
+
+namespace canary::ctl {
+
+// Documented in `canaryctl --help` and docs/canaryctl.md.
+enum ExitCode : int {
+    kOk = 0,
+    kLintFailed = 1,    // metrics-lint found problems
+    kUsage = 2,         // bad arguments, unreadable file, missing token or confirmation
+    kUnreachable = 3,   // no answer, a malformed answer, or a 5xx from the backend
+    kRefused = 4,       // the backend refused: 401, 409, 412, other 4xx
+    kNotConfirmed = 5,  // the operator answered no
+};
+
+struct Options
+{
+    ControlEndpoint endpoint;
+    std::string metricsUrl; // defaults to <url>/metrics
+    bool json = false;
+    bool yes = false;
+    bool openMetrics = false;
+    std::chrono::milliseconds interval{1000};
+    int count = 0; // watch: stop after this many tables; 0 = until interrupted
+};
+
+// The commands of canaryctl. Each runs to completion (spinning a local event loop for the network)
+// and returns the process exit code; output goes to the given streams.
+class Commands final : public QObject
+{
+    Q_OBJECT
+
+public:
+    Commands(Options options, std::FILE *out, std::FILE *err);
+
+    int status();
+    int setWeight(const QString &percent);
+    int promote();
+    int rollback();
+    int stage(const QString &model, const QString &version, const QString &specFile);
+    int watch();
+    int metricsLint(const QString &file);
+
+private:
+    ControlResult await(const std::function<void(ControlClient::Callback)> &start);
+    int fail(const ControlError &error);
+    int needToken();
+    bool confirm(const std::string &question);
+    void printState(const RolloutState &state);
+    int finishAction(const ControlResult &result, const char *done);
+
+    Options m_options;
+    std::FILE *m_out;
+    std::FILE *m_err;
+    HttpTransport m_transport;
+    ControlClient m_client;
+};
+
+} // namespace canary::ctl

@@ -1,0 +1,78 @@
+#include "kpitable.h"
+
+#include <cmath>
+#include <cstdio>
+
+namespace canary::ctl {
+
+namespace {
+
+std::string number(double value, const char *format, double scale = 1.0)
+{
+    if (!std::isfinite(value))
+        return "-";
+    char buf[32];
+    std::snprintf(buf, sizeof buf, format, value * scale);
+    return buf;
+}
+
+std::string versionsOf(const metrics::VariantKpis &v, const RolloutState *state, VariantRole role)
+{
+    if (state) {
+        if (role == VariantRole::Production)
+            return state->production.version;
+        if (state->canary)
+            return state->canary->version;
+        return "(empty)";
+    }
+    std::string joined;
+    for (const auto &version : v.activeVersions)
+        joined += (joined.empty() ? "" : ",") + version;
+    return joined.empty() ? "-" : joined;
+}
+
+} // namespace
+
+std::string formatKpiTable(const metrics::KpiResult &kpis, const RolloutState *state,
+                           const std::string &stateError)
+{
+    std::string out;
+    char line[256];
+    if (state) {
+        std::snprintf(line, sizeof line, "%s  state %s  revision %lld  window %.1f s\n",
+                      formatRfc3339(kpis.time).c_str(), std::string(toString(state->phase)).c_str(),
+                      static_cast<long long>(state->revision), kpis.elapsedSeconds);
+    } else {
+        std::snprintf(line, sizeof line, "%s  state unknown (%s)  window %.1f s\n",
+                      formatRfc3339(kpis.time).c_str(),
+                      stateError.empty() ? "not read yet" : stateError.c_str(),
+                      kpis.elapsedSeconds);
+    }
+    out += line;
+    std::snprintf(line, sizeof line, "%-11s %-12s %7s %9s %8s %8s %8s %8s %9s\n", "variant",
+                  "version", "weight", "req/s", "error %", "p50 ms", "p95 ms", "p99 ms",
+                  "accuracy");
+    out += line;
+    for (VariantRole role : {VariantRole::Production, VariantRole::Canary}) {
+        const auto &v = kpis.variant(role);
+        const double weight = state ? (role == VariantRole::Production
+                                           ? state->production.weight.percent()
+                                           : state->canaryWeight().percent())
+                                    : v.weightPercent;
+        std::snprintf(line, sizeof line, "%-11s %-12s %7s %9s %8s %8s %8s %8s %9s\n",
+                      std::string(toString(role)).c_str(), versionsOf(v, state, role).c_str(),
+                      number(weight, "%.1f").c_str(), number(v.requestRate, "%.1f").c_str(),
+                      number(v.errorRatio, "%.2f", 100.0).c_str(),
+                      number(v.p50Seconds, "%.1f", 1000.0).c_str(),
+                      number(v.p95Seconds, "%.1f", 1000.0).c_str(),
+                      number(v.p99Seconds, "%.1f", 1000.0).c_str(),
+                      v.accuracy ? number(*v.accuracy, "%.1f %%", 100.0).c_str() : "-");
+        out += line;
+    }
+    if (!kpis.ok()) {
+        out += "note: " + kpis.error + "\n";
+    }
+    return out;
+}
+
+} // namespace canary::ctl

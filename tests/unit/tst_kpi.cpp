@@ -1,0 +1,463 @@
+#include "metrics/kpi.h"
+
+#include <QTest>
+
+#include <chrono>
+#include <cmath>
+#include <string>
+#include <utility>
+#include <vector>
+
+using namespace canary;
+using namespace canary::metrics;
+using namespace std::chrono_literals;
+
+namespace {
+
+using Buckets = std::vector<std::pair<std::string, double>>; // le text -> cumulative count
+
+const SystemTime kT0 = SystemTime(1'700'000'000'000ms);
+
+MetricFamily &familyOf(Exposition &exposition, const std::string &name, MetricType type)
+{
+    for (auto &family : exposition.families) {
+        if (family.name == name) {
+            return family;
+        }
+    }
+    MetricFamily family;
+    family.name = name;
+    family.type = type;
+    exposition.families.push_back(std::move(family));
+    return exposition.families.back();
+}
+
+// Built field by field so that fields added to Sample later need no change here.
+Sample sample(std::string name, std::vector<Label> labelSet, double value)
+{
+    Sample out;
+    out.name = std::move(name);
+    out.labels = std::move(labelSet);
+    out.value = value;
+    return out;
+}
+
+std::vector<Label> labels(const std::string &variant, const std::string &version)
+{
+    return {{"variant", variant}, {"version", version}};
+}
+
+// OpenMetrics shape: family `canary_requests`, samples `canary_requests_total` and `_created`.
+void addCounter(Exposition &exposition, const std::string &base, const std::string &variant,
+                const std::string &version, double value)
+{
+    auto &family = familyOf(exposition, base, MetricType::Counter);
+    family.samples.push_back(sample(base + "_total", labels(variant, version), value));
+    family.samples.push_back(sample(base + "_created", labels(variant, version), 1.7e9));
+}
+
+void addHistogram(Exposition &exposition, const std::string &variant, const std::string &version,
+                  const Buckets &buckets)
+{
+    auto &family = familyOf(exposition, "canary_request_duration_seconds", MetricType::Histogram);
+    for (const auto &[le, count] : buckets) {
+        auto bucketLabels = labels(variant, version);
+        bucketLabels.push_back({"le", le});
+        family.samples.push_back(
+            sample("canary_request_duration_seconds_bucket", bucketLabels, count));
+    }
+    family.samples.push_back(sample("canary_request_duration_seconds_count",
+                                    labels(variant, version), buckets.back().second));
+    family.samples.push_back(
+        sample("canary_request_duration_seconds_sum", labels(variant, version), 1.0));
+}
+
+void addWeight(Exposition &exposition, const std::string &variant, const std::string &version,
+               double percent)
+{
+    auto &family = familyOf(exposition, "canary_traffic_weight", MetricType::Gauge);
+    family.samples.push_back(sample("canary_traffic_weight", labels(variant, version), percent));
+}
+
+struct VariantCounts
+{
+    double requests = 0;
+    double errors = 0;
+    double feedback = 0;
+    double correct = 0;
+};
+
+void addVariant(Exposition &exposition, const std::string &variant, const std::string &version,
+                VariantCounts counts, const Buckets &buckets, double weight)
+{
+    addCounter(exposition, "canary_requests", variant, version, counts.requests);
+    addCounter(exposition, "canary_request_errors", variant, version, counts.errors);
+    addCounter(exposition, "canary_feedback", variant, version, counts.feedback);
+    addCounter(exposition, "canary_predictions_correct", variant, version, counts.correct);
+    addHistogram(exposition, variant, version, buckets);
+    addWeight(exposition, variant, version, weight);
+}
+
+Scrape scrapeAt(SystemTime time, Exposition exposition)
+{
+    return Scrape{time, std::move(exposition)};
+}
+
+// Two scrapes 10 s apart with known traffic on both variants.
+std::pair<Scrape, Scrape> basicWindow()
+{
+    Exposition before;
+    addVariant(before, "production", "1.0", {1000, 10, 100, 90},
+               {{"0.1", 100}, {"0.5", 600}, {"1", 900}, {"+Inf", 1000}}, 90);
+    addVariant(before, "canary", "2.0", {100, 5, 10, 8},
+               {{"0.1", 10}, {"0.5", 50}, {"1", 90}, {"+Inf", 100}}, 10);
+    Exposition after;
+    addVariant(after, "production", "1.0", {2000, 20, 300, 270},
+               {{"0.1", 300}, {"0.5", 1400}, {"1", 1900}, {"+Inf", 2000}}, 90);
+    addVariant(after, "canary", "2.0", {150, 10, 20, 15},
+               {{"0.1", 20}, {"0.5", 60}, {"1", 130}, {"+Inf", 150}}, 10);
+    return {scrapeAt(kT0, std::move(before)), scrapeAt(kT0 + 10s, std::move(after))};
+}
+
+std::vector<std::string> strings(std::initializer_list<const char *> list)
+{
+    return {list.begin(), list.end()};
+}
+
+} // namespace
+
+class TestKpi final : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void basicWindow();
+    void counterReset();
+    void histogramResetWithUnchangedBucket();
+    void newSeriesStartsFromZero();
+    void versionSwitchAfterPromote();
+    void histogramsSumAcrossVersionsByBound();
+    void missingMetricIsUnknown_data();
+    void missingMetricIsUnknown();
+    void refusesBadWindow_data();
+    void refusesBadWindow();
+    void ambiguousWeight();
+    void duplicateSeries();
+    void sampleWithoutVariantIsIgnored();
+    void prometheusTextNames();
+};
+
+void TestKpi::basicWindow()
+{
+    const auto [before, after] = ::basicWindow();
+    const KpiResult result = computeKpis(before, after);
+    QVERIFY2(result.ok(), result.error.c_str());
+    QCOMPARE(result.elapsedSeconds, 10.0);
+    QVERIFY(result.warnings.empty());
+
+    const VariantKpis &prod = result.production;
+    QCOMPARE(prod.requestsInWindow, 1000.0);
+    QCOMPARE(prod.requestRate, 100.0); // 1000 / 10 s
+    QCOMPARE(prod.errorRatio, 0.01);   // 10 / 1000
+    QCOMPARE(prod.feedbackInWindow, 200.0);
+    QCOMPARE(prod.accuracy.value(), 0.9); // 180 / 200
+    // Bucket deltas: 0.1:200 0.5:800 1:1000 +Inf:1000.
+    // p50: rank 500 -> le 0.5: 0.1 + 0.4 * (500-200)/600 = 0.3
+    // p95: rank 950 -> le 1: 0.5 + 0.5 * (950-800)/200 = 0.875
+    // p99: rank 990 -> le 1: 0.5 + 0.5 * (990-800)/200 = 0.975
+    QCOMPARE(prod.p50Seconds, 0.3);
+    QCOMPARE(prod.p95Seconds, 0.875);
+    QCOMPARE(prod.p99Seconds, 0.975);
+    QCOMPARE(prod.weightPercent, 90.0);
+    QCOMPARE(prod.versions, strings({"1.0"}));
+    QCOMPARE(prod.activeVersions, strings({"1.0"}));
+    for (Kpi kpi : kAllKpis) {
+        QVERIFY2(prod.known(kpi) && prod.reason(kpi).empty(), prod.reason(kpi).c_str());
+    }
+
+    const VariantKpis &canaryKpis = result.canary;
+    QCOMPARE(canaryKpis.requestRate, 5.0);      // 50 / 10 s
+    QCOMPARE(canaryKpis.errorRatio, 0.1);       // 5 / 50
+    QCOMPARE(canaryKpis.accuracy.value(), 0.7); // 7 / 10
+    // Bucket deltas: 0.1:10 0.5:10 1:40 +Inf:50.
+    // p50: rank 25 -> le 1: 0.5 + 0.5 * (25-10)/30 = 0.75
+    // p95: rank 47.5 is above every finite bucket -> highest finite bound, 1
+    QCOMPARE(canaryKpis.p50Seconds, 0.75);
+    QCOMPARE(canaryKpis.p95Seconds, 1.0);
+    QCOMPARE(canaryKpis.p99Seconds, 1.0);
+    QCOMPARE(canaryKpis.weightPercent, 10.0);
+    QCOMPARE(canaryKpis.value(Kpi::ErrorRate), 0.1);
+    QCOMPARE(&result.variant(VariantRole::Canary), &result.canary);
+}
+
+void TestKpi::counterReset()
+{
+    Exposition before;
+    addVariant(before, "production", "1.0", {5000, 50, 500, 400},
+               {{"0.1", 1000}, {"0.5", 4000}, {"1", 4900}, {"+Inf", 5000}}, 100);
+    Exposition after; // the gateway restarted: every counter starts again
+    addVariant(after, "production", "1.0", {300, 3, 40, 30},
+               {{"0.1", 100}, {"0.5", 200}, {"1", 290}, {"+Inf", 300}}, 100);
+    const auto result = computeKpis(scrapeAt(kT0, before), scrapeAt(kT0 + 10s, after));
+    QVERIFY(result.ok());
+    const auto &prod = result.production;
+    QCOMPARE(prod.requestsInWindow, 300.0); // the new value, not -4700
+    QCOMPARE(prod.requestRate, 30.0);
+    QCOMPARE(prod.errorRatio, 0.01);       // 3 / 300
+    QCOMPARE(prod.accuracy.value(), 0.75); // 30 / 40
+    // Deltas are the new buckets: rank 150 -> le 0.5: 0.1 + 0.4 * (150-100)/100 = 0.3
+    QCOMPARE(prod.p50Seconds, 0.3);
+}
+
+void TestKpi::histogramResetWithUnchangedBucket()
+{
+    // After a restart the le=0.1 bucket happens to be back at 100: only the other buckets show
+    // the reset, but the whole histogram restarted.
+    Exposition before;
+    addVariant(before, "production", "1.0", {300, 0, 0, 0},
+               {{"0.1", 100}, {"0.5", 200}, {"1", 300}, {"+Inf", 300}}, 100);
+    Exposition after;
+    addVariant(after, "production", "1.0", {150, 0, 0, 0},
+               {{"0.1", 100}, {"0.5", 150}, {"1", 150}, {"+Inf", 150}}, 100);
+    // Deltas are 100, 150, 150, 150: rank 75 -> le 0.1: 0.1 * 75/100 = 0.075.
+    // (Per-bucket differencing would have given 0, 150, 150, 150 and a p50 of 0.1 + 0.4*75/150.)
+    QCOMPARE(computeKpis(scrapeAt(kT0, before), scrapeAt(kT0 + 5s, after)).production.p50Seconds,
+             0.075);
+    // The falling buckets alone tell the reset when no _count is exposed.
+    for (Exposition *exposition : {&before, &after}) {
+        for (auto &family : exposition->families) {
+            std::erase_if(family.samples,
+                          [](const Sample &s) { return s.name.ends_with("_count"); });
+        }
+    }
+    QCOMPARE(computeKpis(scrapeAt(kT0, before), scrapeAt(kT0 + 5s, after)).production.p50Seconds,
+             0.075);
+}
+
+void TestKpi::newSeriesStartsFromZero()
+{
+    auto [before, after] = ::basicWindow();
+    // A new canary version is staged between the scrapes; 2.0 stays exposed, frozen.
+    after.exposition = {};
+    addVariant(after.exposition, "production", "1.0", {2000, 20, 300, 270},
+               {{"0.1", 300}, {"0.5", 1400}, {"1", 1900}, {"+Inf", 2000}}, 90);
+    addVariant(after.exposition, "canary", "2.0", {100, 5, 10, 8},
+               {{"0.1", 10}, {"0.5", 50}, {"1", 90}, {"+Inf", 100}}, 0);
+    addVariant(after.exposition, "canary", "3.0", {40, 2, 4, 3},
+               {{"0.1", 30}, {"0.5", 38}, {"1", 40}, {"+Inf", 40}}, 10);
+
+    const auto result = computeKpis(before, after);
+    QVERIFY(result.ok());
+    const auto &canaryKpis = result.canary;
+    QCOMPARE(canaryKpis.requestsInWindow, 40.0); // 3.0 counted from 0, 2.0 did not move
+    QCOMPARE(canaryKpis.requestRate, 4.0);
+    QCOMPARE(canaryKpis.errorRatio, 0.05);       // 2 / 40
+    QCOMPARE(canaryKpis.accuracy.value(), 0.75); // 3 / 4
+    // 3.0's buckets from 0 (2.0's deltas are 0): rank 20 -> le 0.1: 0.1 * 20/30
+    QCOMPARE(canaryKpis.p50Seconds, 0.1 * (20.0 / 30.0));
+    QCOMPARE(canaryKpis.weightPercent, 10.0);
+    QCOMPARE(canaryKpis.versions, strings({"2.0", "3.0"}));
+    QCOMPARE(canaryKpis.activeVersions, strings({"3.0"}));
+}
+
+void TestKpi::versionSwitchAfterPromote()
+{
+    auto [before, after] = ::basicWindow();
+    // 2.0 was promoted: it now serves as production; the old series stay exposed, frozen.
+    after.exposition = {};
+    addVariant(after.exposition, "production", "1.0", {1000, 10, 100, 90},
+               {{"0.1", 100}, {"0.5", 600}, {"1", 900}, {"+Inf", 1000}}, 0);
+    addVariant(after.exposition, "production", "2.0", {200, 4, 50, 45},
+               {{"0.1", 100}, {"0.5", 180}, {"1", 200}, {"+Inf", 200}}, 100);
+    addVariant(after.exposition, "canary", "2.0", {100, 5, 10, 8},
+               {{"0.1", 10}, {"0.5", 50}, {"1", 90}, {"+Inf", 100}}, 0);
+
+    const auto result = computeKpis(before, after);
+    QVERIFY(result.ok());
+    const auto &prod = result.production;
+    QCOMPARE(prod.requestsInWindow, 200.0);
+    QCOMPARE(prod.errorRatio, 0.02);
+    QCOMPARE(prod.accuracy.value(), 0.9);
+    // Only 2.0's buckets moved: rank 100 -> le 0.1 (100 >= 100): 0.1
+    QCOMPARE(prod.p50Seconds, 0.1);
+    QCOMPARE(prod.weightPercent, 100.0);
+    QCOMPARE(prod.versions, strings({"1.0", "2.0"}));
+    QCOMPARE(prod.activeVersions, strings({"2.0"}));
+
+    // The canary slot is idle: a rate of 0 is a fact, the ratios are unknown.
+    const auto &canaryKpis = result.canary;
+    QCOMPARE(canaryKpis.requestRate, 0.0);
+    QVERIFY(canaryKpis.known(Kpi::RequestRate));
+    QVERIFY(std::isnan(canaryKpis.errorRatio));
+    QCOMPARE(canaryKpis.reason(Kpi::ErrorRate), std::string("no requests in the window"));
+    QVERIFY(!canaryKpis.accuracy);
+    QVERIFY(!canaryKpis.reason(Kpi::Accuracy).empty());
+    QVERIFY(std::isnan(canaryKpis.p50Seconds));
+    QVERIFY(std::isnan(canaryKpis.p99Seconds));
+    QCOMPARE(canaryKpis.reason(Kpi::LatencyP95), std::string("no requests in the window"));
+    QCOMPARE(canaryKpis.weightPercent, 0.0);
+    QVERIFY(canaryKpis.activeVersions.empty());
+}
+
+void TestKpi::histogramsSumAcrossVersionsByBound()
+{
+    Exposition before;
+    addVariant(before, "production", "1.0", {0, 0, 0, 0}, {{"0.1", 0}, {"1", 0}, {"+Inf", 0}}, 50);
+    addVariant(before, "production", "1.1", {0, 0, 0, 0}, {{"0.1", 0}, {"1.0", 0}, {"+Inf", 0}}, 0);
+    Exposition after;
+    addVariant(after, "production", "1.0", {20, 0, 0, 0}, {{"0.1", 10}, {"1", 20}, {"+Inf", 20}},
+               50);
+    // The same bounds spelled differently ("1.0", "+Inf") still meet by value.
+    addVariant(after, "production", "1.1", {20, 0, 0, 0}, {{"0.1", 0}, {"1.0", 20}, {"+Inf", 20}},
+               0);
+    const auto result = computeKpis(scrapeAt(kT0, before), scrapeAt(kT0 + 1s, after));
+    // Summed: 0.1:10 1:40 +Inf:40.
+    // p50: rank 20 -> le 1: 0.1 + 0.9 * (20-10)/30 = 0.4
+    // p95: rank 38 -> le 1: 0.1 + 0.9 * (38-10)/30 = 0.94
+    QCOMPARE(result.production.p50Seconds, 0.4);
+    QCOMPARE(result.production.p95Seconds, 0.94);
+    QCOMPARE(result.production.requestRate, 40.0);
+    QCOMPARE(result.production.activeVersions, strings({"1.0", "1.1"}));
+    // Nothing staged in the canary slot: everything unknown, nothing zero.
+    for (Kpi kpi : kAllKpis) {
+        QVERIFY(!result.canary.known(kpi));
+        QVERIFY(!result.canary.reason(kpi).empty());
+    }
+    QVERIFY(result.canary.versions.empty());
+}
+
+void TestKpi::missingMetricIsUnknown_data()
+{
+    QTest::addColumn<QString>("dropped");
+    QTest::addColumn<QList<int>>("unknown");
+    const auto i = [](Kpi kpi) {
+        return static_cast<int>(kpi);
+    };
+
+    QTest::newRow("requests") << QStringLiteral("canary_requests_total")
+                              << QList<int>{i(Kpi::RequestRate), i(Kpi::ErrorRate)};
+    QTest::newRow("errors") << QStringLiteral("canary_request_errors_total")
+                            << QList<int>{i(Kpi::ErrorRate)};
+    QTest::newRow("feedback") << QStringLiteral("canary_feedback_total")
+                              << QList<int>{i(Kpi::Accuracy)};
+    QTest::newRow("correct") << QStringLiteral("canary_predictions_correct_total")
+                             << QList<int>{i(Kpi::Accuracy)};
+    QTest::newRow("buckets") << QStringLiteral("canary_request_duration_seconds_bucket")
+                             << QList<int>{i(Kpi::LatencyP50), i(Kpi::LatencyP95),
+                                           i(Kpi::LatencyP99)};
+    QTest::newRow("weight") << QStringLiteral("canary_traffic_weight")
+                            << QList<int>{i(Kpi::Weight)};
+}
+
+void TestKpi::missingMetricIsUnknown()
+{
+    QFETCH(QString, dropped);
+    QFETCH(QList<int>, unknown);
+
+    auto [before, after] = ::basicWindow();
+    for (auto &family : after.exposition.families) {
+        std::erase_if(family.samples,
+                      [&](const Sample &s) { return s.name == dropped.toStdString(); });
+    }
+    const auto result = computeKpis(before, after);
+    QVERIFY(result.ok());
+    for (const VariantKpis *kpis : {&result.production, &result.canary}) {
+        for (Kpi kpi : kAllKpis) {
+            const bool expectUnknown = unknown.contains(static_cast<int>(kpi));
+            QCOMPARE(kpis->known(kpi), !expectUnknown);
+            QCOMPARE(kpis->reason(kpi).empty(), !expectUnknown);
+        }
+    }
+    if (unknown.contains(static_cast<int>(Kpi::ErrorRate)) &&
+        !unknown.contains(static_cast<int>(Kpi::RequestRate))) {
+        QVERIFY(std::isnan(result.production.errorsInWindow));
+        QVERIFY(result.production.reason(Kpi::ErrorRate).find(dropped.toStdString()) !=
+                std::string::npos);
+    }
+}
+
+void TestKpi::refusesBadWindow_data()
+{
+    QTest::addColumn<qint64>("elapsedMs");
+    QTest::addColumn<bool>("parseError");
+
+    QTest::newRow("same-time") << qint64(0) << false;
+    QTest::newRow("backwards") << qint64(-1000) << false;
+    QTest::newRow("parse-error") << qint64(1000) << true;
+}
+
+void TestKpi::refusesBadWindow()
+{
+    QFETCH(qint64, elapsedMs);
+    QFETCH(bool, parseError);
+
+    auto [before, after] = ::basicWindow();
+    after.time = before.time + std::chrono::milliseconds(elapsedMs);
+    if (parseError) {
+        after.exposition.errors.push_back({3, 1, "unexpected character"});
+    }
+    const auto result = computeKpis(before, after);
+    QVERIFY(!result.ok());
+    for (const VariantKpis *kpis : {&result.production, &result.canary}) {
+        for (Kpi kpi : kAllKpis) {
+            QVERIFY(!kpis->known(kpi));
+            QCOMPARE(kpis->reason(kpi), result.error);
+        }
+    }
+}
+
+void TestKpi::ambiguousWeight()
+{
+    auto [before, after] = ::basicWindow();
+    addWeight(after.exposition, "canary", "1.9", 5); // a stale version still claims traffic
+    const auto result = computeKpis(before, after);
+    QVERIFY(std::isnan(result.canary.weightPercent));
+    QVERIFY(result.canary.reason(Kpi::Weight).find("1.9") != std::string::npos);
+    QCOMPARE(result.production.weightPercent, 90.0);
+
+    addWeight(after.exposition, "production", "0.9", 250);
+    QVERIFY(std::isnan(computeKpis(before, after).production.weightPercent));
+}
+
+void TestKpi::duplicateSeries()
+{
+    auto [before, after] = ::basicWindow();
+    addCounter(after.exposition, "canary_requests", "canary", "2.0", 150);
+    const auto result = computeKpis(before, after);
+    QVERIFY(std::isnan(result.canary.requestRate));
+    QVERIFY(result.canary.reason(Kpi::RequestRate).find("duplicate") != std::string::npos);
+    QCOMPARE(result.production.requestRate, 100.0);
+}
+
+void TestKpi::sampleWithoutVariantIsIgnored()
+{
+    auto [before, after] = ::basicWindow();
+    auto &family = familyOf(after.exposition, "canary_requests", MetricType::Counter);
+    family.samples.push_back(sample("canary_requests_total", {{"variant", "shadow"}}, 1e6));
+    family.samples.push_back(sample("canary_requests_total", {{"version", "2.0"}}, 1e6));
+    const auto result = computeKpis(before, after);
+    QCOMPARE(result.production.requestRate, 100.0);
+    QCOMPARE(result.canary.requestRate, 5.0);
+    QCOMPARE(result.warnings.size(), std::size_t(1));
+}
+
+void TestKpi::prometheusTextNames()
+{
+    // In text format 0.0.4 the family carries the full counter name and no _created samples.
+    auto [before, after] = ::basicWindow();
+    for (Scrape *scrape : {&before, &after}) {
+        for (auto &family : scrape->exposition.families) {
+            if (family.type == MetricType::Counter) {
+                family.name += "_total";
+                std::erase_if(family.samples,
+                              [](const Sample &s) { return s.name.ends_with("_created"); });
+            }
+        }
+    }
+    const auto result = computeKpis(before, after);
+    QCOMPARE(result.production.requestRate, 100.0);
+    QCOMPARE(result.canary.accuracy.value(), 0.7);
+}
+
+QTEST_APPLESS_MAIN(TestKpi)
+#include "tst_kpi.moc"
