@@ -27,10 +27,10 @@ struct Shared
     HttpServer::Limits limits;
 };
 
-class Session final : public std::enable_shared_from_this<Session>
+class Connection final : public std::enable_shared_from_this<Connection>
 {
 public:
-    Session(tcp::socket &&socket, std::shared_ptr<const Shared> shared)
+    Connection(tcp::socket &&socket, std::shared_ptr<const Shared> shared)
         : m_stream(std::move(socket))
         , m_shared(std::move(shared))
     {}
@@ -221,7 +221,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl>
             if (ec)
                 std::cerr << "canary-gateway: accept failed: " << ec.message() << '\n';
             else
-                std::make_shared<Session>(std::move(socket), self->shared)->start();
+                std::make_shared<Connection>(std::move(socket), self->shared)->start();
             self->accept();
         });
     }

@@ -93,8 +93,8 @@ bool Commands::confirm(const std::string &question)
 void Commands::printState(const RolloutState &state)
 {
     std::fprintf(m_out, "rollout     %s (revision %lld, updated %s)\n",
-                 std::string(toString(state.phase)).c_str(),
-                 static_cast<long long>(state.revision), formatRfc3339(state.updatedAt).c_str());
+                 std::string(toString(state.phase)).c_str(), static_cast<long long>(state.revision),
+                 formatRfc3339(state.updatedAt).c_str());
     auto line = [this](const VariantInfo &v) {
         std::fprintf(m_out, "%-11s %-32s %5s %%\n", std::string(toString(v.role)).c_str(),
                      describeVariant(v).c_str(), v.weight.toString().c_str());
@@ -152,9 +152,8 @@ int Commands::setWeight(const QString &percentText)
     auto current = await([&](auto cb) { m_client.fetchState(this, cb); });
     if (current.error)
         return fail(current.error);
-    auto result = await([&](auto cb) {
-        m_client.setCanaryWeight(*weight, current.state->revision, this, cb);
-    });
+    auto result = await(
+        [&](auto cb) { m_client.setCanaryWeight(*weight, current.state->revision, this, cb); });
     return finishAction(result, ("canary weight set to " + weight->toString() + " %").c_str());
 }
 
@@ -238,9 +237,8 @@ int Commands::stage(const QString &model, const QString &version, const QString 
     auto current = await([&](auto cb) { m_client.fetchState(this, cb); });
     if (current.error)
         return fail(current.error);
-    auto result = await([&](auto cb) {
-        m_client.stageCanary(spec, current.state->revision, this, cb);
-    });
+    auto result =
+        await([&](auto cb) { m_client.stageCanary(spec, current.state->revision, this, cb); });
     return finishAction(result, "canary staged at 0 %");
 }
 
@@ -271,7 +269,7 @@ int Commands::watch()
             if (!s.ok()) {
                 std::fprintf(m_err, "canaryctl: %s\n", s.error.c_str());
                 std::fflush(m_err);
-                previous.reset(); // a gap: the next table needs two fresh scrapes
+                previous.reset();  // a gap: the next table needs two fresh scrapes
                 linesOnScreen = 0; // keep the error line visible above the next table
                 return;
             }

@@ -15,11 +15,11 @@ namespace canary::ctl {
 // Documented in `canaryctl --help` and docs/canaryctl.md.
 enum ExitCode : int {
     kOk = 0,
-    kLintFailed = 1,    // metrics-lint found problems
-    kUsage = 2,         // bad arguments, unreadable file, missing token or confirmation
-    kUnreachable = 3,   // no answer, a malformed answer, or a 5xx from the backend
-    kRefused = 4,       // the backend refused: 401, 409, 412, other 4xx
-    kNotConfirmed = 5,  // the operator answered no
+    kLintFailed = 1,   // metrics-lint found problems
+    kUsage = 2,        // bad arguments, unreadable file, missing token or confirmation
+    kUnreachable = 3,  // no answer, a malformed answer, or a 5xx from the backend
+    kRefused = 4,      // the backend refused: 401, 409, 412, other 4xx
+    kNotConfirmed = 5, // the operator answered no
 };
 
 struct Options

@@ -55,10 +55,10 @@ std::string formatKpiTable(const metrics::KpiResult &kpis, const RolloutState *s
     out += line;
     for (VariantRole role : {VariantRole::Production, VariantRole::Canary}) {
         const auto &v = kpis.variant(role);
-        const double weight = state ? (role == VariantRole::Production
-                                           ? state->production.weight.percent()
-                                           : state->canaryWeight().percent())
-                                    : v.weightPercent;
+        const double weight =
+            state ? (role == VariantRole::Production ? state->production.weight.percent()
+                                                     : state->canaryWeight().percent())
+                  : v.weightPercent;
         std::snprintf(line, sizeof line, "%-11s %-12s %7s %9s %8s %8s %8s %8s %9s\n",
                       std::string(toString(role)).c_str(), versionsOf(v, state, role).c_str(),
                       number(weight, "%.1f").c_str(), number(v.requestRate, "%.1f").c_str(),

@@ -52,7 +52,8 @@ int main(int argc, char *argv[])
     parser.setApplicationDescription(QString::fromUtf8(kDescription));
     parser.addHelpOption();
     parser.addOption({QStringLiteral("version"), QStringLiteral("Show version information.")});
-    const QString envUrl = qEnvironmentVariable("CANARY_URL", QStringLiteral("http://127.0.0.1:8080"));
+    const QString envUrl =
+        qEnvironmentVariable("CANARY_URL", QStringLiteral("http://127.0.0.1:8080"));
     const QCommandLineOption url(QStringLiteral("url"),
                                  QStringLiteral("Control API base URL (default %1).").arg(envUrl),
                                  QStringLiteral("URL"), envUrl);
@@ -75,8 +76,8 @@ int main(int argc, char *argv[])
                                       QStringLiteral("watch: seconds between tables (default 1)."),
                                       QStringLiteral("S"), QStringLiteral("1"));
     const QCommandLineOption count(QStringLiteral("count"),
-                                   QStringLiteral("watch: stop after N tables."), QStringLiteral("N"),
-                                   QStringLiteral("0"));
+                                   QStringLiteral("watch: stop after N tables."),
+                                   QStringLiteral("N"), QStringLiteral("0"));
     const QCommandLineOption model(QStringLiteral("model"), QStringLiteral("stage: model name."),
                                    QStringLiteral("M"));
     const QCommandLineOption version(QStringLiteral("model-version"),
@@ -137,7 +138,9 @@ int main(int argc, char *argv[])
         options.endpoint.token = qEnvironmentVariable("CANARY_TOKEN").trimmed().toStdString();
     }
 
-    auto expectArgs = [&](qsizetype n) { return args.size() == n; };
+    auto expectArgs = [&](qsizetype n) {
+        return args.size() == n;
+    };
     Commands commands(options, stdout, stderr);
     if (command == QStringLiteral("status") && expectArgs(1))
         return commands.status();
