@@ -8,6 +8,7 @@
 
 #include <cstdio>
 #include <memory>
+#include <random>
 
 namespace canary::gateway {
 
@@ -39,14 +40,16 @@ DataPlane::DataPlane(boost::asio::io_context &io, const GatewayConfig &config,
     , m_scenario(config.scenario)
     , m_upstream(io)
     , m_seed(Router::mix(config.seed))
+    , m_instance(std::random_device{}() ^ (std::uint64_t(std::random_device{}()) << 32))
     , m_start(clock.now())
 {}
 
 std::string DataPlane::requestIdFor(std::uint64_t sequence) const
 {
-    // mix() is a bijection, so distinct sequence numbers give distinct ids.
-    char buf[24];
-    std::snprintf(buf, sizeof buf, "%016llx",
+    // mix() is a bijection, so distinct sequence numbers give distinct ids; the random instance
+    // part keeps a restarted gateway (same seed) from reusing the ids of the one before.
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "%016llx-%016llx", static_cast<unsigned long long>(m_instance),
                   static_cast<unsigned long long>(Router::mix(m_seed + sequence)));
     return buf;
 }

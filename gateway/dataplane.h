@@ -82,6 +82,7 @@ private:
     Scenario m_scenario;
     UpstreamClient m_upstream;
     const std::uint64_t m_seed;
+    const std::uint64_t m_instance; // random per process, part of every request id
     const SystemTime m_start;
     std::atomic<std::uint64_t> m_sequence{0};
 };
