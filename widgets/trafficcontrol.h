@@ -1,0 +1,79 @@
+#pragma once
+
+#include "domain/rolloutstate.h"
+#include "domain/weight.h"
+
+#include <QWidget>
+
+#include <array>
+
+class QDoubleSpinBox;
+class QLabel;
+class QProgressBar;
+class QPushButton;
+class QSlider;
+
+namespace canary {
+
+// The canary's traffic lever. Shows the weight the backend confirmed; the operator picks a new
+// one with the slider (sent when it is released, never while dragging), the spin box + Apply, or
+// a quick step. Jumps of more than 25 points ask to confirm first.
+class TrafficControl final : public QWidget
+{
+    Q_OBJECT
+
+public:
+    static constexpr int kConfirmJumpTenths = 250;
+    static constexpr std::array<int, 5> kQuickStepPercents = {1, 5, 10, 25, 50};
+
+    explicit TrafficControl(QWidget *parent = nullptr);
+
+    Weight confirmedWeight() const { return m_confirmed; }
+    // What the controls show now (may differ from the confirmed weight while editing).
+    Weight shownWeight() const;
+    bool isBusy() const { return m_busy; }
+    bool isEnabledForState() const { return m_stateAllows; }
+
+    // The backend's word. Moves the controls there unless the operator is mid-drag.
+    void setConfirmedWeight(Weight weight);
+    // Back to the confirmed weight, e.g. after a request failed.
+    void revertToConfirmed();
+    void setBusy(bool busy);
+    // Only a staged canary (state `canary`) can take traffic.
+    void setEnabledForState(RolloutPhase phase);
+    void setStateUnknown();
+
+    QSlider *slider() const { return m_slider; }
+    QDoubleSpinBox *spinBox() const { return m_spin; }
+    QPushButton *applyButton() const { return m_apply; }
+    QPushButton *quickStepButton(int percent) const;
+
+Q_SIGNALS:
+    void weightRequested(canary::Weight weight);
+
+private:
+    void request(Weight weight);
+    bool confirmJump(Weight from, Weight to);
+    void showWeight(Weight weight);
+    void onSliderMoved(int tenths);
+    void onSpinChanged(double percent);
+    void updateEnabled();
+    void updatePending();
+
+    QLabel *m_confirmedLabel = nullptr;
+    QLabel *m_productionLabel = nullptr;
+    QLabel *m_pendingLabel = nullptr;
+    QSlider *m_slider = nullptr;
+    QDoubleSpinBox *m_spin = nullptr;
+    QPushButton *m_apply = nullptr;
+    std::array<QPushButton *, kQuickStepPercents.size()> m_quickSteps{};
+    QProgressBar *m_busyBar = nullptr;
+    QLabel *m_busyLabel = nullptr;
+
+    Weight m_confirmed;
+    bool m_busy = false;
+    bool m_stateAllows = false;
+    bool m_syncing = false; // guards slider <-> spin box echo
+};
+
+} // namespace canary
