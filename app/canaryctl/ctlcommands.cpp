@@ -147,64 +147,63 @@ int Commands::setWeight(const QString &percentText)
                      number ? why.c_str() : "expected a number between 0 and 100");
         return kUsage;
     }
+    return mutate(
+        "set-weight", nullptr,
+        [&](std::int64_t revision, auto cb) {
+            m_client.setCanaryWeight(*weight, revision, this, cb);
+        },
+        "canary weight set to " + weight->toString() + " %");
+}
+
+int Commands::mutate(const char *command, const Question &question, const Send &send,
+                     const std::string &done)
+{
     if (m_options.endpoint.token.empty())
         return needToken();
     auto current = await([&](auto cb) { m_client.fetchState(this, cb); });
     if (current.error)
         return fail(current.error);
-    auto result = await(
-        [&](auto cb) { m_client.setCanaryWeight(*weight, current.state->revision, this, cb); });
-    return finishAction(result, ("canary weight set to " + weight->toString() + " %").c_str());
+    const RolloutState &state = *current.state;
+    if (question && !m_options.yes) {
+        if (!isatty(STDIN_FILENO)) {
+            std::fprintf(m_err,
+                         "canaryctl: %s needs confirmation: run it on a terminal or pass --yes\n",
+                         command);
+            return kUsage;
+        }
+        printState(state);
+        if (!confirm(question(state))) {
+            std::fprintf(m_err, "canaryctl: %s not confirmed; nothing was changed\n", command);
+            return kNotConfirmed;
+        }
+    }
+    // The revision just read goes out as If-Match: a change in between is refused, not overwritten.
+    auto result = await([&](auto cb) { send(state.revision, cb); });
+    return finishAction(result, done.c_str());
 }
 
 int Commands::promote()
 {
-    if (m_options.endpoint.token.empty())
-        return needToken();
-    auto current = await([&](auto cb) { m_client.fetchState(this, cb); });
-    if (current.error)
-        return fail(current.error);
-    const RolloutState &state = *current.state;
-    if (!m_options.yes) {
-        if (!isatty(STDIN_FILENO)) {
-            std::fprintf(m_err, "canaryctl: promote needs confirmation: run it on a terminal or "
-                                "pass --yes\n");
-            return kUsage;
-        }
-        printState(state);
-        const std::string what = state.canary ? describeVariant(*state.canary) : "the canary";
-        if (!confirm("Promote " + what + " to production at 100 %?")) {
-            std::fprintf(m_err, "canaryctl: not promoted\n");
-            return kNotConfirmed;
-        }
-    }
-    auto result = await([&](auto cb) { m_client.promote(state.revision, this, cb); });
-    return finishAction(result, "promoted");
+    return mutate(
+        "promote",
+        [](const RolloutState &state) {
+            const std::string what = state.canary ? describeVariant(*state.canary) : "the canary";
+            return "Promote " + what + " to production at 100 %?";
+        },
+        [this](std::int64_t revision, auto cb) { m_client.promote(revision, this, cb); },
+        "promoted");
 }
 
 int Commands::rollback()
 {
-    if (m_options.endpoint.token.empty())
-        return needToken();
-    auto current = await([&](auto cb) { m_client.fetchState(this, cb); });
-    if (current.error)
-        return fail(current.error);
-    const RolloutState &state = *current.state;
-    if (!m_options.yes) {
-        if (!isatty(STDIN_FILENO)) {
-            std::fprintf(m_err, "canaryctl: rollback needs confirmation: run it on a terminal or "
-                                "pass --yes\n");
-            return kUsage;
-        }
-        printState(state);
-        const std::string what = state.canary ? describeVariant(*state.canary) : "the canary";
-        if (!confirm("Roll back " + what + " to 0 %?")) {
-            std::fprintf(m_err, "canaryctl: not rolled back\n");
-            return kNotConfirmed;
-        }
-    }
-    auto result = await([&](auto cb) { m_client.rollback(state.revision, this, cb); });
-    return finishAction(result, "rolled back");
+    return mutate(
+        "rollback",
+        [](const RolloutState &state) {
+            const std::string what = state.canary ? describeVariant(*state.canary) : "the canary";
+            return "Roll back " + what + " to 0 %?";
+        },
+        [this](std::int64_t revision, auto cb) { m_client.rollback(revision, this, cb); },
+        "rolled back");
 }
 
 int Commands::stage(const QString &model, const QString &version, const QString &specFile)
@@ -228,18 +227,14 @@ int Commands::stage(const QString &model, const QString &version, const QString 
     if (!version.isEmpty())
         spec["version"] = version.toStdString();
     if (!spec.contains("model") || !spec.contains("version")) {
-        std::fprintf(m_err, "canaryctl: stage needs --model and --version (or a --spec file "
+        std::fprintf(m_err, "canaryctl: stage needs --model and --model-version (or a --spec file "
                             "that has them)\n");
         return kUsage;
     }
-    if (m_options.endpoint.token.empty())
-        return needToken();
-    auto current = await([&](auto cb) { m_client.fetchState(this, cb); });
-    if (current.error)
-        return fail(current.error);
-    auto result =
-        await([&](auto cb) { m_client.stageCanary(spec, current.state->revision, this, cb); });
-    return finishAction(result, "canary staged at 0 %");
+    return mutate(
+        "stage", nullptr,
+        [&](std::int64_t revision, auto cb) { m_client.stageCanary(spec, revision, this, cb); },
+        "canary staged at 0 %");
 }
 
 int Commands::watch()

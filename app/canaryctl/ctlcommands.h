@@ -58,6 +58,12 @@ private:
     void printState(const RolloutState &state);
     int finishAction(const ControlResult &result, const char *done);
 
+    // What to ask before acting (nullptr: no confirmation), and how to send the action.
+    using Question = std::function<std::string(const RolloutState &)>;
+    using Send = std::function<void(std::int64_t revision, ControlClient::Callback)>;
+    int mutate(const char *command, const Question &question, const Send &send,
+               const std::string &done);
+
     Options m_options;
     std::FILE *m_out;
     std::FILE *m_err;

@@ -20,14 +20,6 @@ struct Run
     QString err;
 };
 
-bool sameJson(const json &actual, const json &expected)
-{
-    if (actual == expected)
-        return true;
-    qWarning("actual:   %s\nexpected: %s", actual.dump().c_str(), expected.dump().c_str());
-    return false;
-}
-
 } // namespace
 
 class TestCanaryctl final : public QObject
@@ -47,6 +39,8 @@ private Q_SLOTS:
     void confirmationNeededWithoutTerminal_data();
     void confirmationNeededWithoutTerminal();
     void rollbackStagePromote();
+    void confirmationOnTerminal_data();
+    void confirmationOnTerminal();
     void unreachable();
     void watchPrintsBothVariants();
     void metricsLintAcceptsGatewayMetrics_data();
@@ -252,6 +246,39 @@ void TestCanaryctl::rollbackStagePromote()
     QCOMPARE(state.at("variants").size(), size_t(1));
     QCOMPARE(state.at("variants").at(0).at("version").get<std::string>(), std::string("2.5.0"));
     QCOMPARE(state.at("variants").at(0).at("weight").get<double>(), 100.0);
+}
+
+void TestCanaryctl::confirmationOnTerminal_data()
+{
+    QTest::addColumn<QByteArray>("answer");
+    QTest::addColumn<int>("exitCode");
+    QTest::addColumn<QString>("stateAfter");
+    QTest::newRow("declined") << QByteArray("n\n") << 5 << "canary";
+    QTest::newRow("empty-means-no") << QByteArray("\n") << 5 << "canary";
+    QTest::newRow("confirmed") << QByteArray("y\n") << 0 << "rolled_back";
+}
+
+void TestCanaryctl::confirmationOnTerminal()
+{
+    QFETCH(QByteArray, answer);
+    QFETCH(int, exitCode);
+    QFETCH(QString, stateAfter);
+    // script(1) gives canaryctl a pseudo-terminal, so it asks; the answer is typed into it.
+    const QStringList ctl = {QStringLiteral(CANARYCTL_BIN), QStringLiteral("--url"),
+                             m_gateway->url().toString()};
+    const QString command = (ctl + withToken({QStringLiteral("rollback")})).join(QLatin1Char(' '));
+    QProcess process;
+    process.start(QStringLiteral("script"),
+                  {QStringLiteral("-qfec"), command, QStringLiteral("/dev/null")});
+    QVERIFY(process.waitForStarted());
+    QByteArray seen;
+    QTRY_VERIFY_WITH_TIMEOUT((seen += process.readAllStandardOutput()).contains("[y/N]") ||
+                                 process.state() == QProcess::NotRunning,
+                             15'000);
+    process.write(answer);
+    QVERIFY(process.waitForFinished(15'000));
+    QCOMPARE(process.exitCode(), exitCode);
+    QCOMPARE(QString::fromStdString(rollout().at("state").get<std::string>()), stateAfter);
 }
 
 void TestCanaryctl::unreachable()

@@ -14,14 +14,6 @@ QByteArray bytes(const char *text)
     return QByteArray(text);
 }
 
-bool sameJson(const json &actual, const json &expected)
-{
-    if (actual == expected)
-        return true;
-    qWarning("actual:   %s\nexpected: %s", actual.dump().c_str(), expected.dump().c_str());
-    return false;
-}
-
 } // namespace
 
 // Control API v1 against the real gateway. Each test starts a fresh gateway (demo models,

@@ -77,3 +77,11 @@ std::vector<HttpReply> HttpClient::sendAll(const std::vector<HttpCall> &calls, i
     }
     return replies;
 }
+
+bool sameJson(const nlohmann::json &actual, const nlohmann::json &expected)
+{
+    if (actual == expected)
+        return true;
+    qWarning("actual:   %s\nexpected: %s", actual.dump().c_str(), expected.dump().c_str());
+    return false;
+}

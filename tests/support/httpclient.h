@@ -9,6 +9,9 @@
 #include <utility>
 #include <vector>
 
+// Equality of two JSON documents that prints both when they differ (QCOMPARE cannot take json).
+bool sameJson(const nlohmann::json &actual, const nlohmann::json &expected);
+
 using HttpHeaders = std::vector<std::pair<QByteArray, QByteArray>>;
 
 struct HttpReply
