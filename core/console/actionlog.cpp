@@ -1,0 +1,151 @@
+#include "actionlog.h"
+
+#include <QFile>
+
+#include <algorithm>
+#include <cmath>
+#include <utility>
+
+namespace canary {
+
+namespace {
+
+nlohmann::json number(double value)
+{
+    return std::isfinite(value) ? nlohmann::json(value) : nlohmann::json(nullptr);
+}
+
+nlohmann::json kpisJson(const ActionKpis &kpis)
+{
+    return {{"error_percent", number(kpis.errorPercent)},
+            {"p99_ms", number(kpis.p99Ms)},
+            {"accuracy_percent", number(kpis.accuracyPercent)},
+            {"request_rate", number(kpis.requestRate)},
+            {"requests", number(kpis.requestsInWindow)},
+            {"errors", number(kpis.errorsInWindow)}};
+}
+
+template<typename T> nlohmann::json optional(const std::optional<T> &value)
+{
+    return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
+}
+
+nlohmann::json optionalTime(const std::optional<SystemTime> &time)
+{
+    return time ? nlohmann::json(formatRfc3339(*time)) : nlohmann::json(nullptr);
+}
+
+} // namespace
+
+ActionKpis ActionKpis::from(const metrics::VariantKpis &kpis)
+{
+    ActionKpis out;
+    out.errorPercent = kpis.errorRatio * 100.0;
+    out.p99Ms = kpis.p99Seconds * 1000.0;
+    out.accuracyPercent = kpis.accuracy ? *kpis.accuracy * 100.0 : metrics::VariantKpis::kUnknown;
+    out.requestRate = kpis.requestRate;
+    out.requestsInWindow = kpis.requestsInWindow;
+    out.errorsInWindow = kpis.errorsInWindow;
+    return out;
+}
+
+void ActionRecord::setKpis(const metrics::KpiResult &kpis)
+{
+    kpisTime = kpis.time;
+    production = ActionKpis::from(kpis.production);
+    canary = ActionKpis::from(kpis.canary);
+}
+
+ActionLog::ActionLog(QString path, std::size_t maxRecordsInMemory)
+    : m_path(std::move(path))
+    , m_maxRecords(std::max<std::size_t>(maxRecordsInMemory, 1))
+    , m_actor(qEnvironmentVariable("USER", qEnvironmentVariable("LOGNAME")).toStdString())
+{}
+
+bool ActionLog::begin(ActionRecord &record)
+{
+    record.id = m_nextId++;
+    record.outcome = "pending";
+    if (record.actor.empty())
+        record.actor = m_actor;
+    if (!write(record))
+        return false;
+    m_records.push_back(record);
+    while (m_records.size() > m_maxRecords)
+        m_records.pop_front();
+    return true;
+}
+
+bool ActionLog::finish(std::uint64_t id, const std::string &outcome, const std::string &message,
+                       std::optional<std::int64_t> resultRevision, SystemTime finishedAt)
+{
+    ActionRecord *record = findMutable(id);
+    if (!record) {
+        m_error = QStringLiteral("no action %1 in the log").arg(id);
+        return false;
+    }
+    record->outcome = outcome;
+    record->message = message;
+    record->resultRevision = resultRevision;
+    record->finishedAt = finishedAt;
+    return write(*record);
+}
+
+const ActionRecord *ActionLog::find(std::uint64_t id) const
+{
+    for (auto it = m_records.rbegin(); it != m_records.rend(); ++it) {
+        if (it->id == id)
+            return &*it;
+    }
+    return nullptr;
+}
+
+ActionRecord *ActionLog::findMutable(std::uint64_t id)
+{
+    return const_cast<ActionRecord *>(std::as_const(*this).find(id));
+}
+
+bool ActionLog::write(const ActionRecord &record)
+{
+    if (m_path.isEmpty())
+        return true;
+    // Append, not QSaveFile: earlier lines are never rewritten, and a crash loses at most the
+    // line being written.
+    QFile file(m_path);
+    if (!file.open(QIODevice::WriteOnly | QIODevice::Append | QIODevice::Text)) {
+        m_error =
+            QStringLiteral("cannot open the action log %1: %2").arg(m_path, file.errorString());
+        return false;
+    }
+    const QByteArray line = QByteArray::fromStdString(toJson(record).dump()) + '\n';
+    if (file.write(line) != line.size() || !file.flush()) {
+        m_error =
+            QStringLiteral("cannot write the action log %1: %2").arg(m_path, file.errorString());
+        return false;
+    }
+    m_error.clear();
+    return true;
+}
+
+nlohmann::json ActionLog::toJson(const ActionRecord &record)
+{
+    nlohmann::json kpis = nullptr;
+    if (record.kpisTime) {
+        kpis = {{"time", formatRfc3339(*record.kpisTime)},
+                {"production", kpisJson(record.production)},
+                {"canary", kpisJson(record.canary)}};
+    }
+    return {{"id", record.id},
+            {"time", formatRfc3339(record.time)},
+            {"actor", record.actor},
+            {"action", record.action},
+            {"parameters", record.parameters},
+            {"outcome", record.outcome},
+            {"message", record.message},
+            {"revision", optional(record.revision)},
+            {"result_revision", optional(record.resultRevision)},
+            {"finished_at", optionalTime(record.finishedAt)},
+            {"kpis", kpis}};
+}
+
+} // namespace canary

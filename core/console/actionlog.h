@@ -1,0 +1,88 @@
+#pragma once
+
+#include "domain/rolloutstate.h"
+#include "metrics/kpi.h"
+
+#include <nlohmann/json.hpp>
+
+#include <QString>
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <string>
+
+namespace canary {
+
+// One variant's numbers at the moment of an action; NaN where unknown.
+struct ActionKpis
+{
+    double errorPercent = metrics::VariantKpis::kUnknown;
+    double p99Ms = metrics::VariantKpis::kUnknown;
+    double accuracyPercent = metrics::VariantKpis::kUnknown;
+    double requestRate = metrics::VariantKpis::kUnknown;      // per second
+    double requestsInWindow = metrics::VariantKpis::kUnknown; // in the last KPI window
+    double errorsInWindow = metrics::VariantKpis::kUnknown;
+
+    static ActionKpis from(const metrics::VariantKpis &kpis);
+};
+
+struct ActionRecord
+{
+    std::uint64_t id = 0;
+    SystemTime time{};  // when the action was asked for
+    std::string actor;  // the operator's account
+    std::string action; // set_weight, promote, rollback, stage_canary
+    nlohmann::json parameters = nlohmann::json::object();
+    std::string outcome = "pending";      // pending, succeeded, failed, conflict
+    std::string message;                  // the summary or the failure, as the operator saw it
+    std::optional<std::int64_t> revision; // the revision the action was decided on
+    std::optional<std::int64_t> resultRevision; // the backend's revision afterwards
+    std::optional<SystemTime> finishedAt;
+    std::optional<SystemTime> kpisTime; // the end of the KPI window the numbers come from
+    ActionKpis production;
+    ActionKpis canary;
+
+    void setKpis(const metrics::KpiResult &kpis);
+};
+
+// Every action the console takes, kept in memory and appended as one JSON object per line to a
+// file when a path is given: a line when the action starts (outcome "pending") and a line with
+// the same id when it ends. Lines are complete records, so the file needs no rewriting.
+class ActionLog final
+{
+public:
+    explicit ActionLog(QString path = {}, std::size_t maxRecordsInMemory = 10'000);
+
+    // Adds a pending record (assigning its id); false with error() set when the file could not
+    // be written, in which case the action must not be sent.
+    bool begin(ActionRecord &record);
+    // Completes record `id`; false with error() set when the file could not be written (the
+    // in-memory record is updated either way).
+    bool finish(std::uint64_t id, const std::string &outcome, const std::string &message,
+                std::optional<std::int64_t> resultRevision, SystemTime finishedAt);
+
+    const std::deque<ActionRecord> &records() const { return m_records; }
+    const ActionRecord *find(std::uint64_t id) const;
+    const QString &path() const { return m_path; }
+    const QString &error() const { return m_error; }
+
+    void setActor(std::string actor) { m_actor = std::move(actor); }
+    const std::string &actor() const { return m_actor; }
+
+    static nlohmann::json toJson(const ActionRecord &record);
+
+private:
+    bool write(const ActionRecord &record);
+    ActionRecord *findMutable(std::uint64_t id);
+
+    QString m_path;
+    std::size_t m_maxRecords;
+    std::deque<ActionRecord> m_records;
+    std::uint64_t m_nextId = 1;
+    std::string m_actor;
+    QString m_error;
+};
+
+} // namespace canary

@@ -1,0 +1,206 @@
+#include "rolloutactions.h"
+
+namespace canary {
+
+namespace {
+
+QString percent(Weight weight)
+{
+    return QString::number(weight.percent(), 'f', 1) + QStringLiteral(" %");
+}
+
+QString modelName(const VariantInfo &variant)
+{
+    return QString::fromStdString(variant.model + " " + variant.version);
+}
+
+} // namespace
+
+RolloutActions::RolloutActions(ControlClient *client, RolloutMonitor *monitor, QObject *parent)
+    : QObject(parent)
+    , m_client(client)
+    , m_monitor(monitor)
+{}
+
+void RolloutActions::setActionLog(ActionLog *log)
+{
+    m_log = log ? log : &m_ownLog;
+}
+
+void RolloutActions::setCanaryWeight(Weight weight)
+{
+    run(
+        "set_weight", {{"canary", weight.percent()}},
+        [this, weight](std::int64_t revision, ControlClient::Callback done) {
+            m_client->setCanaryWeight(weight, revision, this, std::move(done));
+        },
+        [](const RolloutState &state) {
+            return QStringLiteral("Canary weight set to %1").arg(percent(state.canaryWeight()));
+        });
+}
+
+void RolloutActions::promote()
+{
+    run(
+        "promote", nlohmann::json::object(),
+        [this](std::int64_t revision, ControlClient::Callback done) {
+            m_client->promote(revision, this, std::move(done));
+        },
+        [](const RolloutState &state) {
+            return QStringLiteral("Promoted: %1 is production at 100 %")
+                .arg(modelName(state.production));
+        });
+}
+
+void RolloutActions::rollback()
+{
+    run(
+        "rollback", nlohmann::json::object(),
+        [this](std::int64_t revision, ControlClient::Callback done) {
+            m_client->rollback(revision, this, std::move(done));
+        },
+        [](const RolloutState &state) {
+            return state.canary ? QStringLiteral("Rolled back: canary %1 is at 0 %")
+                                      .arg(modelName(*state.canary))
+                                : QStringLiteral("Rolled back: the canary is at 0 %");
+        });
+}
+
+void RolloutActions::stageCanary(const nlohmann::json &canary)
+{
+    if (!canary.is_object()) {
+        Q_EMIT failed(QStringLiteral("The canary to stage must name a model and a version. "
+                                     "Nothing was sent."),
+                      false);
+        return;
+    }
+    run(
+        "stage_canary", canary,
+        [this, canary](std::int64_t revision, ControlClient::Callback done) {
+            m_client->stageCanary(canary, revision, this, std::move(done));
+        },
+        [](const RolloutState &state) {
+            return state.canary ? QStringLiteral("Staged canary %1 at %2")
+                                      .arg(modelName(*state.canary), percent(state.canaryWeight()))
+                                : QStringLiteral("Canary staged");
+        });
+}
+
+void RolloutActions::run(const char *action, nlohmann::json parameters, Send send, Summary summary)
+{
+    if (m_busy) {
+        Q_EMIT failed(QStringLiteral("Another action is still running; wait for its result. "
+                                     "Nothing was sent."),
+                      false);
+        return;
+    }
+    const auto &state = m_monitor->state();
+    if (!state) {
+        Q_EMIT failed(QStringLiteral("The rollout has not been read from the backend yet, so "
+                                     "there is no revision to act on. Nothing was sent."),
+                      false);
+        return;
+    }
+
+    ActionRecord record;
+    record.time = m_monitor->clock().now();
+    record.action = action;
+    record.parameters = std::move(parameters);
+    record.revision = state->revision;
+    if (const auto &kpis = m_monitor->latestKpis())
+        record.setKpis(*kpis);
+    if (!m_log->begin(record)) {
+        Q_EMIT failed(QStringLiteral("The action could not be recorded (%1). Nothing was sent.")
+                          .arg(m_log->error()),
+                      false);
+        return;
+    }
+
+    setBusy(true);
+    const std::uint64_t id = record.id;
+    send(state->revision, [this, id, summary = std::move(summary)](ControlResult result) {
+        finish(id, std::move(result), summary);
+    });
+}
+
+void RolloutActions::finish(std::uint64_t recordId, ControlResult result, const Summary &summary)
+{
+    const SystemTime now = m_monitor->clock().now();
+    const ControlError &error = result.error;
+
+    if (!error && result.state) {
+        QString text = summary(*result.state);
+        if (!m_log->finish(recordId, "succeeded", text.toStdString(), result.state->revision, now))
+            text += QStringLiteral(" (Not recorded: %1.)").arg(m_log->error());
+        m_monitor->acceptState(*result.state);
+        m_monitor->refreshNow();
+        setBusy(false);
+        Q_EMIT succeeded(text);
+        return;
+    }
+
+    const bool conflict = error.kind == ControlError::Kind::StaleRevision;
+    QString text;
+    std::optional<std::int64_t> current;
+    if (conflict && error.current) {
+        current = error.current->revision;
+        text = QStringLiteral("Someone else changed the rollout (now revision %1). Nothing was "
+                              "applied; review and try again.")
+                   .arg(error.current->revision);
+        m_monitor->acceptState(*error.current);
+    } else {
+        text = failureMessage(error);
+    }
+    if (!m_log->finish(recordId, conflict ? "conflict" : "failed", text.toStdString(), current,
+                       now))
+        text += QStringLiteral(" (Not recorded: %1.)").arg(m_log->error());
+    m_monitor->refreshNow();
+    setBusy(false);
+    Q_EMIT failed(text, conflict);
+}
+
+QString RolloutActions::failureMessage(const ControlError &error)
+{
+    QString what = QString::fromStdString(error.message());
+    while (what.endsWith(QLatin1Char('.')))
+        what.chop(1); // the hints below start new sentences
+    switch (error.kind) {
+    case ControlError::Kind::Unauthorized:
+        return QStringLiteral("%1. The backend did not accept the credentials: check the token.")
+            .arg(what);
+    case ControlError::Kind::Conflict:
+        return QStringLiteral("%1. Nothing was applied.").arg(what);
+    case ControlError::Kind::StaleRevision:
+        return QStringLiteral("%1. Someone else changed the rollout; nothing was applied. Review "
+                              "and try again.")
+            .arg(what);
+    case ControlError::Kind::Rejected:
+        return QStringLiteral("%1. The backend refused the request; nothing was applied.")
+            .arg(what);
+    case ControlError::Kind::ServerError:
+        return QStringLiteral("%1. The backend failed; check its logs. The rollout is being "
+                              "re-read to show where it stands.")
+            .arg(what);
+    case ControlError::Kind::Unreachable:
+        return QStringLiteral("%1. Check the connection. It is not known whether the action "
+                              "arrived; the rollout is being re-read to show where it stands.")
+            .arg(what);
+    case ControlError::Kind::BadAnswer:
+        return QStringLiteral("%1. The rollout is being re-read to show where it stands.")
+            .arg(what);
+    case ControlError::Kind::None:
+        break;
+    }
+    return QStringLiteral("The backend gave no rollout back. The rollout is being re-read to "
+                          "show where it stands.");
+}
+
+void RolloutActions::setBusy(bool busy)
+{
+    if (m_busy == busy)
+        return;
+    m_busy = busy;
+    Q_EMIT busyChanged(m_busy);
+}
+
+} // namespace canary

@@ -1,0 +1,60 @@
+#pragma once
+
+#include "backends/controlclient.h"
+#include "console/actionlog.h"
+#include "console/rolloutmonitor.h"
+#include "domain/weight.h"
+
+#include <nlohmann/json.hpp>
+
+#include <QObject>
+#include <QString>
+
+#include <functional>
+
+namespace canary {
+
+// The levers on a rollout: one action at a time, each decided on the revision the monitor shows
+// (If-Match), each written to the action log before the outcome is announced.
+class RolloutActions final : public QObject
+{
+    Q_OBJECT
+
+public:
+    RolloutActions(ControlClient *client, RolloutMonitor *monitor, QObject *parent = nullptr);
+
+    bool busy() const { return m_busy; }
+
+    void setCanaryWeight(canary::Weight weight);
+    void promote();
+    void rollback();
+    void stageCanary(const nlohmann::json &canary); // model, version, serving settings
+
+    // The log the actions are written to; an in-memory one unless another is set. The log must
+    // outlive this object; nullptr goes back to the in-memory log.
+    void setActionLog(ActionLog *log);
+    ActionLog &actionLog() { return *m_log; }
+    const ActionLog &actionLog() const { return *m_log; }
+
+Q_SIGNALS:
+    void busyChanged(bool busy);
+    void succeeded(const QString &summary);             // "Canary weight set to 25.0 %"
+    void failed(const QString &message, bool conflict); // conflict: someone else changed it (412)
+
+private:
+    using Send = std::function<void(std::int64_t revision, ControlClient::Callback onDone)>;
+    using Summary = std::function<QString(const RolloutState &state)>;
+
+    void run(const char *action, nlohmann::json parameters, Send send, Summary summary);
+    void finish(std::uint64_t recordId, ControlResult result, const Summary &summary);
+    void setBusy(bool busy);
+    static QString failureMessage(const ControlError &error);
+
+    ControlClient *m_client;
+    RolloutMonitor *m_monitor;
+    ActionLog m_ownLog;
+    ActionLog *m_log = &m_ownLog;
+    bool m_busy = false;
+};
+
+} // namespace canary

@@ -1,0 +1,129 @@
+#pragma once
+
+#include "backends/controlclient.h"
+#include "backends/httptransport.h"
+#include "backends/metricsscraper.h"
+#include "domain/rolloutstate.h"
+#include "metrics/kpi.h"
+#include "metrics/timeseriesstore.h"
+#include "util/clock.h"
+
+#include <QElapsedTimer>
+#include <QObject>
+#include <QString>
+#include <QTimer>
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace canary {
+
+// How fresh the monitor's picture of the backend is.
+enum class LinkHealth {
+    Connecting, // no poll has succeeded yet and none has failed
+    Live,       // the last poll succeeded
+    Stale,      // at least one poll missed; lastGoodUpdate() says how old the picture is
+    Lost,       // missedPollsForLost polls missed in a row; polling backs off
+};
+
+QString toDisplayString(LinkHealth health); // "live", "stale", ...
+
+struct MonitorSettings
+{
+    std::chrono::milliseconds pollInterval{1000};
+    int missedPollsForLost = 3;
+    std::chrono::milliseconds maxBackoff{30000}; // reconnect backoff doubles up to this
+    std::chrono::milliseconds retention{std::chrono::hours(24)};
+};
+
+// The live model behind the console: polls the rollout (GET /v1/rollout) and the metrics
+// endpoint on a timer, turns consecutive good scrapes into KPI points and tracks how fresh all of
+// it is. All I/O is asynchronous; a poll whose answer is late is never sent twice.
+class RolloutMonitor final : public QObject
+{
+    Q_OBJECT
+
+public:
+    RolloutMonitor(HttpTransport *transport, ControlEndpoint endpoint, std::string metricsUrl,
+                   const Clock &clock, MonitorSettings settings = {}, QObject *parent = nullptr);
+
+    void start();
+    // Stops scheduled polls; a poll already in flight still lands.
+    void stop();
+    bool isRunning() const { return m_running; }
+    // True while a poll is under way (sent, not all answers in).
+    bool isPolling() const { return m_round.has_value(); }
+    // Polls at once (after an action); if a poll is in flight, polls again as soon as it lands.
+    // A poll still out after two intervals counts as missed, one more for every further tick.
+    void refreshNow();
+    // A state an action just got back: shown at once, and answers to polls sent before it are
+    // not allowed to overwrite it.
+    void acceptState(const RolloutState &state);
+
+    const metrics::TimeSeriesStore &history() const { return m_history; }
+    const std::optional<RolloutState> &state() const { return m_state; }
+    const std::optional<metrics::KpiResult> &latestKpis() const { return m_latestKpis; }
+    LinkHealth health() const { return m_health; }
+    std::optional<SystemTime> lastGoodUpdate() const { return m_lastGoodUpdate; }
+    int missedPolls() const { return m_missedPolls; }
+    // Why the last poll was missed, in plain words; empty while Live.
+    QString lastError() const { return m_lastError; }
+    const ControlEndpoint &endpoint() const { return m_client.endpoint(); }
+    const MonitorSettings &settings() const { return m_settings; }
+    const Clock &clock() const { return m_clock; }
+    // The wait before the next scheduled poll: pollInterval, or the backoff while Lost.
+    std::chrono::milliseconds currentPollInterval() const;
+
+Q_SIGNALS:
+    void stateChanged(const canary::RolloutState &state);
+    void kpisUpdated(const canary::metrics::KpiResult &kpis); // history() already holds the points
+    void healthChanged(canary::LinkHealth health);
+    void pollFailed(const QString &reason);
+
+private:
+    // One poll: the rollout and the metrics, sent together, judged together once both landed.
+    struct Round
+    {
+        std::optional<ControlResult> control;
+        std::optional<ScrapeResult> scrape;
+        std::uint64_t stateEpoch = 0;
+        QElapsedTimer sent;
+        int lateTicks = 0;            // timer ticks that found this poll still out
+        bool countedAsMissed = false; // already missed for being late
+    };
+
+    void onTimer();
+    void startRound();
+    void finishRound();
+    void recordMiss(const QString &reason, bool countIt);
+    void takeScrape(ScrapeResult scrape);
+    void applyState(const RolloutState &state);
+    void updateHealth();
+    void scheduleNext();
+
+    ControlClient m_client;
+    MetricsScraper m_scraper;
+    const Clock &m_clock;
+    MonitorSettings m_settings;
+    QTimer m_timer;
+    metrics::TimeSeriesStore m_history;
+
+    std::optional<Round> m_round;
+    bool m_running = false;
+    bool m_refreshPending = false;
+    std::uint64_t m_stateEpoch = 0;
+    std::chrono::milliseconds m_scheduledInterval{0};
+
+    std::optional<metrics::Scrape> m_baseline; // the last good scrape since the last gap
+    bool m_gapOpen = false;
+    std::optional<RolloutState> m_state;
+    std::optional<metrics::KpiResult> m_latestKpis;
+    LinkHealth m_health = LinkHealth::Connecting;
+    std::optional<SystemTime> m_lastGoodUpdate;
+    int m_missedPolls = 0;
+    QString m_lastError;
+};
+
+} // namespace canary

@@ -1,0 +1,446 @@
+// RolloutMonitor against the real gateway on loopback (live traffic, a kill, a restart on the same
+// port) and against hand-made backends that answer badly or not at all.
+#include "backends/httptransport.h"
+#include "console/rolloutmonitor.h"
+#include "gatewayprocess.h"
+
+#include <QElapsedTimer>
+#include <QSignalSpy>
+#include <QTcpServer>
+#include <QTcpSocket>
+#include <QTest>
+#include <QTimer>
+
+#include <algorithm>
+#include <cmath>
+#include <memory>
+
+using namespace canary;
+using namespace std::chrono_literals;
+using metrics::Kpi;
+
+namespace {
+
+const QByteArray kState =
+    R"({"revision":3,"state":"canary","updated_at":"2026-11-26T12:00:00.000Z",)"
+    R"("variants":[{"name":"production","model":"m","version":"1","weight":75},)"
+    R"({"name":"canary","model":"m","version":"2","weight":25}]})";
+
+const QByteArray kMetrics = "# TYPE canary_requests_total counter\n"
+                            "canary_requests_total{variant=\"production\",version=\"1\"} 10\n";
+
+QByteArray httpAnswer(int status, const QByteArray &contentType, const QByteArray &body)
+{
+    return "HTTP/1.1 " + QByteArray::number(status) + " X\r\nContent-Type: " + contentType +
+           "\r\nContent-Length: " + QByteArray::number(body.size()) +
+           "\r\nConnection: close\r\n\r\n" + body;
+}
+
+// A backend that answers each path with a canned response (or with silence when there is none)
+// and counts the requests per path.
+class FakeBackend final : public QObject
+{
+public:
+    FakeBackend()
+    {
+        QVERIFY(m_server.listen(QHostAddress::LocalHost, 0));
+        connect(&m_server, &QTcpServer::newConnection, this, [this] {
+            while (QTcpSocket *socket = m_server.nextPendingConnection()) {
+                auto buffer = std::make_shared<QByteArray>();
+                connect(socket, &QTcpSocket::readyRead, this, [this, socket, buffer] {
+                    *buffer += socket->readAll();
+                    if (!buffer->contains("\r\n\r\n"))
+                        return;
+                    const QByteArray path = buffer->split(' ').value(1);
+                    buffer->clear();
+                    ++m_requests[path];
+                    const QByteArray answer = m_answers.value(path);
+                    if (answer.isEmpty())
+                        return; // silence: the client's timeout must end it
+                    socket->write(answer);
+                    socket->disconnectFromHost();
+                });
+            }
+        });
+    }
+    void answer(const QByteArray &path, QByteArray response) { m_answers[path] = response; }
+    int requests(const QByteArray &path) const { return m_requests.value(path); }
+    std::string url() const { return "http://127.0.0.1:" + std::to_string(m_server.serverPort()); }
+
+private:
+    QTcpServer m_server;
+    QHash<QByteArray, QByteArray> m_answers;
+    QHash<QByteArray, int> m_requests;
+};
+
+std::size_t pointsWhere(const metrics::TimeSeries &series, auto predicate)
+{
+    std::size_t count = 0;
+    for (std::size_t i = 0; i < series.size(); ++i)
+        count += predicate(series.at(i)) ? 1 : 0;
+    return count;
+}
+
+bool hasPositiveRate(const RolloutMonitor &monitor, VariantRole role)
+{
+    return pointsWhere(monitor.history().series(role, Kpi::RequestRate),
+                       [](const metrics::TimePoint &p) { return !p.isGap() && p.value > 0; }) > 0;
+}
+
+std::vector<LinkHealth> healthSequence(const QSignalSpy &spy)
+{
+    std::vector<LinkHealth> out;
+    for (const auto &arguments : spy)
+        out.push_back(arguments.at(0).value<LinkHealth>());
+    return out;
+}
+
+} // namespace
+
+class TestRolloutMonitor final : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void liveKpisForBothVariants();
+    void outageGapAndRecovery();
+    void badAnswersMakeItStale_data();
+    void badAnswersMakeItStale();
+    void slowBackendIsNeverPolledTwice();
+    void backoffWhileLost();
+    void acceptStateAndStaleAnswers();
+    void retentionTrimsHistory();
+
+private:
+    std::unique_ptr<RolloutMonitor> monitorFor(const std::string &baseUrl, const Clock &clock,
+                                               MonitorSettings settings,
+                                               std::chrono::milliseconds timeout = 2000ms);
+    HttpTransport m_transport;
+};
+
+std::unique_ptr<RolloutMonitor> TestRolloutMonitor::monitorFor(const std::string &baseUrl,
+                                                               const Clock &clock,
+                                                               MonitorSettings settings,
+                                                               std::chrono::milliseconds timeout)
+{
+    ControlEndpoint endpoint;
+    endpoint.baseUrl = baseUrl;
+    endpoint.timeout = timeout;
+    return std::make_unique<RolloutMonitor>(&m_transport, endpoint, baseUrl + "/metrics", clock,
+                                            settings);
+}
+
+void TestRolloutMonitor::liveKpisForBothVariants()
+{
+    GatewayProcess gateway({QStringLiteral("--load"), QStringLiteral("200")});
+    QVERIFY2(gateway.start(), qPrintable(gateway.error()));
+    MonitorSettings settings;
+    settings.pollInterval = 200ms;
+    auto monitor =
+        monitorFor(gateway.url().toString().toStdString(), SystemClock::instance(), settings);
+    QSignalSpy stateSpy(monitor.get(), &RolloutMonitor::stateChanged);
+    QSignalSpy kpiSpy(monitor.get(), &RolloutMonitor::kpisUpdated);
+    QSignalSpy healthSpy(monitor.get(), &RolloutMonitor::healthChanged);
+    // Says why, should a poll fail where none may.
+    connect(monitor.get(), &RolloutMonitor::pollFailed, this,
+            [](const QString &reason) { qWarning("poll failed: %s", qPrintable(reason)); });
+    QCOMPARE(monitor->health(), LinkHealth::Connecting);
+    monitor->start();
+
+    QTRY_VERIFY_WITH_TIMEOUT(hasPositiveRate(*monitor, VariantRole::Production) &&
+                                 hasPositiveRate(*monitor, VariantRole::Canary),
+                             10'000);
+    QTRY_VERIFY(kpiSpy.count() >= 3);
+    // On a loaded machine a 200 ms poll can come back late and count as missed for a moment, so
+    // only the first and the settled health are asserted; failures would show in pollFailed.
+    QTRY_COMPARE(monitor->health(), LinkHealth::Live);
+    QCOMPARE(healthSequence(healthSpy).front(), LinkHealth::Live);
+    QCOMPARE(monitor->missedPolls(), 0);
+    QVERIFY(monitor->lastError().isEmpty());
+    QVERIFY(monitor->lastGoodUpdate().has_value());
+
+    // The state did not change between polls, so it was announced once.
+    QVERIFY(monitor->state().has_value());
+    QCOMPARE(monitor->state()->revision, 1);
+    QCOMPARE(monitor->state()->canaryWeight().tenths(), 100);
+    QCOMPARE(stateSpy.count(), 1);
+
+    const auto &kpis = *monitor->latestKpis();
+    QVERIFY(kpis.ok());
+    QCOMPARE(kpis.canary.weightPercent, 10.0);
+    QVERIFY(kpis.production.p99Seconds > 0);
+    // No gap was recorded while everything answered.
+    QCOMPARE(pointsWhere(monitor->history().series(VariantRole::Production, Kpi::RequestRate),
+                         [](const metrics::TimePoint &p) { return p.isGap(); }),
+             std::size_t(0));
+    monitor->stop();
+}
+
+void TestRolloutMonitor::outageGapAndRecovery()
+{
+    GatewayProcess gateway({QStringLiteral("--load"), QStringLiteral("200")});
+    QVERIFY2(gateway.start(), qPrintable(gateway.error()));
+    MonitorSettings settings;
+    settings.pollInterval = 200ms;
+    settings.maxBackoff = 800ms;
+    auto monitor =
+        monitorFor(gateway.url().toString().toStdString(), SystemClock::instance(), settings);
+    monitor->start();
+    const auto &rates = monitor->history().series(VariantRole::Production, Kpi::RequestRate);
+    QTRY_VERIFY_WITH_TIMEOUT(rates.size() >= 3, 10'000);
+    QCOMPARE(monitor->health(), LinkHealth::Live);
+
+    QSignalSpy healthSpy(monitor.get(), &RolloutMonitor::healthChanged);
+    QSignalSpy failedSpy(monitor.get(), &RolloutMonitor::pollFailed);
+    gateway.kill();
+    QTRY_COMPARE_WITH_TIMEOUT(monitor->health(), LinkHealth::Lost, 5000);
+    QCOMPARE(healthSequence(healthSpy),
+             (std::vector<LinkHealth>{LinkHealth::Stale, LinkHealth::Lost}));
+    QVERIFY(failedSpy.count() >= 3);
+    QVERIFY2(monitor->lastError().contains(QStringLiteral("unreachable")),
+             qPrintable(monitor->lastError()));
+
+    // Exactly one gap, at the end; the good time does not move while lost.
+    const auto lastGood = monitor->lastGoodUpdate();
+    QVERIFY(lastGood.has_value());
+    QVERIFY(rates.back().isGap());
+    const metrics::TimePoint firstPoint = rates.front();
+    const SystemTime gapTime = rates.back().time;
+    const std::size_t sizeWhileLost = rates.size();
+    QTRY_VERIFY(monitor->missedPolls() >= 4);
+    QCOMPARE(monitor->lastGoodUpdate(), lastGood);
+    QCOMPARE(rates.size(), sizeWhileLost);
+    QVERIFY(monitor->currentPollInterval() > settings.pollInterval);
+
+    // Back on the same port: live again at the normal pace, the history kept.
+    healthSpy.clear();
+    QSignalSpy kpiSpy(monitor.get(), &RolloutMonitor::kpisUpdated);
+    QVERIFY2(gateway.restart(), qPrintable(gateway.error()));
+    QTRY_COMPARE_WITH_TIMEOUT(monitor->health(), LinkHealth::Live, 5000);
+    QCOMPARE(healthSequence(healthSpy), std::vector<LinkHealth>{LinkHealth::Live});
+    QCOMPARE(monitor->currentPollInterval(), settings.pollInterval);
+    QVERIFY(*monitor->lastGoodUpdate() > *lastGood);
+    QTRY_VERIFY_WITH_TIMEOUT(rates.size() >= sizeWhileLost + 2, 5000);
+    QCOMPARE(rates.front(), firstPoint);
+    const std::size_t gapIndex = rates.lowerIndex(gapTime);
+    QVERIFY(rates.at(gapIndex).isGap());
+    // The first good scrape after the outage was only a baseline: the next point starts a new
+    // window, never one that spans the outage.
+    for (std::size_t i = gapIndex + 1; i < rates.size(); ++i)
+        QVERIFY(!rates.at(i).isGap());
+    QCOMPARE(pointsWhere(rates, [](const metrics::TimePoint &p) { return p.isGap(); }),
+             std::size_t(1));
+    QVERIFY(rates.back().time > gapTime);
+    QVERIFY(monitor->lastError().isEmpty());
+    // No KPI window after the restart reaches back to before the outage.
+    QVERIFY(!kpiSpy.isEmpty());
+    for (const auto &arguments : kpiSpy) {
+        const auto kpis = arguments.at(0).value<metrics::KpiResult>();
+        const auto windowStart =
+            kpis.time - std::chrono::milliseconds(std::llround(kpis.elapsedSeconds * 1000));
+        QVERIFY2(windowStart > gapTime,
+                 qPrintable(QStringLiteral("a %1 s window reaches back across the outage")
+                                .arg(kpis.elapsedSeconds)));
+    }
+}
+
+void TestRolloutMonitor::badAnswersMakeItStale_data()
+{
+    QTest::addColumn<QByteArray>("rollout");
+    QTest::addColumn<QByteArray>("metrics");
+    QTest::addColumn<QString>("errorFragment");
+
+    const QByteArray goodState = httpAnswer(200, "application/json", kState);
+    const QByteArray goodMetrics = httpAnswer(200, "text/plain; version=0.0.4", kMetrics);
+    QTest::newRow("rollout-garbage-json")
+        << httpAnswer(200, "application/json", "{\"revision\": 3, ") << goodMetrics
+        << "Cannot read the rollout: malformed answer from the backend: the body is not JSON";
+    QTest::newRow("rollout-wrong-shape")
+        << httpAnswer(200, "application/json", R"({"revision":"three"})") << goodMetrics
+        << "Cannot read the rollout: malformed answer";
+    QTest::newRow("rollout-server-error")
+        << httpAnswer(500, "text/plain", "boom") << goodMetrics << "Cannot read the rollout: 500";
+    QTest::newRow("metrics-garbage")
+        << goodState << httpAnswer(200, "text/plain; version=0.0.4", "canary_requests_total{{{ 1\n")
+        << "Cannot read the metrics: metrics answer does not parse";
+    QTest::newRow("metrics-404") << goodState << httpAnswer(404, "text/plain", "no")
+                                 << "Cannot read the metrics: metrics endpoint answered HTTP 404";
+}
+
+void TestRolloutMonitor::badAnswersMakeItStale()
+{
+    QFETCH(QByteArray, rollout);
+    QFETCH(QByteArray, metrics);
+    QFETCH(QString, errorFragment);
+
+    FakeBackend backend;
+    backend.answer("/v1/rollout", rollout);
+    backend.answer("/metrics", metrics);
+    MonitorSettings settings;
+    settings.pollInterval = 100ms;
+    settings.missedPollsForLost = 1000; // stays Stale for this test
+    auto monitor = monitorFor(backend.url(), SystemClock::instance(), settings);
+    QSignalSpy failedSpy(monitor.get(), &RolloutMonitor::pollFailed);
+    QSignalSpy kpiSpy(monitor.get(), &RolloutMonitor::kpisUpdated);
+    monitor->start();
+
+    QTRY_VERIFY(monitor->missedPolls() >= 3);
+    QCOMPARE(monitor->health(), LinkHealth::Stale);
+    QVERIFY2(monitor->lastError().contains(errorFragment), qPrintable(monitor->lastError()));
+    QVERIFY(failedSpy.count() >= 3);
+    QCOMPARE(failedSpy.first().at(0).toString(), monitor->lastError());
+    QVERIFY(!monitor->lastGoodUpdate());
+    QCOMPARE(kpiSpy.count(), 0);
+    // Nothing but one gap: a bad answer never becomes a flat line or a zero.
+    const auto &rates = monitor->history().series(VariantRole::Production, Kpi::RequestRate);
+    QCOMPARE(rates.size(), std::size_t(1));
+    QVERIFY(rates.front().isGap());
+}
+
+void TestRolloutMonitor::slowBackendIsNeverPolledTwice()
+{
+    FakeBackend backend; // answers nothing
+    MonitorSettings settings;
+    settings.pollInterval = 50ms;
+    settings.maxBackoff = 50ms;
+    auto monitor = monitorFor(backend.url(), SystemClock::instance(), settings, 1500ms);
+    QSignalSpy healthSpy(monitor.get(), &RolloutMonitor::healthChanged);
+    QSignalSpy failedSpy(monitor.get(), &RolloutMonitor::pollFailed);
+    monitor->start();
+
+    // Late answers count as missed polls, so a hanging backend shows at once...
+    QTRY_COMPARE_WITH_TIMEOUT(monitor->health(), LinkHealth::Lost, 2000);
+    QCOMPARE(healthSequence(healthSpy),
+             (std::vector<LinkHealth>{LinkHealth::Stale, LinkHealth::Lost}));
+    QVERIFY2(monitor->lastError().startsWith(QStringLiteral("No answer from the backend for")),
+             qPrintable(monitor->lastError()));
+    // ...and yet no second request of either kind went out while the first was pending.
+    QTRY_COMPARE(backend.requests("/v1/rollout"), 1);
+    QTRY_COMPARE(backend.requests("/metrics"), 1);
+    monitor->refreshNow();
+    QCOMPARE(backend.requests("/v1/rollout"), 1);
+
+    // When the timeouts end the first poll, the next goes out; still one at a time.
+    QTRY_VERIFY_WITH_TIMEOUT(backend.requests("/v1/rollout") == 2, 5000);
+    QTRY_COMPARE(backend.requests("/metrics"), 2);
+    monitor->stop();
+    const bool timedOut = std::any_of(failedSpy.begin(), failedSpy.end(), [](const auto &args) {
+        return args.at(0).toString().contains(QStringLiteral("backend unreachable"));
+    });
+    QVERIFY(timedOut);
+    QCOMPARE(backend.requests("/v1/rollout"), 2);
+}
+
+void TestRolloutMonitor::backoffWhileLost()
+{
+    // A port nobody listens on: every poll is refused at once.
+    quint16 port = 0;
+    {
+        QTcpServer server;
+        QVERIFY(server.listen(QHostAddress::LocalHost, 0));
+        port = server.serverPort();
+    }
+    MonitorSettings settings;
+    settings.pollInterval = 40ms;
+    settings.missedPollsForLost = 3;
+    settings.maxBackoff = 200ms;
+    auto monitor =
+        monitorFor("http://127.0.0.1:" + std::to_string(port), SystemClock::instance(), settings);
+    std::vector<qint64> intervals;
+    std::vector<qint64> failedAt;
+    QElapsedTimer elapsed;
+    connect(monitor.get(), &RolloutMonitor::pollFailed, this, [&] {
+        intervals.push_back(monitor->currentPollInterval().count());
+        failedAt.push_back(elapsed.elapsed());
+    });
+    elapsed.start();
+    monitor->start();
+    QTRY_VERIFY_WITH_TIMEOUT(intervals.size() >= 7, 5000);
+    monitor->stop();
+    intervals.resize(7);
+    QCOMPARE(intervals, (std::vector<qint64>{40, 40, 80, 160, 200, 200, 200}));
+    // The waits really grow (lower bounds only: a busy machine may be late, never early by
+    // more than a coarse timer's 5 %).
+    for (std::size_t i = 1; i < 7; ++i) {
+        const qint64 gap = failedAt[i] - failedAt[i - 1];
+        QVERIFY2(gap >= intervals[i - 1] * 8 / 10,
+                 qPrintable(QStringLiteral("poll %1 came after %2 ms").arg(i).arg(gap)));
+    }
+    QCOMPARE(monitor->health(), LinkHealth::Lost);
+    QCOMPARE(monitor->history().pointCount(), std::size_t(2 * metrics::kKpiCount)); // one gap each
+}
+
+void TestRolloutMonitor::acceptStateAndStaleAnswers()
+{
+    FakeBackend backend;
+    backend.answer("/v1/rollout", httpAnswer(200, "application/json", kState));
+    backend.answer("/metrics", httpAnswer(200, "text/plain; version=0.0.4", kMetrics));
+    ManualClock clock;
+    MonitorSettings settings;
+    settings.pollInterval = 60s; // polls only when asked
+    auto monitor = monitorFor(backend.url(), clock, settings);
+    QSignalSpy stateSpy(monitor.get(), &RolloutMonitor::stateChanged);
+    monitor->start();
+    QTRY_COMPARE(monitor->health(), LinkHealth::Live);
+    QCOMPARE(stateSpy.count(), 1);
+    QCOMPARE(monitor->state()->revision, 3);
+
+    // The same state again is not news.
+    monitor->acceptState(*monitor->state());
+    clock.advance(1s);
+    monitor->refreshNow();
+    QTRY_COMPARE(backend.requests("/v1/rollout"), 2);
+    QTRY_COMPARE(monitor->lastGoodUpdate(), std::optional<SystemTime>(clock.now()));
+    QCOMPARE(stateSpy.count(), 1);
+
+    // A state handed over by an action shows at once, and a poll that was already under way
+    // with the older document does not undo it.
+    RolloutState newer = *monitor->state();
+    newer.revision = 4;
+    newer.canary->weight = Weight::fromTenths(500);
+    newer.production.weight = Weight::fromTenths(500);
+    clock.advance(1s);
+    monitor->refreshNow(); // in flight with revision 3 in the answer
+    monitor->acceptState(newer);
+    QCOMPARE(stateSpy.count(), 2);
+    QCOMPARE(monitor->state()->revision, 4);
+    QTRY_COMPARE(backend.requests("/v1/rollout"), 3);
+    QTRY_COMPARE(monitor->lastGoodUpdate(), std::optional<SystemTime>(clock.now()));
+    QCOMPARE(monitor->state()->revision, 4);
+    QCOMPARE(stateSpy.count(), 2);
+
+    // The next poll is sent after the action: the backend is the truth again.
+    clock.advance(1s);
+    monitor->refreshNow();
+    QTRY_COMPARE(monitor->state()->revision, 3);
+    QCOMPARE(stateSpy.count(), 3);
+    QCOMPARE(stateSpy.last().at(0).value<RolloutState>().revision, 3);
+}
+
+void TestRolloutMonitor::retentionTrimsHistory()
+{
+    GatewayProcess gateway({QStringLiteral("--load"), QStringLiteral("50")});
+    QVERIFY2(gateway.start(), qPrintable(gateway.error()));
+    // Ten minutes pass between polls, so a 30-minute retention holds about three windows.
+    ManualClock clock;
+    MonitorSettings settings;
+    settings.pollInterval = 50ms;
+    settings.retention = 30min;
+    auto monitor = monitorFor(gateway.url().toString().toStdString(), clock, settings);
+    connect(monitor.get(), &RolloutMonitor::kpisUpdated, this, [&] { clock.advance(10min); });
+    connect(monitor.get(), &RolloutMonitor::healthChanged, this, [&] { clock.advance(10min); });
+    monitor->start();
+    QTRY_VERIFY_WITH_TIMEOUT(clock.now() - ManualClock().now() >= 2h, 10'000);
+    monitor->stop();
+
+    const auto &rates = monitor->history().series(VariantRole::Production, Kpi::RequestRate);
+    QVERIFY(rates.size() >= 3);
+    QVERIFY(rates.size() <= 4);
+    QVERIFY(rates.back().time - rates.front().time <= settings.retention);
+    QVERIFY(rates.front().time > ManualClock().now() + 1h);
+    for (std::size_t i = 0; i < rates.size(); ++i)
+        QVERIFY(!rates.at(i).isGap());
+}
+
+QTEST_GUILESS_MAIN(TestRolloutMonitor)
+#include "tst_rolloutmonitor.moc"
