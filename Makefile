@@ -2,7 +2,7 @@
 PRESET ?= debug
 BUILD_DIR := build/$(PRESET)
 
-.PHONY: all deps configure build test demo package bench format clean
+.PHONY: all deps configure build test demo demo-cli package bench format clean
 
 all: build
 
@@ -18,7 +18,12 @@ build: configure
 test: build
 	@ctest --preset $(PRESET)
 
+# The desktop console with the reference gateway's demo beside it.
 demo: build
+	@$(BUILD_DIR)/bin/canary-console --demo
+
+# The same demo in a terminal only: the gateway watched with canaryctl.
+demo-cli: build
 	@./scripts/demo.sh $(BUILD_DIR)
 
 package:

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make demo: the reference gateway with simulated production and canary models under load,
+# make demo-cli: the reference gateway with simulated production and canary models under load,
 # watched live with canaryctl. Ctrl-C stops both.
 set -euo pipefail
 build=${1:-build/debug}

@@ -41,7 +41,8 @@ public:
     void setBusy(bool busy);
     // Only a staged canary (state `canary`) can take traffic.
     void setEnabledForState(RolloutPhase phase);
-    void setStateUnknown();
+    // No state known (yet): controls off, `why` shown in their place.
+    void setStateUnknown(const QString &why = {});
 
     QSlider *slider() const { return m_slider; }
     QDoubleSpinBox *spinBox() const { return m_spin; }

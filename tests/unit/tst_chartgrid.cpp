@@ -1,0 +1,683 @@
+#include "chartgrid.h"
+#include "kpichart.h"
+#include "lodcache.h"
+#include "metrics/timeseriesstore.h"
+#include "stalebanner.h"
+
+#include <QApplication>
+#include <QDir>
+#include <QLabel>
+#include <QSignalSpy>
+#include <QTest>
+#include <QToolTip>
+#include <QWheelEvent>
+
+#include <chrono>
+#include <cmath>
+#include <memory>
+#include <random>
+
+using namespace canary;
+using namespace std::chrono_literals;
+using metrics::Kpi;
+using metrics::TimeSeriesStore;
+
+namespace {
+
+const SystemTime kStart{std::chrono::milliseconds(1'700'000'000'000)};
+
+// Production is a healthy model; the canary is slower and a little less accurate, so the two
+// columns differ and a shared value axis matters.
+double sampleValue(VariantRole role, Kpi kpi, int second, std::mt19937 &random)
+{
+    std::normal_distribution<double> noise(0.0, 1.0);
+    const bool canary = role == VariantRole::Canary;
+    const double wave = std::sin(second / 300.0);
+    switch (kpi) {
+    case Kpi::RequestRate:
+        return (canary ? 40.0 : 360.0) * (1.0 + 0.1 * wave) + 4.0 * noise(random);
+    case Kpi::ErrorRate:
+        return std::max(0.0, (canary ? 0.012 : 0.004) + 0.002 * noise(random));
+    case Kpi::Accuracy:
+        return std::min(1.0, (canary ? 0.935 : 0.948) + 0.004 * noise(random));
+    case Kpi::LatencyP50:
+        return (canary ? 0.058 : 0.042) + 0.002 * noise(random);
+    case Kpi::LatencyP95:
+        return (canary ? 0.140 : 0.090) + 0.006 * noise(random);
+    case Kpi::LatencyP99:
+        return (canary ? 0.260 : 0.150) + 0.015 * std::abs(noise(random));
+    case Kpi::Weight:
+        return canary ? 10.0 : 90.0;
+    }
+    return 0.0;
+}
+
+void fill(TimeSeriesStore &store, int seconds, int gapAt = -1, int gapLength = 0)
+{
+    std::mt19937 random(42);
+    for (int s = 0; s < seconds; ++s) {
+        const SystemTime time = kStart + std::chrono::seconds(s);
+        if (gapAt >= 0 && s >= gapAt && s < gapAt + gapLength) {
+            store.appendGap(time);
+            continue;
+        }
+        for (const VariantRole role : {VariantRole::Production, VariantRole::Canary}) {
+            for (const Kpi kpi : metrics::kAllKpis) {
+                store.append(role, kpi, time, sampleValue(role, kpi, s, random));
+            }
+        }
+    }
+}
+
+QString screenshotPath(const QString &name)
+{
+    const QString dir = qEnvironmentVariableIsSet("CANARY_SCREENSHOT_DIR")
+                            ? qEnvironmentVariable("CANARY_SCREENSHOT_DIR")
+                            : QDir::currentPath();
+    return QDir(dir).filePath(name);
+}
+
+struct Fixture
+{
+    std::unique_ptr<TimeSeriesStore> store = std::make_unique<TimeSeriesStore>();
+    std::unique_ptr<ChartGrid> grid;
+    SystemTime now;
+
+    explicit Fixture(int seconds, int gapAt = -1, int gapLength = 0)
+    {
+        fill(*store, seconds, gapAt, gapLength);
+        now = kStart + std::chrono::seconds(seconds - 1);
+        grid = std::make_unique<ChartGrid>(*store);
+        grid->resize(1280, 800);
+        grid->setNow(now);
+        grid->setTimeWindow(5min);
+        grid->show();
+    }
+    bool exposed() { return QTest::qWaitForWindowExposed(grid.get()); }
+};
+
+std::vector<double> finiteValues(const QCPGraph *graph)
+{
+    std::vector<double> values;
+    for (auto it = graph->data()->constBegin(); it != graph->data()->constEnd(); ++it) {
+        if (!std::isnan(it->value)) {
+            values.push_back(it->value);
+        }
+    }
+    return values;
+}
+
+} // namespace
+
+class TestChartGrid final : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void graphsFollowTheStore_data();
+    void graphsFollowTheStore();
+    void gapBreaksTheLine();
+    void unknownKpiIsAbsentNotZero();
+    void rowsShareOneValueRange_data();
+    void rowsShareOneValueRange();
+    void overlayChangesTheLayout();
+    void pausedDoesNotScroll();
+    void wheelZoomPausesAndSyncsAllCharts();
+    void hoverShowsExactValues();
+    void markDirtyAloneDoesNotReplot();
+    void refreshReplotsOnlyChangedCharts();
+    void timeWindow_data();
+    void timeWindow();
+    void longWindowIsDecimated();
+    void lodCacheMatchesFreshDecimation();
+    void followsPaletteChange();
+    void staleBannerTexts_data();
+    void staleBannerTexts();
+    void staleBannerHidesAndKeepsReasonPlain();
+    void screenshot();
+};
+
+void TestChartGrid::graphsFollowTheStore_data()
+{
+    QTest::addColumn<int>("row");
+    QTest::addColumn<int>("kpi");
+    QTest::addColumn<double>("scale");
+
+    QTest::newRow("latency-p50") << 0 << int(Kpi::LatencyP50) << 1000.0;
+    QTest::newRow("latency-p95") << 0 << int(Kpi::LatencyP95) << 1000.0;
+    QTest::newRow("latency-p99") << 0 << int(Kpi::LatencyP99) << 1000.0;
+    QTest::newRow("errors") << 1 << int(Kpi::ErrorRate) << 100.0;
+    QTest::newRow("accuracy") << 2 << int(Kpi::Accuracy) << 100.0;
+    QTest::newRow("throughput") << 3 << int(Kpi::RequestRate) << 1.0;
+}
+
+void TestChartGrid::graphsFollowTheStore()
+{
+    QFETCH(int, row);
+    QFETCH(int, kpi);
+    QFETCH(double, scale);
+
+    Fixture f(1200);
+    QVERIFY(f.exposed());
+    f.grid->refresh();
+
+    const SystemTime from = f.now - 5min;
+    for (const VariantRole role : {VariantRole::Production, VariantRole::Canary}) {
+        KpiChart *chart = f.grid->chart(static_cast<std::size_t>(row), role);
+        QVERIFY(chart);
+        QCPGraph *graph = chart->graphFor(role, static_cast<Kpi>(kpi));
+        QVERIFY(graph);
+        const VariantRole other =
+            role == VariantRole::Production ? VariantRole::Canary : VariantRole::Production;
+        QVERIFY(!chart->graphFor(other, static_cast<Kpi>(kpi)));
+
+        // 5 minutes at 1 s is fewer points than pixels: every stored point is drawn as is.
+        const auto expected = f.store->series(role, static_cast<Kpi>(kpi)).range(from, f.now);
+        QVERIFY(expected.size() > 250);
+        std::size_t matched = 0;
+        for (const auto &point : expected) {
+            const double key = KpiChart::toKey(point.time);
+            auto it = graph->data()->findBegin(key, false);
+            QVERIFY(it != graph->data()->constEnd());
+            QCOMPARE(it->key, key);
+            QCOMPARE(it->value, point.value * scale);
+            ++matched;
+        }
+        QCOMPARE(matched, expected.size());
+        QCOMPARE(chart->xAxis->range().upper, KpiChart::toKey(f.now));
+        QCOMPARE(chart->xAxis->range().lower, KpiChart::toKey(from));
+    }
+}
+
+void TestChartGrid::gapBreaksTheLine()
+{
+    // Ten missed polls two minutes before the end.
+    Fixture f(600, 480, 10);
+    QVERIFY(f.exposed());
+    f.grid->refresh();
+
+    const double gapKey = KpiChart::toKey(kStart + 480s);
+    for (KpiChart *chart : f.grid->visibleCharts()) {
+        for (int i = 0; i < chart->graphCount(); ++i) {
+            const QCPGraph *graph = chart->graph(i);
+            auto it = graph->data()->findBegin(gapKey, false);
+            QVERIFY(it != graph->data()->constEnd());
+            QCOMPARE(it->key, gapKey);
+            QVERIFY2(std::isnan(it->value), qPrintable(graph->name()));
+            // Repeated gaps collapse into one point; the line resumes after the outage, and
+            // nothing in between is drawn as a value.
+            ++it;
+            QVERIFY(it != graph->data()->constEnd());
+            QVERIFY(it->key >= KpiChart::toKey(kStart + 490s));
+            QVERIFY(!std::isnan(it->value));
+        }
+    }
+}
+
+void TestChartGrid::unknownKpiIsAbsentNotZero()
+{
+    TimeSeriesStore store;
+    for (int s = 0; s < 120; ++s) {
+        const SystemTime time = kStart + std::chrono::seconds(s);
+        store.append(VariantRole::Production, Kpi::Accuracy, time, 0.95);
+        // The canary has no labelled feedback: the KPI is unknown every time.
+        store.append(VariantRole::Canary, Kpi::Accuracy, time,
+                     std::numeric_limits<double>::quiet_NaN());
+    }
+    ChartGrid grid(store);
+    grid.resize(1280, 800);
+    grid.setNow(kStart + 119s);
+    grid.setTimeWindow(5min);
+    grid.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&grid));
+    grid.refresh();
+
+    KpiChart *canaryChart = grid.chart(2, VariantRole::Canary);
+    KpiChart *productionChart = grid.chart(2, VariantRole::Production);
+    QVERIFY(finiteValues(canaryChart->graphFor(VariantRole::Canary, Kpi::Accuracy)).empty());
+    QVERIFY(!canaryChart->hasVisibleData());
+    QVERIFY(productionChart->hasVisibleData());
+    // The shared axis is scaled to production's 95 %, not stretched down to a zero.
+    QVERIFY(canaryChart->yAxis->range().lower > 80.0);
+    QCOMPARE(canaryChart->yAxis->range(), productionChart->yAxis->range());
+}
+
+void TestChartGrid::rowsShareOneValueRange_data()
+{
+    QTest::addColumn<int>("row");
+    QTest::newRow("latency") << 0;
+    QTest::newRow("errors") << 1;
+    QTest::newRow("accuracy") << 2;
+    QTest::newRow("throughput") << 3;
+}
+
+void TestChartGrid::rowsShareOneValueRange()
+{
+    QFETCH(int, row);
+    Fixture f(900);
+    QVERIFY(f.exposed());
+    f.grid->refresh();
+
+    KpiChart *left = f.grid->chart(static_cast<std::size_t>(row), VariantRole::Production);
+    KpiChart *right = f.grid->chart(static_cast<std::size_t>(row), VariantRole::Canary);
+    QCOMPARE(left->yAxis->range(), right->yAxis->range());
+    // The shared range holds both variants' visible data.
+    const QCPRange range = left->yAxis->range();
+    for (KpiChart *chart : {left, right}) {
+        QVERIFY(chart->valueExtent());
+        QVERIFY2(range.contains(chart->valueExtent()->lower) &&
+                     range.contains(chart->valueExtent()->upper),
+                 qPrintable(chart->row().title));
+    }
+    QVERIFY(left->yAxis->label().contains(left->row().unit));
+    QVERIFY(right->yAxis->label().contains(right->row().unit));
+}
+
+void TestChartGrid::overlayChangesTheLayout()
+{
+    Fixture f(600);
+    QVERIFY(f.exposed());
+    f.grid->refresh();
+    QCOMPARE(f.grid->visibleCharts().size(), 8);
+    QVERIFY(!f.grid->chart(0, std::nullopt));
+
+    f.grid->setOverlay(true);
+    f.grid->refresh();
+    const QList<KpiChart *> overlay = f.grid->visibleCharts();
+    QCOMPARE(overlay.size(), 4);
+    for (KpiChart *chart : overlay) {
+        QVERIFY(chart->isVisible());
+        QCOMPARE(chart->graphCount(), static_cast<int>(2 * chart->row().lines.size()));
+        QVERIFY(chart->legend->visible());
+        for (const auto &line : chart->row().lines) {
+            QCPGraph *production = chart->graphFor(VariantRole::Production, line.kpi);
+            QCPGraph *canary = chart->graphFor(VariantRole::Canary, line.kpi);
+            QVERIFY(production && canary);
+            QVERIFY(!finiteValues(production).empty());
+            QVERIFY(!finiteValues(canary).empty());
+            QCOMPARE(production->pen().style(), Qt::SolidLine);
+            QCOMPARE(canary->pen().style(), Qt::DashLine);
+        }
+    }
+    for (VariantRole role : {VariantRole::Production, VariantRole::Canary}) {
+        QVERIFY(!f.grid->chart(0, role)->isVisible());
+    }
+    for (QLabel *label : f.grid->findChildren<QLabel *>(QStringLiteral("columnTitle"))) {
+        QVERIFY(!label->isVisible());
+    }
+
+    f.grid->setOverlay(false);
+    f.grid->refresh();
+    QCOMPARE(f.grid->visibleCharts().size(), 8);
+    QVERIFY(!f.grid->chart(0, std::nullopt)->isVisible());
+    QStringList titles;
+    for (QLabel *label : f.grid->findChildren<QLabel *>(QStringLiteral("columnTitle"))) {
+        QVERIFY(label->isVisible());
+        titles << label->text();
+    }
+    titles.sort();
+    QCOMPARE(titles, (QStringList{QStringLiteral("canary"), QStringLiteral("production")}));
+}
+
+void TestChartGrid::pausedDoesNotScroll()
+{
+    Fixture f(600);
+    QVERIFY(f.exposed());
+    f.grid->refresh();
+    QSignalSpy paused(f.grid.get(), &ChartGrid::pausedChanged);
+    KpiChart *chart = f.grid->chart(3, VariantRole::Canary);
+    const QCPRange before = chart->xAxis->range();
+
+    f.grid->setPaused(true);
+    QCOMPARE(paused.size(), 1);
+    QCOMPARE(paused.at(0).at(0).toBool(), true);
+    f.grid->setNow(f.now + 60s);
+    f.grid->markDirty();
+    f.grid->refresh();
+    QCOMPARE(chart->xAxis->range(), before);
+
+    f.grid->setPaused(false);
+    QCOMPARE(paused.size(), 2);
+    f.grid->refresh();
+    QCOMPARE(chart->xAxis->range().upper, KpiChart::toKey(f.now + 60s));
+}
+
+void TestChartGrid::wheelZoomPausesAndSyncsAllCharts()
+{
+    Fixture f(600);
+    QVERIFY(f.exposed());
+    f.grid->refresh();
+    QSignalSpy paused(f.grid.get(), &ChartGrid::pausedChanged);
+    KpiChart *chart = f.grid->chart(1, VariantRole::Production);
+    const double spanBefore = chart->xAxis->range().size();
+
+    const QPointF centre = chart->axisRect()->rect().center();
+    QWheelEvent wheel(centre, chart->mapToGlobal(centre), QPoint(), QPoint(0, 120), Qt::NoButton,
+                      Qt::NoModifier, Qt::NoScrollPhase, false);
+    QApplication::sendEvent(chart, &wheel);
+
+    QCOMPARE(paused.size(), 1);
+    QVERIFY(f.grid->paused());
+    QVERIFY(chart->xAxis->range().size() < spanBefore);
+    // The other charts follow on the next turn of the event loop.
+    KpiChart *other = f.grid->chart(3, VariantRole::Canary);
+    QTRY_COMPARE(other->xAxis->range(), chart->xAxis->range());
+
+    // A new tick does not scroll a zoomed view away.
+    const QCPRange zoomed = chart->xAxis->range();
+    f.grid->setNow(f.now + 30s);
+    f.grid->refresh();
+    QCOMPARE(chart->xAxis->range(), zoomed);
+}
+
+void TestChartGrid::hoverShowsExactValues()
+{
+    Fixture f(600);
+    QVERIFY(f.exposed());
+    f.grid->refresh();
+    KpiChart *chart = f.grid->chart(0, VariantRole::Canary);
+    const SystemTime at = f.now - 100s;
+    const QPoint pos(qRound(chart->xAxis->coordToPixel(KpiChart::toKey(at))),
+                     chart->axisRect()->rect().center().y());
+    QTest::mouseMove(chart, pos);
+
+    QTRY_VERIFY(QToolTip::isVisible());
+    const QString text = QToolTip::text();
+    const auto expected = [&](VariantRole role, Kpi kpi) {
+        const auto &series = f.store->series(role, kpi);
+        return chart->row().formatValue(series.at(series.lowerIndex(at)).value * 1000.0);
+    };
+    QVERIFY2(text.contains(expected(VariantRole::Production, Kpi::LatencyP95)), qPrintable(text));
+    QVERIFY2(text.contains(expected(VariantRole::Canary, Kpi::LatencyP99)), qPrintable(text));
+    QVERIFY(text.contains(QStringLiteral(" ms")));
+    QVERIFY(text.contains(QStringLiteral("canary")) && text.contains(QStringLiteral("production")));
+    for (QWidget *top : QApplication::topLevelWidgets()) {
+        if (top->inherits("QTipLabel")) {
+            QVERIFY(top->grab().save(screenshotPath(QStringLiteral("chartgrid-tooltip.png"))));
+        }
+    }
+    // One cursor across the whole grid, at the hovered time (within a pixel).
+    const double pixelSeconds = chart->xAxis->range().size() / chart->axisRect()->width();
+    for (KpiChart *other : f.grid->visibleCharts()) {
+        QVERIFY(std::abs(other->cursorKey() - KpiChart::toKey(at)) <= pixelSeconds);
+    }
+}
+
+void TestChartGrid::markDirtyAloneDoesNotReplot()
+{
+    Fixture f(600);
+    QVERIFY(f.exposed());
+    f.grid->refresh();
+    QApplication::processEvents();
+
+    std::vector<std::unique_ptr<QSignalSpy>> spies;
+    for (KpiChart *chart : f.grid->visibleCharts()) {
+        spies.push_back(std::make_unique<QSignalSpy>(chart, &QCustomPlot::afterReplot));
+    }
+    for (const VariantRole role : {VariantRole::Production, VariantRole::Canary}) {
+        f.store->append(role, Kpi::RequestRate, f.now + 1s, 100.0);
+    }
+    f.grid->markDirty();
+    QApplication::processEvents();
+    for (const auto &spy : spies) {
+        QCOMPARE(spy->size(), 0);
+    }
+
+    f.grid->refresh();
+    // Only the throughput row got a point, and the range did not move: only it is redrawn.
+    const QList<KpiChart *> charts = f.grid->visibleCharts();
+    for (qsizetype i = 0; i < charts.size(); ++i) {
+        const bool throughput = charts[i]->row().id == ChartRowSpec::Id::Throughput;
+        QCOMPARE(spies[static_cast<std::size_t>(i)]->size(), throughput ? 1 : 0);
+    }
+}
+
+void TestChartGrid::refreshReplotsOnlyChangedCharts()
+{
+    Fixture f(600);
+    QVERIFY(f.exposed());
+    f.grid->refresh();
+    QApplication::processEvents();
+    std::vector<std::unique_ptr<QSignalSpy>> spies;
+    for (KpiChart *chart : f.grid->visibleCharts()) {
+        spies.push_back(std::make_unique<QSignalSpy>(chart, &QCustomPlot::afterReplot));
+    }
+
+    f.grid->refresh(); // nothing changed
+    for (const auto &spy : spies) {
+        QCOMPARE(spy->size(), 0);
+    }
+
+    f.grid->setNow(f.now + 1s); // live: every chart scrolls
+    f.grid->refresh();
+    for (const auto &spy : spies) {
+        QCOMPARE(spy->size(), 1);
+    }
+}
+
+void TestChartGrid::timeWindow_data()
+{
+    QTest::addColumn<int>("seconds");
+    QTest::newRow("5 min") << 300;
+    QTest::newRow("15 min") << 900;
+    QTest::newRow("1 h") << 3600;
+    QTest::newRow("6 h") << 6 * 3600;
+    QTest::newRow("24 h") << 24 * 3600;
+}
+
+void TestChartGrid::timeWindow()
+{
+    QFETCH(int, seconds);
+    Fixture f(1800);
+    QVERIFY(f.exposed());
+    f.grid->setTimeWindow(std::chrono::seconds(seconds));
+    QCOMPARE(f.grid->timeWindow(), std::chrono::seconds(seconds));
+    f.grid->refresh();
+    for (KpiChart *chart : f.grid->visibleCharts()) {
+        QCOMPARE(chart->xAxis->range().size(), double(seconds));
+        QCOMPARE(chart->xAxis->range().upper, KpiChart::toKey(f.now));
+    }
+    // Paused, a new window keeps the right edge where the user left it.
+    f.grid->setPaused(true);
+    f.grid->setNow(f.now + 10min);
+    f.grid->setTimeWindow(std::chrono::seconds(seconds * 2));
+    f.grid->refresh();
+    for (KpiChart *chart : f.grid->visibleCharts()) {
+        QCOMPARE(chart->xAxis->range().size(), double(seconds * 2));
+        QCOMPARE(chart->xAxis->range().upper, KpiChart::toKey(f.now));
+    }
+}
+
+void TestChartGrid::longWindowIsDecimated()
+{
+    Fixture f(6 * 3600);
+    QVERIFY(f.exposed());
+    f.grid->setTimeWindow(6h);
+    f.grid->refresh();
+    KpiChart *chart = f.grid->chart(0, VariantRole::Canary);
+    const QCPGraph *p99 = chart->graphFor(VariantRole::Canary, Kpi::LatencyP99);
+    // About two points per pixel (plus a gap per bucket at most), not 21,600.
+    QVERIFY(p99->data()->size() <= static_cast<int>(3 * chart->bucketCount() + 64));
+    QVERIFY(p99->data()->size() >= static_cast<int>(chart->bucketCount()));
+    // Spikes survive: the drawn maximum is the stored maximum.
+    const auto values = finiteValues(p99);
+    const auto stored =
+        f.store->series(VariantRole::Canary, Kpi::LatencyP99).range(f.now - 6h, f.now);
+    double storedMax = 0;
+    for (const auto &point : stored) {
+        storedMax = std::max(storedMax, point.value * 1000.0);
+    }
+    QCOMPARE(*std::max_element(values.begin(), values.end()), storedMax);
+}
+
+void TestChartGrid::lodCacheMatchesFreshDecimation()
+{
+    // Live scrolling over a series that grows, gets trimmed and has outages: the incrementally
+    // kept buckets must equal buckets computed from scratch at every step.
+    metrics::TimeSeries series(std::chrono::minutes(40));
+    std::mt19937 random(3);
+    std::uniform_real_distribution<double> value(0.0, 100.0);
+    LodCache incremental;
+    SystemTime time = kStart;
+    auto width = std::chrono::milliseconds(7'000);
+    for (int step = 0; step < 4000; ++step) {
+        time += std::chrono::milliseconds(step % 3 == 0 ? 400 : 1000);
+        if (step % 500 > 480) {
+            series.appendGap(time);
+        } else {
+            series.append(time, value(random));
+        }
+        if (step == 2500) {
+            width = std::chrono::milliseconds(3'000); // a zoom
+        }
+        const std::int64_t first = LodCache::bucketOf(time - std::chrono::minutes(30), width);
+        const std::int64_t last = LodCache::bucketOf(time, width);
+        if (step % 7 != 0) {
+            continue; // refreshes are rarer than appends
+        }
+        LodCache fresh;
+        const auto &expected = fresh.points(series, first, last, width);
+        const auto &actual = incremental.points(series, first, last, width);
+        QVERIFY2(actual == expected, qPrintable(QStringLiteral("step %1").arg(step)));
+        QVERIFY(!actual.empty());
+        QVERIFY(actual.size() <= 3 * static_cast<std::size_t>(last - first + 1));
+    }
+}
+
+void TestChartGrid::followsPaletteChange()
+{
+    Fixture f(300);
+    QVERIFY(f.exposed());
+    f.grid->refresh();
+    KpiChart *chart = f.grid->chart(0, VariantRole::Production);
+    const QColor lightBase = chart->axisRect()->backgroundBrush().color();
+
+    QPalette dark;
+    dark.setColor(QPalette::Window, QColor(0x20, 0x22, 0x25));
+    dark.setColor(QPalette::Base, QColor(0x16, 0x18, 0x1b));
+    dark.setColor(QPalette::Text, QColor(0xe6, 0xe6, 0xe6));
+    dark.setColor(QPalette::WindowText, QColor(0xe6, 0xe6, 0xe6));
+    f.grid->setPalette(dark);
+    QCOMPARE(chart->axisRect()->backgroundBrush().color(), QColor(0x16, 0x18, 0x1b));
+    QVERIFY(chart->axisRect()->backgroundBrush().color() != lightBase);
+    QCOMPARE(chart->yAxis->labelColor(), QColor(0xe6, 0xe6, 0xe6));
+    // The production line switches to the lighter blue that reads on a dark base.
+    QCOMPARE(f.grid->chart(1, VariantRole::Production)
+                 ->graphFor(VariantRole::Production, Kpi::ErrorRate)
+                 ->pen()
+                 .color(),
+             QColor::fromRgb(okabeIto::kSkyBlue));
+    QTRY_VERIFY(!chart->needsReplot());
+}
+
+void TestChartGrid::staleBannerTexts_data()
+{
+    QTest::addColumn<bool>("lost");
+    QTest::addColumn<qint64>("ageMs");
+    QTest::addColumn<int>("missed");
+    QTest::addColumn<QString>("reason");
+    QTest::addColumn<QString>("expected");
+
+    QTest::newRow("stale") << false << qint64(12'400) << 3
+                           << QStringLiteral("timeout after 1000 ms")
+                           << QStringLiteral("No fresh data for 12 s (3 polls missed): timeout "
+                                             "after 1000 ms \u2014 charts show a gap");
+    QTest::newRow("stale-one-no-reason")
+        << false << qint64(2'000) << 1 << QString()
+        << QStringLiteral("No fresh data for 2 s (1 poll missed) \u2014 charts show a gap");
+    QTest::newRow("lost")
+        << true << qint64(65'000) << 0 << QString()
+        << QStringLiteral("Connection lost \u2014 last update 1 min 5 s ago. Reconnecting\u2026");
+    QTest::newRow("lost-hours-reason")
+        << true << qint64((2 * 3600 + 3 * 60 + 9) * 1000) << 0
+        << QStringLiteral("connection refused")
+        << QStringLiteral("Connection lost \u2014 last update 2 h 3 min ago. Reconnecting\u2026 "
+                          "(connection refused)");
+    QTest::newRow("lost-never") << true << qint64(-1) << 0 << QString()
+                                << QStringLiteral("Connection lost \u2014 no update received yet. "
+                                                  "Reconnecting\u2026");
+    QTest::newRow("lost-days") << true << qint64(26LL * 3600 * 1000) << 0 << QString()
+                               << QStringLiteral("Connection lost \u2014 last update 1 d 2 h ago. "
+                                                 "Reconnecting\u2026");
+}
+
+void TestChartGrid::staleBannerTexts()
+{
+    QFETCH(bool, lost);
+    QFETCH(qint64, ageMs);
+    QFETCH(int, missed);
+    QFETCH(QString, reason);
+    QFETCH(QString, expected);
+
+    QWidget window;
+    auto &banner = *new StaleBanner(&window);
+    window.show();
+    QVERIFY(!banner.isVisible());
+    if (lost) {
+        banner.showLost(std::chrono::milliseconds(ageMs), reason);
+        QCOMPARE(banner.level(), StaleBanner::Level::Lost);
+    } else {
+        banner.showStale(std::chrono::milliseconds(ageMs), missed, reason);
+        QCOMPARE(banner.level(), StaleBanner::Level::Stale);
+    }
+    QCOMPARE(banner.text(), expected);
+    QVERIFY(banner.isVisible());
+    banner.clear();
+    QVERIFY(!banner.isVisible());
+    QCOMPARE(banner.level(), StaleBanner::Level::Hidden);
+}
+
+void TestChartGrid::staleBannerHidesAndKeepsReasonPlain()
+{
+    QWidget window;
+    auto &banner = *new StaleBanner(&window);
+    window.show();
+    const QString hostile =
+        QStringLiteral("<b>bad</b>\n\nline two ") + QString(500, QLatin1Char('x'));
+    banner.showStale(5s, 2, hostile);
+    QVERIFY(banner.isVisible());
+    QVERIFY(banner.text().contains(QStringLiteral("<b>bad</b> line two")));
+    QVERIFY(!banner.text().contains(QLatin1Char('\n')));
+    QVERIFY(banner.text().size() < 300);
+    const auto *label = banner.findChild<QLabel *>(QStringLiteral("staleBannerText"));
+    QVERIFY(label);
+    QCOMPARE(label->textFormat(), Qt::PlainText);
+    QVERIFY(banner.palette().color(QPalette::Window) == QColor::fromRgb(okabeIto::kOrange));
+    banner.showLost(70s, QString());
+    QVERIFY(banner.palette().color(QPalette::Window) == QColor::fromRgb(okabeIto::kVermillion));
+}
+
+void TestChartGrid::screenshot()
+{
+    // An hour of history with a one-minute outage, as an operator would see it.
+    Fixture f(3600, 3000, 60);
+    QVERIFY(f.exposed());
+    f.grid->setTimeWindow(1h);
+    f.grid->refresh();
+    const QString sideBySide = screenshotPath(QStringLiteral("chartgrid.png"));
+    QVERIFY(f.grid->grab().save(sideBySide));
+
+    f.grid->setOverlay(true);
+    f.grid->setTimeWindow(15min);
+    f.grid->refresh();
+    QVERIFY(f.grid->grab().save(screenshotPath(QStringLiteral("chartgrid-overlay.png"))));
+
+    QPalette dark;
+    dark.setColor(QPalette::Window, QColor(0x20, 0x22, 0x25));
+    dark.setColor(QPalette::Base, QColor(0x16, 0x18, 0x1b));
+    dark.setColor(QPalette::Text, QColor(0xe6, 0xe6, 0xe6));
+    dark.setColor(QPalette::WindowText, QColor(0xe6, 0xe6, 0xe6));
+    f.grid->setPalette(dark);
+    f.grid->setOverlay(false);
+    f.grid->refresh();
+    QVERIFY(f.grid->grab().save(screenshotPath(QStringLiteral("chartgrid-dark.png"))));
+
+    StaleBanner banner;
+    banner.resize(1280, 40);
+    banner.showStale(12s, 3, QStringLiteral("timeout after 1000 ms"));
+    QVERIFY(banner.grab().save(screenshotPath(QStringLiteral("stalebanner.png"))));
+    QVERIFY(QFileInfo(sideBySide).size() > 10'000);
+}
+
+QTEST_MAIN(TestChartGrid)
+#include "tst_chartgrid.moc"

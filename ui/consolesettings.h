@@ -1,0 +1,56 @@
+#pragma once
+
+#include <QByteArray>
+#include <QSettings>
+#include <QString>
+#include <QStringList>
+
+#include <optional>
+
+namespace canary {
+
+// The non-secret half of a connection. The token never lives here: see ProfileStore.
+struct ConnectionProfile
+{
+    QString name;
+    QString url;
+    bool verifyTls = true;
+
+    bool operator==(const ConnectionProfile &) const = default;
+};
+
+// The one typed gateway to the console's QSettings, so every key is spelled once.
+class ConsoleSettings final
+{
+public:
+    ConsoleSettings();
+
+    QByteArray windowGeometry() const;
+    void setWindowGeometry(const QByteArray &geometry);
+    QByteArray windowState() const;
+    void setWindowState(const QByteArray &state);
+
+    int timeWindowSeconds() const;
+    void setTimeWindowSeconds(int seconds);
+    bool overlay() const;
+    void setOverlay(bool overlay);
+
+    QStringList profileNames() const;
+    std::optional<ConnectionProfile> profile(const QString &name) const;
+    void setProfile(const ConnectionProfile &profile);
+    void removeProfile(const QString &name);
+    QString lastProfile() const;
+    void setLastProfile(const QString &name);
+
+    // Where the settings are written (tests read it back).
+    QString fileName() const { return m_settings.fileName(); }
+    void sync() { m_settings.sync(); }
+
+    // Profile names become settings groups: keep them short and free of separators.
+    static bool isValidProfileName(const QString &name);
+
+private:
+    mutable QSettings m_settings; // group navigation is not const in QSettings
+};
+
+} // namespace canary

@@ -1,0 +1,750 @@
+#include "mainwindow.h"
+
+#include "aboutdialog.h"
+#include "chartgrid.h"
+#include "confirmactiondialog.h"
+#include "connectiondialog.h"
+#include "demogateway.h"
+#include "kpicomparison.h"
+#include "messagebar.h"
+#include "profilestore.h"
+#include "stagecanarydialog.h"
+#include "stalebanner.h"
+#include "trafficcontrol.h"
+#include "ui_mainwindow.h"
+#include "variantheader.h"
+
+#include "backends/controlclient.h"
+#include "backends/httptransport.h"
+#include "console/rolloutactions.h"
+#include "util/clock.h"
+
+#include <QActionGroup>
+#include <QCloseEvent>
+#include <QComboBox>
+#include <QDateTime>
+#include <QDir>
+#include <QDoubleSpinBox>
+#include <QLabel>
+#include <QMessageBox>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QStandardPaths>
+#include <QToolButton>
+
+#include <cmath>
+
+namespace canary {
+
+namespace {
+
+using namespace std::chrono_literals;
+
+struct TimeWindowChoice
+{
+    int seconds;
+    const char *label;
+};
+constexpr std::array<TimeWindowChoice, 5> kTimeWindows = {{{5 * 60, "5 min"},
+                                                           {15 * 60, "15 min"},
+                                                           {3600, "1 h"},
+                                                           {6 * 3600, "6 h"},
+                                                           {24 * 3600, "24 h"}}};
+
+QString actionLogPath()
+{
+    const QString dir = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation);
+    if (dir.isEmpty() || !QDir().mkpath(dir))
+        return {};
+    return QDir(dir).filePath(QStringLiteral("actions.jsonl"));
+}
+
+QColor linkColor(LinkHealth health)
+{
+    switch (health) {
+    case LinkHealth::Live:
+        return VariantHeader::healthColor(VariantHeader::Health::Good);
+    case LinkHealth::Stale:
+        return VariantHeader::healthColor(VariantHeader::Health::Warning);
+    case LinkHealth::Lost:
+        return VariantHeader::healthColor(VariantHeader::Health::Bad);
+    case LinkHealth::Connecting:
+        break;
+    }
+    return VariantHeader::healthColor(VariantHeader::Health::Unknown);
+}
+
+void makeBold(QWidget *widget)
+{
+    QFont font = widget->font();
+    font.setBold(true);
+    widget->setFont(font);
+}
+
+void makeDangerous(QWidget *widget)
+{
+    makeBold(widget);
+    QPalette p = widget->palette();
+    // Only while enabled: a disabled roll back must look disabled.
+    for (QPalette::ColorGroup group : {QPalette::Active, QPalette::Inactive})
+        p.setColor(group, QPalette::ButtonText, QColor(0xc6, 0x28, 0x28));
+    widget->setPalette(p);
+}
+
+} // namespace
+
+MainWindow::MainWindow(QWidget *parent)
+    : QMainWindow(parent)
+    , m_ui(std::make_unique<Ui::MainWindow>())
+    , m_transport(std::make_unique<HttpTransport>())
+    , m_profiles(std::make_unique<ProfileStore>())
+    , m_demo(std::make_unique<DemoGateway>())
+    , m_actionLog(actionLogPath())
+{
+    m_ui->setupUi(this);
+    m_actionLog.setActor(qEnvironmentVariable("USER", QStringLiteral("operator")).toStdString());
+
+    m_messages = new MessageBar(this);
+    m_ui->messageHost->addWidget(m_messages);
+    m_productionHeader = new VariantHeader(VariantRole::Production, this);
+    m_canaryHeader = new VariantHeader(VariantRole::Canary, this);
+    m_ui->headerHost->addWidget(m_productionHeader, 1);
+    m_ui->headerHost->addWidget(m_canaryHeader, 1);
+    m_banner = new StaleBanner(this);
+    m_ui->bannerHost->addWidget(m_banner);
+    m_traffic = new TrafficControl(this);
+    m_traffic->setStateUnknown(tr("Not connected."));
+    m_ui->trafficHost->addWidget(m_traffic);
+    m_comparison = new KpiComparison(this);
+    m_comparison->setCaption(tr("last %1 s").arg(kDecisionSpan.count()));
+    m_ui->comparisonHost->addWidget(m_comparison);
+
+    makeBold(m_ui->decisionTitle);
+    makeBold(m_ui->recentTitle);
+    makeBold(m_ui->promoteButton);
+    makeDangerous(m_ui->rollbackButton);
+    m_ui->decisionHint->setForegroundRole(QPalette::PlaceholderText);
+    m_ui->emptyText->setText(
+        tr("<h2>Not connected</h2><p>Start the demo to watch a simulated rollout, or connect to "
+           "the Control API of your serving backend.</p>"));
+    m_ui->centreStack->setCurrentWidget(m_ui->emptyPage);
+
+    setUpActions();
+    setUpTimeWindows();
+    setUpStatusBar();
+
+    connect(m_traffic, &TrafficControl::weightRequested, this, [this](Weight weight) {
+        if (m_actions)
+            m_actions->setCanaryWeight(weight);
+    });
+    connect(m_demo.get(), &DemoGateway::ready, this,
+            [this](const QString &url, const QString &token) {
+                connectTo({QStringLiteral("demo"), url, token, true});
+                m_messages->showMessage(MessageBar::Level::Info,
+                                        tr("Demo running: a reference gateway with simulated "
+                                           "models under load at %1.")
+                                            .arg(url));
+            });
+    connect(m_demo.get(), &DemoGateway::failed, this, &MainWindow::reportError);
+    connect(m_profiles.get(), &ProfileStore::tokenStored, this,
+            [this](const QString &, bool persisted, const QString &note) {
+                if (!persisted)
+                    m_messages->showMessage(MessageBar::Level::Warning, note);
+            });
+
+    m_tick.setInterval(kRefreshTick);
+    connect(&m_tick, &QTimer::timeout, this, &MainWindow::onTick);
+    m_tick.start();
+    m_ageTimer.setInterval(1s);
+    connect(&m_ageTimer, &QTimer::timeout, this, &MainWindow::onAgeTick);
+    m_ageTimer.start();
+
+    ConsoleSettings &settings = m_profiles->settings();
+    if (!restoreGeometry(settings.windowGeometry()))
+        resize(1280, 800);
+    if (!restoreState(settings.windowState()))
+        resizeDocks({m_ui->controlsDock}, {340}, Qt::Horizontal);
+    m_ui->actionOverlay->setChecked(settings.overlay());
+    setTimeWindow(settings.timeWindowSeconds());
+
+    updateLevers();
+    updateTitle();
+    updateRecentActions();
+}
+
+MainWindow::~MainWindow()
+{
+    disconnectBackend();
+}
+
+void MainWindow::setUpActions()
+{
+    connect(m_ui->actionConnect, &QAction::triggered, this, [this] { showConnectionDialog(); });
+    connect(m_ui->actionDemo, &QAction::triggered, this, &MainWindow::startDemo);
+    connect(m_ui->actionQuit, &QAction::triggered, this, &QMainWindow::close);
+    connect(m_ui->actionSetWeight, &QAction::triggered, this, &MainWindow::focusWeight);
+    connect(m_ui->actionPromote, &QAction::triggered, this, &MainWindow::promote);
+    connect(m_ui->actionRollback, &QAction::triggered, this, &MainWindow::rollback);
+    connect(m_ui->actionStageCanary, &QAction::triggered, this, &MainWindow::stageCanary);
+    connect(m_ui->actionOverlay, &QAction::toggled, this, &MainWindow::setOverlay);
+    connect(m_ui->actionPause, &QAction::toggled, this, &MainWindow::setPaused);
+    connect(m_ui->actionAbout, &QAction::triggered, this, &MainWindow::showAbout);
+    m_ui->actionPause->setShortcuts(
+        {QKeySequence(Qt::CTRL | Qt::Key_P), QKeySequence(Qt::Key_Pause)});
+
+    connect(m_ui->promoteButton, &QPushButton::clicked, m_ui->actionPromote, &QAction::trigger);
+    connect(m_ui->rollbackButton, &QPushButton::clicked, m_ui->actionRollback, &QAction::trigger);
+    connect(m_ui->stageButton, &QPushButton::clicked, m_ui->actionStageCanary, &QAction::trigger);
+    connect(m_ui->emptyDemo, &QPushButton::clicked, this, &MainWindow::startDemo);
+    connect(m_ui->emptyConnect, &QPushButton::clicked, this, [this] { showConnectionDialog(); });
+
+    m_ui->actionRollback->setIconText(tr("Roll back"));
+    if (QWidget *button = m_ui->mainToolBar->widgetForAction(m_ui->actionRollback)) {
+        makeDangerous(button);
+        button->setToolTip(tr("Roll back the canary: all traffic to production (Ctrl+Shift+R)"));
+    }
+}
+
+void MainWindow::setUpTimeWindows()
+{
+    m_windowGroup = new QActionGroup(this);
+    const std::array<QAction *, kTimeWindows.size()> actions = {
+        m_ui->actionWindow5m, m_ui->actionWindow15m, m_ui->actionWindow1h, m_ui->actionWindow6h,
+        m_ui->actionWindow24h};
+    m_windowCombo = new QComboBox(this);
+    m_windowCombo->setObjectName(QStringLiteral("timeWindow"));
+    m_windowCombo->setToolTip(tr("Time span of the charts"));
+    for (std::size_t i = 0; i < kTimeWindows.size(); ++i) {
+        const int seconds = kTimeWindows[i].seconds;
+        m_windowCombo->addItem(tr(kTimeWindows[i].label), seconds);
+        m_windowGroup->addAction(actions[i]);
+        connect(actions[i], &QAction::triggered, this, [this, seconds] { setTimeWindow(seconds); });
+    }
+    connect(m_windowCombo, &QComboBox::activated, this,
+            [this](int index) { setTimeWindow(m_windowCombo->itemData(index).toInt()); });
+    m_ui->mainToolBar->addSeparator();
+    auto *label = new QLabel(tr("Window "), this);
+    m_ui->mainToolBar->addWidget(label);
+    m_ui->mainToolBar->addWidget(m_windowCombo);
+}
+
+void MainWindow::setUpStatusBar()
+{
+    m_linkLabel = new QLabel(this);
+    m_linkLabel->setObjectName(QStringLiteral("linkLabel"));
+    m_urlLabel = new QLabel(this);
+    m_urlLabel->setObjectName(QStringLiteral("urlLabel"));
+    m_urlLabel->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_stateLabel = new QLabel(this);
+    m_stateLabel->setObjectName(QStringLiteral("stateLabel"));
+    m_ageLabel = new QLabel(this);
+    m_ageLabel->setObjectName(QStringLiteral("ageLabel"));
+    m_ageLabel->setMinimumWidth(fontMetrics().horizontalAdvance(tr("updated 88.8 s ago")) + 8);
+    m_busyBar = new QProgressBar(this);
+    m_busyBar->setRange(0, 0);
+    m_busyBar->setMaximumSize(80, 12);
+    m_busyBar->setTextVisible(false);
+    m_busyBar->setToolTip(tr("An action is in flight"));
+    m_busyBar->setVisible(false);
+    statusBar()->addPermanentWidget(m_busyBar);
+    statusBar()->addPermanentWidget(m_urlLabel);
+    statusBar()->addPermanentWidget(m_stateLabel);
+    statusBar()->addPermanentWidget(m_linkLabel);
+    statusBar()->addPermanentWidget(m_ageLabel);
+    m_urlLabel->setText(tr("not connected"));
+}
+
+VariantHeader *MainWindow::variantHeader(VariantRole role) const
+{
+    return role == VariantRole::Production ? m_productionHeader : m_canaryHeader;
+}
+
+QAction *MainWindow::promoteAction() const
+{
+    return m_ui->actionPromote;
+}
+
+QAction *MainWindow::rollbackAction() const
+{
+    return m_ui->actionRollback;
+}
+
+QAction *MainWindow::stageAction() const
+{
+    return m_ui->actionStageCanary;
+}
+
+void MainWindow::connectTo(const ConnectionTarget &target)
+{
+    disconnectBackend();
+    m_target = target;
+    QString url = target.url;
+    while (url.endsWith(QLatin1Char('/')))
+        url.chop(1);
+    ControlEndpoint endpoint;
+    endpoint.baseUrl = url.toStdString();
+    endpoint.token = target.token.toStdString();
+    endpoint.verifyTls = target.verifyTls;
+    m_monitor = std::make_unique<RolloutMonitor>(m_transport.get(), endpoint,
+                                                 (url + QStringLiteral("/metrics")).toStdString(),
+                                                 SystemClock::instance());
+    m_actionClient = std::make_unique<ControlClient>(m_transport.get(), endpoint);
+    m_actions = std::make_unique<RolloutActions>(m_actionClient.get(), m_monitor.get());
+    m_actions->setActionLog(&m_actionLog);
+
+    m_chartGrid = new ChartGrid(m_monitor->history(), m_ui->chartPage);
+    m_chartGrid->setObjectName(QStringLiteral("chartGrid"));
+    m_chartGrid->setTimeWindow(std::chrono::seconds(m_timeWindowSeconds));
+    m_chartGrid->setOverlay(m_ui->actionOverlay->isChecked());
+    m_chartGrid->setPaused(m_ui->actionPause->isChecked());
+    m_ui->chartHost->addWidget(m_chartGrid);
+    m_ui->centreStack->setCurrentWidget(m_ui->chartPage);
+    connect(m_chartGrid, &ChartGrid::pausedChanged, this, [this](bool paused) {
+        if (m_ui->actionPause->isChecked() != paused)
+            m_ui->actionPause->setChecked(paused);
+    });
+
+    connectMonitor();
+    m_urlLabel->setText(url);
+    m_urlLabel->setToolTip(target.verifyTls ? tr("TLS certificates are verified")
+                                            : tr("TLS certificates are NOT verified"));
+    m_stateLabel->clear();
+    m_traffic->setStateUnknown();
+    m_productionHeader->clear();
+    m_canaryHeader->clear();
+    onHealthChanged(m_monitor->health());
+    updateTitle();
+    updateLevers();
+    m_monitor->start();
+}
+
+void MainWindow::connectMonitor()
+{
+    RolloutMonitor *monitor = m_monitor.get();
+    connect(monitor, &RolloutMonitor::stateChanged, this, &MainWindow::onStateChanged);
+    connect(monitor, &RolloutMonitor::kpisUpdated, this, &MainWindow::onKpisUpdated);
+    connect(monitor, &RolloutMonitor::healthChanged, this, &MainWindow::onHealthChanged);
+    // The banner says why polls fail; the status bar stays for the outcome of actions.
+    connect(monitor, &RolloutMonitor::pollFailed, this, &MainWindow::updateBanner);
+    RolloutActions *actions = m_actions.get();
+    connect(actions, &RolloutActions::busyChanged, this, &MainWindow::onBusyChanged);
+    connect(actions, &RolloutActions::succeeded, this, &MainWindow::onActionSucceeded);
+    connect(actions, &RolloutActions::failed, this, &MainWindow::onActionFailed);
+}
+
+void MainWindow::disconnectBackend()
+{
+    if (m_chartGrid) {
+        delete m_chartGrid;
+        m_chartGrid = nullptr;
+    }
+    m_actions.reset();
+    m_actionClient.reset();
+    m_monitor.reset();
+    m_ui->centreStack->setCurrentWidget(m_ui->emptyPage);
+    m_banner->clear();
+    m_traffic->setBusy(false);
+    m_traffic->setStateUnknown(tr("Not connected."));
+    m_productionHeader->clear();
+    m_canaryHeader->clear();
+    m_comparison->setKpis(std::nullopt, false);
+    m_busyBar->setVisible(false);
+    m_urlLabel->setText(tr("not connected"));
+    m_stateLabel->clear();
+    m_linkLabel->clear();
+    m_ageLabel->clear();
+    updateLevers();
+}
+
+void MainWindow::startDemo()
+{
+    if (m_demo->isRunning() && !m_demo->url().isEmpty()) {
+        connectTo({QStringLiteral("demo"), m_demo->url(), m_demo->token(), true});
+        return;
+    }
+    m_messages->showMessage(MessageBar::Level::Info, tr("Starting the demo gateway…"));
+    m_demo->start();
+}
+
+void MainWindow::showConnectionDialog(const QString &profile, const QString &note)
+{
+    ConnectionDialog dialog(m_profiles.get(), this);
+    if (!profile.isEmpty())
+        dialog.selectProfile(profile);
+    if (!note.isEmpty())
+        dialog.setNote(note);
+    if (dialog.exec() != QDialog::Accepted)
+        return;
+    const ConnectionProfile chosen = dialog.profile();
+    connectTo({chosen.name, chosen.url, dialog.token(), chosen.verifyTls});
+}
+
+void MainWindow::startFromSettings()
+{
+    const QString last = m_profiles->settings().lastProfile();
+    const auto saved = m_profiles->profile(last);
+    if (!saved) {
+        if (m_profiles->profileNames().isEmpty())
+            offerFirstRun();
+        else
+            showConnectionDialog();
+        return;
+    }
+    auto once = std::make_shared<QMetaObject::Connection>();
+    *once = connect(m_profiles.get(), &ProfileStore::tokenLoaded, this,
+                    [this, once, profile = *saved](const QString &name, const QString &token,
+                                                   const QString &note) {
+                        if (name != profile.name)
+                            return;
+                        disconnect(*once);
+                        if (token.isEmpty())
+                            showConnectionDialog(profile.name, note);
+                        else
+                            connectTo({profile.name, profile.url, token, profile.verifyTls});
+                    });
+    m_profiles->loadToken(saved->name);
+}
+
+void MainWindow::offerFirstRun()
+{
+    QMessageBox box(QMessageBox::Question, tr("Welcome to Canary Console"),
+                    tr("No backend is set up yet."), QMessageBox::NoButton, this);
+    box.setObjectName(QStringLiteral("firstRunDialog"));
+    box.setInformativeText(
+        tr("The demo runs the reference gateway beside the console: a production and a canary "
+           "model, simulated under live load, to try every lever safely."));
+    QPushButton *demo = box.addButton(tr("Start the demo"), QMessageBox::AcceptRole);
+    QPushButton *connectButton = box.addButton(tr("Connect…"), QMessageBox::ActionRole);
+    box.addButton(tr("Not now"), QMessageBox::RejectRole);
+    box.setDefaultButton(demo);
+    box.exec();
+    if (box.clickedButton() == demo)
+        startDemo();
+    else if (box.clickedButton() == connectButton)
+        showConnectionDialog();
+}
+
+void MainWindow::onStateChanged(const RolloutState &state)
+{
+    m_productionHeader->setVariant(state.production, state.phase);
+    m_canaryHeader->setVariant(state.canary, state.phase);
+    m_traffic->setConfirmedWeight(state.canaryWeight());
+    m_traffic->setEnabledForState(state.phase);
+    m_stateLabel->setText(tr("%1 · revision %2")
+                              .arg(QString::fromUtf8(toString(state.phase).data(),
+                                                     qsizetype(toString(state.phase).size())))
+                              .arg(state.revision));
+    updateLevers();
+}
+
+void MainWindow::onKpisUpdated(const metrics::KpiResult &)
+{
+    if (m_chartGrid)
+        m_chartGrid->markDirty();
+    updateHeadersLive();
+}
+
+void MainWindow::onHealthChanged(LinkHealth health)
+{
+    m_linkLabel->setText(QStringLiteral("● %1").arg(toDisplayString(health)));
+    QPalette p = m_linkLabel->palette();
+    p.setColor(QPalette::WindowText, linkColor(health));
+    m_linkLabel->setPalette(p);
+    updateBanner();
+    updateHeadersLive();
+    onAgeTick();
+}
+
+void MainWindow::updateHeadersLive()
+{
+    const bool live = m_monitor && m_monitor->health() == LinkHealth::Live;
+    const std::optional<metrics::KpiResult> kpis = recentKpis();
+    m_comparison->setKpis(kpis, live);
+    for (VariantHeader *header : {m_productionHeader, m_canaryHeader}) {
+        if (kpis && kpis->ok()) {
+            const metrics::VariantKpis &v = kpis->variant(header->role());
+            header->setLiveNumbers(v.requestRate, v.errorRatio, live);
+        } else {
+            header->setLiveNumbers(std::nan(""), std::nan(""), live);
+        }
+    }
+}
+
+std::optional<metrics::KpiResult> MainWindow::recentKpis() const
+{
+    if (!m_monitor || !m_monitor->lastGoodUpdate())
+        return std::nullopt;
+    metrics::KpiResult recent =
+        KpiComparison::recent(m_monitor->history(), SystemClock::instance().now(), kDecisionSpan);
+    if (!std::isfinite(recent.production.requestRate) && m_monitor->latestKpis())
+        return m_monitor->latestKpis();
+    return recent;
+}
+
+void MainWindow::updateBanner()
+{
+    if (!m_monitor) {
+        m_banner->clear();
+        return;
+    }
+    const auto last = m_monitor->lastGoodUpdate();
+    const auto age = last ? std::chrono::duration_cast<std::chrono::milliseconds>(
+                                SystemClock::instance().now() - *last)
+                          : std::chrono::milliseconds(-1);
+    switch (m_monitor->health()) {
+    case LinkHealth::Stale:
+        m_banner->showStale(age, m_monitor->missedPolls(), m_monitor->lastError());
+        break;
+    case LinkHealth::Lost:
+        m_banner->showLost(age, m_monitor->lastError());
+        break;
+    case LinkHealth::Live:
+    case LinkHealth::Connecting:
+        m_banner->clear();
+        break;
+    }
+}
+
+void MainWindow::onActionSucceeded(const QString &summary)
+{
+    m_messages->showMessage(MessageBar::Level::Success, summary);
+    statusBar()->showMessage(summary, 5000);
+    updateRecentActions();
+}
+
+void MainWindow::onActionFailed(const QString &message, bool conflict)
+{
+    m_traffic->revertToConfirmed();
+    m_messages->showMessage(conflict ? MessageBar::Level::Warning : MessageBar::Level::Error,
+                            message);
+    statusBar()->showMessage(message, 10'000);
+    updateRecentActions();
+}
+
+void MainWindow::onBusyChanged(bool busy)
+{
+    m_traffic->setBusy(busy);
+    m_busyBar->setVisible(busy);
+    if (!busy)
+        updateRecentActions();
+    updateLevers();
+}
+
+void MainWindow::onTick()
+{
+    if (!m_chartGrid)
+        return;
+    m_chartGrid->setNow(SystemClock::instance().now());
+    m_chartGrid->refresh();
+}
+
+QString MainWindow::ageText() const
+{
+    if (!m_monitor)
+        return {};
+    const auto last = m_monitor->lastGoodUpdate();
+    if (!last)
+        return tr("no data yet");
+    const double seconds =
+        std::max<double>(0.0, double((SystemClock::instance().now() - *last).count()) / 1000.0);
+    if (seconds < 10)
+        return tr("updated %1 s ago").arg(seconds, 0, 'f', 1);
+    if (seconds < 120)
+        return tr("updated %1 s ago").arg(std::lround(seconds));
+    return tr("updated %1 ago")
+        .arg(StaleBanner::formatAge(std::chrono::milliseconds(std::llround(seconds * 1000))));
+}
+
+void MainWindow::onAgeTick()
+{
+    m_ageLabel->setText(ageText());
+    if (m_monitor &&
+        (m_monitor->health() == LinkHealth::Stale || m_monitor->health() == LinkHealth::Lost))
+        updateBanner();
+}
+
+void MainWindow::promote()
+{
+    if (!m_monitor || !m_monitor->state() || !m_actions || m_actions->busy())
+        return;
+    const RolloutState decidedOn = *m_monitor->state();
+    ConfirmActionDialog dialog(ConfirmActionDialog::Action::Promote, decidedOn, recentKpis(), this);
+    if (dialog.exec() != QDialog::Accepted || !m_monitor || !m_actions)
+        return;
+    if (!m_monitor->state() || m_monitor->state()->revision != decidedOn.revision) {
+        m_messages->showMessage(MessageBar::Level::Warning,
+                                tr("The rollout changed while the confirmation was open. "
+                                   "Nothing was sent; review and try again."));
+        return;
+    }
+    m_actions->promote();
+}
+
+void MainWindow::rollback()
+{
+    if (!m_monitor || !m_monitor->state() || !m_actions || m_actions->busy())
+        return;
+    const RolloutState decidedOn = *m_monitor->state();
+    ConfirmActionDialog dialog(ConfirmActionDialog::Action::Rollback, decidedOn, recentKpis(),
+                               this);
+    if (dialog.exec() != QDialog::Accepted || !m_monitor || !m_actions)
+        return;
+    // A rollback is the safe direction: it goes through even if the weight moved meanwhile.
+    m_actions->rollback();
+}
+
+void MainWindow::stageCanary()
+{
+    if (!m_monitor || !m_actions || m_actions->busy())
+        return;
+    StageCanaryDialog dialog(m_monitor->state(), this);
+    if (dialog.exec() != QDialog::Accepted || !m_actions)
+        return;
+    m_actions->stageCanary(dialog.spec());
+}
+
+void MainWindow::focusWeight()
+{
+    m_ui->controlsDock->show();
+    m_traffic->spinBox()->setFocus(Qt::ShortcutFocusReason);
+    m_traffic->spinBox()->selectAll();
+}
+
+void MainWindow::setTimeWindow(int seconds)
+{
+    std::size_t index = 1;
+    for (std::size_t i = 0; i < kTimeWindows.size(); ++i) {
+        if (kTimeWindows[i].seconds == seconds)
+            index = i;
+    }
+    m_timeWindowSeconds = kTimeWindows[index].seconds;
+    m_windowCombo->setCurrentIndex(int(index));
+    m_windowGroup->actions().at(qsizetype(index))->setChecked(true);
+    if (m_chartGrid)
+        m_chartGrid->setTimeWindow(std::chrono::seconds(m_timeWindowSeconds));
+    m_profiles->settings().setTimeWindowSeconds(m_timeWindowSeconds);
+}
+
+void MainWindow::setOverlay(bool overlay)
+{
+    if (m_chartGrid)
+        m_chartGrid->setOverlay(overlay);
+    m_profiles->settings().setOverlay(overlay);
+}
+
+void MainWindow::setPaused(bool paused)
+{
+    m_ui->actionPause->setText(paused ? tr("&Resume") : tr("&Pause"));
+    m_ui->actionPause->setToolTip(paused ? tr("Follow live data again")
+                                         : tr("Freeze the charts (data keeps arriving)"));
+    if (m_chartGrid && m_chartGrid->paused() != paused)
+        m_chartGrid->setPaused(paused);
+}
+
+void MainWindow::updateLevers()
+{
+    const bool busy = m_actions && m_actions->busy();
+    const std::optional<RolloutState> none;
+    const auto &state = m_monitor ? m_monitor->state() : none;
+    const bool canary = state && state->phase == RolloutPhase::Canary;
+    const bool canStage = StageCanaryDialog::canStage(state);
+
+    m_ui->actionPromote->setEnabled(canary && !busy);
+    m_ui->actionRollback->setEnabled(canary && !busy);
+    m_ui->actionStageCanary->setEnabled(canStage && !busy);
+    m_ui->actionSetWeight->setEnabled(canary && !busy);
+    m_ui->promoteButton->setEnabled(m_ui->actionPromote->isEnabled());
+    m_ui->rollbackButton->setEnabled(m_ui->actionRollback->isEnabled());
+    m_ui->stageButton->setEnabled(m_ui->actionStageCanary->isEnabled());
+
+    QString hint;
+    if (!m_monitor)
+        hint = tr("Not connected.");
+    else if (!state)
+        hint = tr("Waiting for the backend's first answer…");
+    else if (busy)
+        hint = tr("An action is in flight; the levers wait for its answer.");
+    else {
+        switch (state->phase) {
+        case RolloutPhase::Stable:
+            hint = tr("No canary is staged yet. Stage one to start a rollout.");
+            break;
+        case RolloutPhase::Promoted:
+            hint = tr("The last canary was promoted. Stage the next one to continue.");
+            break;
+        case RolloutPhase::RolledBack:
+            hint = tr("The canary was rolled back and serves no traffic. Stage a canary to try "
+                      "again.");
+            break;
+        case RolloutPhase::Canary:
+            hint = canStage ? tr("Compare both columns. Promote when the canary holds up; roll "
+                                 "back at the first sign of trouble. At 0 % a new canary can "
+                                 "replace this one.")
+                            : tr("Compare both columns. Promote when the canary holds up; roll "
+                                 "back at the first sign of trouble.");
+            break;
+        }
+    }
+    m_ui->decisionHint->setText(hint);
+}
+
+void MainWindow::updateRecentActions()
+{
+    QListWidget *list = m_ui->recentActions;
+    list->clear();
+    const auto &records = m_actionLog.records();
+    int shown = 0;
+    for (auto it = records.rbegin(); it != records.rend() && shown < 50; ++it, ++shown) {
+        const QDateTime when = QDateTime::fromMSecsSinceEpoch(it->time.time_since_epoch().count());
+        QString text = it->message.empty() ? QString::fromStdString(it->action)
+                                           : QString::fromStdString(it->message);
+        auto *item = new QListWidgetItem(
+            QStringLiteral("%1  %2").arg(when.toString(QStringLiteral("HH:mm:ss")), text));
+        if (it->outcome == "failed" || it->outcome == "conflict")
+            item->setForeground(VariantHeader::healthColor(VariantHeader::Health::Bad));
+        else if (it->outcome == "pending")
+            item->setForeground(palette().color(QPalette::PlaceholderText));
+        item->setToolTip(QString::fromStdString(ActionLog::toJson(*it).dump(2)));
+        list->addItem(item);
+    }
+    if (records.empty()) {
+        auto *item = new QListWidgetItem(tr("No actions in this session yet."));
+        item->setForeground(palette().color(QPalette::PlaceholderText));
+        list->addItem(item);
+    }
+}
+
+void MainWindow::updateTitle()
+{
+    if (!m_monitor) {
+        setWindowTitle(tr("Canary Console"));
+        return;
+    }
+    const QString name = m_target.name.isEmpty() ? m_target.url : m_target.name;
+    setWindowTitle(tr("%1 — Canary Console").arg(name));
+}
+
+void MainWindow::showAbout()
+{
+    AboutDialog dialog(this);
+    dialog.exec();
+}
+
+void MainWindow::reportError(const QString &message)
+{
+    m_messages->showMessage(MessageBar::Level::Error, message);
+    statusBar()->showMessage(message, 10'000);
+}
+
+void MainWindow::closeEvent(QCloseEvent *event)
+{
+    ConsoleSettings &settings = m_profiles->settings();
+    settings.setWindowGeometry(saveGeometry());
+    settings.setWindowState(saveState());
+    settings.sync();
+    disconnectBackend();
+    m_demo->stop();
+    event->accept();
+}
+
+} // namespace canary

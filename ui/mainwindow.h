@@ -1,0 +1,156 @@
+#pragma once
+
+#include "console/actionlog.h"
+#include "console/rolloutmonitor.h"
+
+#include <QMainWindow>
+#include <QTimer>
+
+#include <memory>
+
+class QActionGroup;
+class QComboBox;
+class QLabel;
+class QProgressBar;
+class QPushButton;
+
+namespace Ui {
+class MainWindow;
+}
+
+namespace canary {
+
+class ChartGrid;
+class ControlClient;
+class DemoGateway;
+class HttpTransport;
+class KpiComparison;
+class MessageBar;
+class ProfileStore;
+class RolloutActions;
+class StaleBanner;
+class TrafficControl;
+class VariantHeader;
+
+// Where the window is connected: a Control API base URL with its token.
+struct ConnectionTarget
+{
+    QString name; // profile name, "demo", or empty for a URL given on the command line
+    QString url;
+    QString token;
+    bool verifyTls = true;
+};
+
+// The console: both variants side by side (headers and charts), the stale banner, and the
+// levers (traffic weight, promote, roll back, stage) in a panel on the right.
+class MainWindow final : public QMainWindow
+{
+    Q_OBJECT
+
+public:
+    explicit MainWindow(QWidget *parent = nullptr);
+    ~MainWindow() override;
+
+    // Replaces any current connection; polling starts at once.
+    void connectTo(const ConnectionTarget &target);
+    void disconnectBackend();
+    // Runs the reference gateway's demo beside the console and connects to it when it listens.
+    void startDemo();
+    // Opens the connection dialog (optionally on one profile, with a note).
+    void showConnectionDialog(const QString &profile = {}, const QString &note = {});
+    // Connects to the last used profile (token from the keychain), or offers the demo on a
+    // first run. Call once the window is shown.
+    void startFromSettings();
+    // The first-run question: start the demo or connect.
+    void offerFirstRun();
+
+    // The pieces, for tests and for main().
+    RolloutMonitor *monitor() const { return m_monitor.get(); }
+    RolloutActions *actions() const { return m_actions.get(); }
+    ChartGrid *chartGrid() const { return m_chartGrid; }
+    TrafficControl *trafficControl() const { return m_traffic; }
+    StaleBanner *staleBanner() const { return m_banner; }
+    MessageBar *messageBar() const { return m_messages; }
+    KpiComparison *comparison() const { return m_comparison; }
+    VariantHeader *variantHeader(VariantRole role) const;
+    DemoGateway *demoGateway() const { return m_demo.get(); }
+    ProfileStore *profileStore() const { return m_profiles.get(); }
+    QAction *promoteAction() const;
+    QAction *rollbackAction() const;
+    QAction *stageAction() const;
+    QString ageText() const;
+    const ConnectionTarget &target() const { return m_target; }
+
+    static constexpr std::chrono::milliseconds kRefreshTick{250};
+    // The span the headers, the comparison and the confirmations average over: single polls
+    // are too noisy to decide on.
+    static constexpr std::chrono::seconds kDecisionSpan{30};
+    std::optional<metrics::KpiResult> recentKpis() const;
+
+protected:
+    void closeEvent(QCloseEvent *event) override;
+
+private:
+    void setUpActions();
+    void setUpStatusBar();
+    void setUpTimeWindows();
+    void connectMonitor();
+
+    void onStateChanged(const RolloutState &state);
+    void onKpisUpdated(const metrics::KpiResult &kpis);
+    void onHealthChanged(LinkHealth health);
+    void onActionSucceeded(const QString &summary);
+    void onActionFailed(const QString &message, bool conflict);
+    void onBusyChanged(bool busy);
+    void onTick();
+    void onAgeTick();
+
+    void promote();
+    void rollback();
+    void stageCanary();
+    void focusWeight();
+    void setTimeWindow(int seconds);
+    void setOverlay(bool overlay);
+    void setPaused(bool paused);
+    void updateLevers();
+    void updateBanner();
+    void updateHeadersLive();
+    void updateRecentActions();
+    void updateTitle();
+    void showAbout();
+    void reportError(const QString &message);
+
+    std::unique_ptr<Ui::MainWindow> m_ui;
+    std::unique_ptr<HttpTransport> m_transport;
+    std::unique_ptr<ProfileStore> m_profiles;
+    std::unique_ptr<DemoGateway> m_demo;
+    ActionLog m_actionLog;
+
+    // Per connection; the chart grid reads the monitor's store, so it goes first.
+    std::unique_ptr<RolloutMonitor> m_monitor;
+    std::unique_ptr<ControlClient> m_actionClient;
+    std::unique_ptr<RolloutActions> m_actions;
+    ChartGrid *m_chartGrid = nullptr;
+    ConnectionTarget m_target;
+
+    VariantHeader *m_productionHeader = nullptr;
+    VariantHeader *m_canaryHeader = nullptr;
+    StaleBanner *m_banner = nullptr;
+    MessageBar *m_messages = nullptr;
+    TrafficControl *m_traffic = nullptr;
+    KpiComparison *m_comparison = nullptr;
+    QComboBox *m_windowCombo = nullptr;
+    QActionGroup *m_windowGroup = nullptr;
+
+    QLabel *m_linkLabel = nullptr;
+    QLabel *m_urlLabel = nullptr;
+    QLabel *m_stateLabel = nullptr;
+    QLabel *m_ageLabel = nullptr;
+    QProgressBar *m_busyBar = nullptr;
+
+    QTimer m_tick;
+    QTimer m_ageTimer;
+    int m_timeWindowSeconds = 5 * 60;
+};
+
+} // namespace canary

@@ -1,0 +1,111 @@
+#pragma once
+
+#include "chartpalette.h"
+#include "chartrowspec.h"
+#include "domain/rolloutstate.h"
+#include "lodcache.h"
+#include "metrics/timeseriesstore.h"
+#include "qcustomplotinclude.h"
+
+#include <cstddef>
+#include <optional>
+#include <vector>
+
+namespace canary {
+
+// One chart of the grid: one KPI row for one variant, or for both (overlay). Keys on the time
+// axis are seconds since the epoch (what QCPAxisTickerDateTime expects); values are in the row's
+// display unit. Data is pulled from the store at about two points per pixel, and only when the
+// store or the visible range changed since the last load.
+class KpiChart final : public QCustomPlot
+{
+    Q_OBJECT
+
+public:
+    KpiChart(const metrics::TimeSeriesStore &store, const ChartRowSpec &row,
+             std::vector<VariantRole> variants, QWidget *parent = nullptr);
+
+    const ChartRowSpec &row() const { return m_row; }
+    const std::vector<VariantRole> &variants() const { return m_variants; }
+    QCPGraph *graphFor(VariantRole role, metrics::Kpi kpi) const;
+
+    // Loads the lines for [from, to] if the store or the range changed since the last load (or
+    // `dataMayHaveChanged` is false and only the range is compared). True when it reloaded.
+    bool sync(SystemTime from, SystemTime to, bool dataMayHaveChanged);
+    // Lowest and highest finite value loaded inside the visible range (display units).
+    std::optional<QCPRange> valueExtent() const { return m_extent; }
+    void setValueRange(const QCPRange &range);
+    // A vertical cursor line at `key` (NaN hides it); cheap: only the overlay layer is redrawn.
+    void setCursorKey(double key);
+    double cursorKey() const;
+    void setTimeLabelsVisible(bool visible);
+
+    bool needsReplot() const { return m_needsReplot; }
+    bool needsSync() const { return m_needsSync; }
+    // Replots when anything changed since the last replot; true if it did.
+    bool replotIfNeeded();
+    // The number of time buckets the store's series are decimated to: the plot area's width.
+    std::size_t bucketCount() const;
+    bool hasVisibleData() const { return m_extent.has_value(); }
+
+    static double toKey(SystemTime time);
+    static SystemTime fromKey(double key);
+
+    static constexpr int kLeftMargin = 62;
+    static constexpr int kRightMargin = 14;
+
+Q_SIGNALS:
+    void timeRangeEdited(const QCPRange &range); // the user dragged or zoomed the time axis
+    void hoverKeyChanged(double key);            // NaN when the pointer left the plot
+    void liveRequested();                        // double click: back to live scrolling
+    void refreshWanted();                        // resized or restyled: reload at the next chance
+
+protected:
+    void mouseMoveEvent(QMouseEvent *event) override;
+    void mouseDoubleClickEvent(QMouseEvent *event) override;
+    void leaveEvent(QEvent *event) override;
+    void resizeEvent(QResizeEvent *event) override;
+    void changeEvent(QEvent *event) override;
+
+private:
+    struct SeriesStamp
+    {
+        std::size_t size = 0;
+        SystemTime front{};
+        SystemTime back{};
+        bool operator==(const SeriesStamp &) const = default;
+    };
+    struct Line
+    {
+        VariantRole role;
+        ChartLineSpec spec;
+        QCPGraph *graph = nullptr;
+        SeriesStamp stamp;
+        LodCache lod;
+    };
+
+    void buildLayout();
+    void applyPalette();
+    void onXRangeChanged(const QCPRange &range);
+    bool dataChangedInRange(const Line &line, SystemTime loadFrom, SystemTime loadTo) const;
+    SeriesStamp stampOf(const Line &line) const;
+    QString readOut(double key) const;
+
+    const metrics::TimeSeriesStore &m_store;
+    ChartRowSpec m_row;
+    std::vector<VariantRole> m_variants;
+    std::vector<Line> m_lines;
+    ChartPalette m_palette;
+    QCPItemStraightLine *m_cursor = nullptr;
+    QCPItemText *m_emptyText = nullptr;
+
+    SystemTime m_loadedFrom{};
+    SystemTime m_loadedTo{};
+    std::size_t m_loadedBuckets = 0;
+    std::optional<QCPRange> m_extent;
+    bool m_settingRange = false;
+    bool m_needsReplot = true;
+    bool m_needsSync = true;
+};
+
+} // namespace canary

@@ -1,0 +1,206 @@
+#include "kpicomparison.h"
+
+#include "chartpalette.h"
+
+#include <QGridLayout>
+#include <QLabel>
+
+#include <cmath>
+
+namespace canary {
+
+namespace {
+
+const QString kUnknown = QStringLiteral("—");
+
+} // namespace
+
+KpiComparison::KpiComparison(QWidget *parent)
+    : QWidget(parent)
+{
+    setObjectName(QStringLiteral("kpiComparison"));
+    auto *grid = new QGridLayout(this);
+    grid->setContentsMargins(0, 0, 0, 0);
+    grid->setHorizontalSpacing(12);
+    grid->setVerticalSpacing(3);
+    m_caption = new QLabel(this);
+    m_caption->setForegroundRole(QPalette::PlaceholderText);
+    grid->addWidget(m_caption, 0, 0);
+    const ChartPalette colours = ChartPalette::fromPalette(palette());
+    const std::array<QString, 2> titles = {tr("Production"), tr("Canary")};
+    for (int c = 0; c < 2; ++c) {
+        auto *title = new QLabel(titles[std::size_t(c)], this);
+        QFont font = title->font();
+        font.setBold(true);
+        title->setFont(font);
+        QPalette p = title->palette();
+        p.setColor(QPalette::WindowText,
+                   colours.variant(c == 0 ? VariantRole::Production : VariantRole::Canary));
+        title->setPalette(p);
+        title->setAlignment(Qt::AlignRight | Qt::AlignVCenter);
+        grid->addWidget(title, 0, c + 1);
+    }
+    const std::array<QString, RowCount> names = {tr("Latency p50"), tr("Latency p99"),
+                                                 tr("Error rate"), tr("Accuracy")};
+    for (int r = 0; r < RowCount; ++r) {
+        auto *name = new QLabel(names[std::size_t(r)], this);
+        grid->addWidget(name, r + 1, 0);
+        for (int c = 0; c < 2; ++c) {
+            auto *cell = new QLabel(kUnknown, this);
+            cell->setAlignment(Qt::AlignRight | Qt::AlignVCenter);
+            grid->addWidget(cell, r + 1, c + 1);
+            m_cells[std::size_t(r)][std::size_t(c)] = cell;
+        }
+    }
+    grid->setColumnStretch(0, 1);
+    grid->setColumnStretch(1, 1);
+    grid->setColumnStretch(2, 1);
+}
+
+void KpiComparison::setKpis(const std::optional<metrics::KpiResult> &kpis, bool live)
+{
+    const bool have = kpis && kpis->ok();
+    const metrics::VariantKpis none;
+    const metrics::VariantKpis &production = have ? kpis->production : none;
+    const metrics::VariantKpis &canary = have ? kpis->canary : none;
+    for (int c = 0; c < 2; ++c) {
+        const metrics::VariantKpis &v = c == 0 ? production : canary;
+        const std::array<QString, RowCount> texts = {
+            formatMs(v.p50Seconds), formatMs(v.p99Seconds), formatPercent(v.errorRatio),
+            v.accuracy ? formatPercent(*v.accuracy, 1) : kUnknown};
+        for (int r = 0; r < RowCount; ++r) {
+            QLabel *cell = m_cells[std::size_t(r)][std::size_t(c)];
+            cell->setText(texts[std::size_t(r)]);
+            const bool flag = c == 1 && have && canaryWorse(Row(r), production, canary);
+            if (c == 1)
+                m_flagged[std::size_t(r)] = flag;
+            QFont font = cell->font();
+            font.setBold(flag);
+            cell->setFont(font);
+            QPalette p = palette();
+            if (flag)
+                p.setColor(QPalette::WindowText, QColor(0xd6, 0x27, 0x28));
+            else if (!live)
+                p.setColor(QPalette::WindowText, palette().color(QPalette::PlaceholderText));
+            cell->setPalette(p);
+            cell->setToolTip(flag ? tr("Canary is worse than production here") : QString());
+        }
+    }
+}
+
+metrics::KpiResult KpiComparison::recent(const metrics::TimeSeriesStore &store, SystemTime now,
+                                         std::chrono::seconds span)
+{
+    using metrics::Kpi;
+    metrics::KpiResult result;
+    result.time = now;
+    result.elapsedSeconds = double(span.count());
+    const SystemTime from = now - span;
+    for (VariantRole role : {VariantRole::Production, VariantRole::Canary}) {
+        metrics::VariantKpis &out = result.variant(role);
+        const auto rates = store.series(role, Kpi::RequestRate).range(from, now);
+        double rateSum = 0;
+        int rateCount = 0;
+        for (const auto &point : rates) {
+            if (!point.isGap()) {
+                rateSum += point.value;
+                ++rateCount;
+            }
+        }
+        if (rateCount > 0) {
+            out.requestRate = rateSum / rateCount;
+            const double covered =
+                std::chrono::duration<double>(rates.back().time - rates.front().time).count();
+            out.requestsInWindow = out.requestRate * std::max(1.0, covered);
+        }
+        // Mean of a KPI over the span, each window weighted by its request rate when asked.
+        auto mean = [&](Kpi kpi, bool weighted) {
+            double sum = 0;
+            double weights = 0;
+            for (const auto &point : store.series(role, kpi).range(from, now)) {
+                if (point.isGap())
+                    continue;
+                double weight = 1.0;
+                if (weighted) {
+                    const auto &rateSeries = store.series(role, Kpi::RequestRate);
+                    const std::size_t i = rateSeries.lowerIndex(point.time);
+                    weight = i < rateSeries.size() && rateSeries.at(i).time == point.time &&
+                                     !rateSeries.at(i).isGap()
+                                 ? rateSeries.at(i).value
+                                 : 0.0;
+                }
+                sum += point.value * weight;
+                weights += weight;
+            }
+            return weights > 0 ? sum / weights : metrics::VariantKpis::kUnknown;
+        };
+        out.errorRatio = mean(Kpi::ErrorRate, true);
+        out.p50Seconds = mean(Kpi::LatencyP50, true);
+        out.p95Seconds = mean(Kpi::LatencyP95, true);
+        out.p99Seconds = mean(Kpi::LatencyP99, true);
+        const double accuracy = mean(Kpi::Accuracy, false);
+        if (std::isfinite(accuracy))
+            out.accuracy = accuracy;
+        out.weightPercent = mean(Kpi::Weight, false);
+    }
+    return result;
+}
+
+void KpiComparison::setCaption(const QString &caption)
+{
+    m_caption->setText(caption);
+}
+
+QString KpiComparison::text(Row row, VariantRole role) const
+{
+    return m_cells[std::size_t(row)][role == VariantRole::Production ? 0 : 1]->text();
+}
+
+QString KpiComparison::formatPercent(double ratio, int decimals)
+{
+    return std::isfinite(ratio) ? QStringLiteral("%1 %").arg(ratio * 100.0, 0, 'f', decimals)
+                                : kUnknown;
+}
+
+QString KpiComparison::formatMs(double seconds)
+{
+    if (!std::isfinite(seconds))
+        return kUnknown;
+    const double ms = seconds * 1000.0;
+    return QStringLiteral("%1 ms").arg(ms, 0, 'f', ms < 10 ? 1 : 0);
+}
+
+QString KpiComparison::formatCount(double count)
+{
+    return std::isfinite(count) ? QString::number(std::llround(count)) : kUnknown;
+}
+
+QString KpiComparison::formatRate(double perSecond)
+{
+    return std::isfinite(perSecond)
+               ? QStringLiteral("%1 req/s").arg(perSecond, 0, 'f', perSecond < 10 ? 1 : 0)
+               : kUnknown;
+}
+
+bool KpiComparison::canaryWorse(Row row, const metrics::VariantKpis &p,
+                                const metrics::VariantKpis &c)
+{
+    switch (row) {
+    case LatencyP50:
+        return std::isfinite(c.p50Seconds) && std::isfinite(p.p50Seconds) &&
+               c.p50Seconds > p.p50Seconds * 1.2;
+    case LatencyP99:
+        return std::isfinite(c.p99Seconds) && std::isfinite(p.p99Seconds) &&
+               c.p99Seconds > p.p99Seconds * 1.2;
+    case ErrorRate:
+        return std::isfinite(c.errorRatio) && std::isfinite(p.errorRatio) &&
+               c.errorRatio > p.errorRatio * 1.2 && c.errorRatio - p.errorRatio > 0.001;
+    case Accuracy:
+        return c.accuracy && p.accuracy && *c.accuracy < *p.accuracy - 0.02;
+    case RowCount:
+        break;
+    }
+    return false;
+}
+
+} // namespace canary
