@@ -154,7 +154,7 @@ void RolloutMonitor::finishRound()
             m_history.appendGap(m_clock.now());
             m_gapOpen = true;
         }
-        m_baseline.reset();
+        m_recent.clear();
         recordMiss(problem, !round.countedAsMissed);
     } else {
         m_lastGoodUpdate = m_clock.now();
@@ -177,19 +177,24 @@ void RolloutMonitor::finishRound()
 
 void RolloutMonitor::takeScrape(ScrapeResult scrape)
 {
-    if (m_baseline && !m_gapOpen) {
-        metrics::KpiResult kpis = metrics::computeKpis(*m_baseline, scrape.scrape);
+    if (!m_recent.empty() && !m_gapOpen) {
+        // The baseline is the newest scrape at least kpiWindow old, or the oldest one there is.
+        const SystemTime windowStart = scrape.scrape.time - m_settings.kpiWindow;
+        while (m_recent.size() > 1 && m_recent[1].time <= windowStart)
+            m_recent.pop_front();
+        metrics::KpiResult kpis = metrics::computeKpis(m_recent.front(), scrape.scrape);
         if (kpis.ok()) {
             m_history.append(kpis);
             m_latestKpis = std::move(kpis);
-            m_baseline = std::move(scrape.scrape);
+            m_recent.push_back(std::move(scrape.scrape));
             Q_EMIT kpisUpdated(*m_latestKpis);
             return;
         }
         // A refused window (e.g. the clock did not move) yields no point; start afresh.
     }
     m_gapOpen = false;
-    m_baseline = std::move(scrape.scrape);
+    m_recent.clear();
+    m_recent.push_back(std::move(scrape.scrape));
 }
 
 void RolloutMonitor::recordMiss(const QString &reason, bool countIt)

@@ -15,6 +15,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <optional>
 #include <string>
 
@@ -36,6 +37,10 @@ struct MonitorSettings
     int missedPollsForLost = 3;
     std::chrono::milliseconds maxBackoff{30000}; // reconnect backoff doubles up to this
     std::chrono::milliseconds retention{std::chrono::hours(24)};
+    // Each KPI point covers the last kpiWindow, like PromQL's rate(x[10s]): a few labelled
+    // predictions a second would otherwise make accuracy jump between 80 and 100 % from one poll to
+    // the next. Right after a gap the window is shorter, never spanning the outage.
+    std::chrono::milliseconds kpiWindow{10000};
 };
 
 // The live model behind the console: polls the rollout (GET /v1/rollout) and the metrics
@@ -116,7 +121,7 @@ private:
     std::uint64_t m_stateEpoch = 0;
     std::chrono::milliseconds m_scheduledInterval{0};
 
-    std::optional<metrics::Scrape> m_baseline; // the last good scrape since the last gap
+    std::deque<metrics::Scrape> m_recent; // good scrapes since the last gap, within kpiWindow
     bool m_gapOpen = false;
     std::optional<RolloutState> m_state;
     std::optional<metrics::KpiResult> m_latestKpis;
