@@ -139,8 +139,7 @@ metrics::KpiResult KpiComparison::recent(const metrics::TimeSeriesStore &store, 
         out.p95Seconds = mean(Kpi::LatencyP95, true);
         out.p99Seconds = mean(Kpi::LatencyP99, true);
         const double accuracy = mean(Kpi::Accuracy, false);
-        if (std::isfinite(accuracy))
-            out.accuracy = accuracy;
+        out.accuracy = std::isfinite(accuracy) ? std::make_optional(accuracy) : std::nullopt;
         out.weightPercent = mean(Kpi::Weight, false);
     }
     return result;
