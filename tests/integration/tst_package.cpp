@@ -71,7 +71,8 @@ void TestPackage::dependsAreComputed()
     const Run depends =
         run(QStringLiteral("dpkg-deb"), {QStringLiteral("-f"), m_deb, QStringLiteral("Depends")});
     QCOMPARE(depends.exitCode, 0);
-    for (const char *library : {"libqt6core6", "libcurl4", "libc6", "libstdc++6"})
+    for (const char *library : {"libqt6core6", "libqt6widgets6", "libqcustomplot2.1-qt6",
+                                "libcurl4", "libc6", "libstdc++6"})
         QVERIFY2(depends.out.contains(QLatin1String(library)), qPrintable(depends.out));
 }
 
@@ -83,6 +84,8 @@ void TestPackage::unpackedProgramsRun_data()
                                << "canaryctl " CANARY_VERSION;
     QTest::newRow("canary-gateway") << "canary-gateway"
                                     << "canary-gateway " CANARY_VERSION;
+    QTest::newRow("canary-console") << "canary-console"
+                                    << "canary-console " CANARY_VERSION;
 }
 
 void TestPackage::unpackedProgramsRun()
@@ -98,6 +101,9 @@ void TestPackage::unpackedProgramsRun()
 
 void TestPackage::docsAreInstalled()
 {
+    for (const char *file : {"/usr/share/applications/canary-console.desktop",
+                             "/usr/share/icons/hicolor/scalable/apps/canary-console.svg"})
+        QVERIFY2(QFileInfo::exists(m_root + QLatin1String(file)), file);
     const QString docs = m_root + QStringLiteral("/usr/share/doc/canary-console/");
     for (const char *file :
          {"README.md", "LICENSE", "control-api.md", "gateway.md", "canaryctl.md"})
