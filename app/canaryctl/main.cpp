@@ -1,10 +1,10 @@
 // canaryctl: the Canary Console core, headless, for scripts and CI.
 #include "backends/httptransport.h"
 #include "ctlcommands.h"
+#include "util/tokenfile.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
-#include <QFile>
 
 #include <cstdio>
 
@@ -127,13 +127,11 @@ int main(int argc, char *argv[])
         return usage(QStringLiteral("--count must be a non-negative integer"));
 
     if (parser.isSet(tokenFile)) {
-        QFile file(parser.value(tokenFile));
-        if (!file.open(QIODevice::ReadOnly))
-            return usage(QStringLiteral("cannot read the token file %1: %2")
-                             .arg(file.fileName(), file.errorString()));
-        options.endpoint.token = file.readLine(4096).trimmed().toStdString();
-        if (options.endpoint.token.empty())
-            return usage(QStringLiteral("the token file %1 is empty").arg(file.fileName()));
+        QString error;
+        const auto token = readTokenFile(parser.value(tokenFile), &error);
+        if (!token)
+            return usage(error);
+        options.endpoint.token = token->toStdString();
     } else {
         options.endpoint.token = qEnvironmentVariable("CANARY_TOKEN").trimmed().toStdString();
     }

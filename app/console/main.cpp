@@ -2,10 +2,10 @@
 // traffic between them.
 #include "aboutdialog.h"
 #include "mainwindow.h"
+#include "util/tokenfile.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
-#include <QFile>
 #include <QTimer>
 #include <QUrl>
 
@@ -16,7 +16,6 @@ using namespace canary;
 namespace {
 
 constexpr int kUsage = 2;
-constexpr qint64 kMaxTokenFile = 64 * 1024;
 
 int usage(const QString &message)
 {
@@ -91,16 +90,11 @@ int main(int argc, char *argv[])
             return usage(QStringLiteral("--url must be an http:// or https:// URL"));
         target.verifyTls = !parser.isSet(insecure);
         if (parser.isSet(tokenFile)) {
-            QFile file(parser.value(tokenFile));
-            if (!file.open(QIODevice::ReadOnly))
-                return usage(QStringLiteral("cannot read the token file %1: %2")
-                                 .arg(file.fileName(), file.errorString()));
-            const QByteArray content = file.read(kMaxTokenFile);
-            target.token = QString::fromUtf8(content.left(content.indexOf('\n'))).trimmed();
-            if (content.indexOf('\n') < 0)
-                target.token = QString::fromUtf8(content).trimmed();
-            if (target.token.isEmpty())
-                return usage(QStringLiteral("the token file %1 is empty").arg(file.fileName()));
+            QString error;
+            const auto token = readTokenFile(parser.value(tokenFile), &error);
+            if (!token)
+                return usage(error);
+            target.token = *token;
         }
     }
 
