@@ -9,11 +9,14 @@
 #include <QTcpServer>
 #include <QTcpSocket>
 #include <QTest>
+
 #include <QTimer>
+#include <numeric>
 
 #include <algorithm>
 #include <cmath>
 #include <memory>
+#include <numeric>
 
 using namespace canary;
 using namespace std::chrono_literals;
@@ -359,13 +362,14 @@ void TestRolloutMonitor::backoffWhileLost()
     monitor->stop();
     intervals.resize(7);
     QCOMPARE(intervals, (std::vector<qint64>{40, 40, 80, 160, 200, 200, 200}));
-    // The waits really grow (lower bounds only: a busy machine may be late, never early by
-    // more than a coarse timer's 5 %).
-    for (std::size_t i = 1; i < 7; ++i) {
-        const qint64 gap = failedAt[i] - failedAt[i - 1];
-        QVERIFY2(gap >= intervals[i - 1] * 8 / 10,
-                 qPrintable(QStringLiteral("poll %1 came after %2 ms").arg(i).arg(gap)));
-    }
+    // The waits really grow. Polls are timed from when they were sent and these are the times
+    // their failures arrived, so one late answer shortens the next gap: only the sum is bounded,
+    // from below, with room for a busy machine's late answers.
+    const qint64 waited = failedAt[6] - failedAt[1];
+    const qint64 planned = std::accumulate(intervals.begin() + 1, intervals.begin() + 6, qint64(0));
+    QVERIFY2(
+        waited >= planned * 7 / 10,
+        qPrintable(QStringLiteral("6 polls took %1 ms, planned %2 ms").arg(waited).arg(planned)));
     QCOMPARE(monitor->health(), LinkHealth::Lost);
     QCOMPARE(monitor->history().pointCount(), std::size_t(2 * metrics::kKpiCount)); // one gap each
 }
