@@ -121,7 +121,7 @@ int report(const char *label, const std::string &text, ExpositionFormat format, 
 
 int main(int argc, char **argv)
 {
-    const char *path = argc > 1 ? argv[1] : CANARY_SHARED_TESTDATA "/prometheus-text/realistic.txt";
+    const char *path = argc > 1 ? argv[1] : CANARY_TEST_DATA "/prometheus-text/realistic.txt";
     const int iterations = argc > 2 ? std::max(10, std::atoi(argv[2])) : 2000;
     const std::string realistic = readFile(path);
     if (realistic.empty()) {

@@ -18,8 +18,8 @@ Q_DECLARE_METATYPE(canary::metrics::ExpositionFormat)
 
 namespace {
 
-const QString kOpenMetricsSuite = QStringLiteral(CANARY_SHARED_TESTDATA "/openmetrics/parsers");
-const QString kPrometheusText = QStringLiteral(CANARY_SHARED_TESTDATA "/prometheus-text");
+const QString kOpenMetricsSuite = QStringLiteral(CANARY_TEST_DATA "/openmetrics/parsers");
+const QString kPrometheusText = QStringLiteral(CANARY_TEST_DATA "/prometheus-text");
 constexpr int kMinOpenMetricsCases = 200;
 
 std::string readFile(const QString &path)
