@@ -40,7 +40,10 @@ RolloutMonitor::RolloutMonitor(HttpTransport *transport, ControlEndpoint endpoin
 
 std::chrono::milliseconds RolloutMonitor::currentPollInterval() const
 {
-    const int beyond = m_missedPolls - m_settings.missedPollsForLost;
+    // Back off only while nothing answers: a backend whose metrics fail but whose rollout answers
+    // is still polled at the normal cadence, so its levers stay current.
+    const int missed = std::min(m_stateFeed.missed, m_metricsFeed.missed);
+    const int beyond = missed - m_settings.missedPollsForLost;
     if (beyond < 0)
         return m_settings.pollInterval;
     // Doubling stops once the cap is reached, so no overflow however long the outage.
@@ -48,6 +51,33 @@ std::chrono::milliseconds RolloutMonitor::currentPollInterval() const
     for (int i = 0; i <= beyond && interval < m_settings.maxBackoff; ++i)
         interval *= 2;
     return std::min(interval, m_settings.maxBackoff);
+}
+
+std::optional<SystemTime> RolloutMonitor::lastGoodUpdate() const
+{
+    if (!m_stateFeed.lastGood || !m_metricsFeed.lastGood)
+        return std::nullopt;
+    return std::min(*m_stateFeed.lastGood, *m_metricsFeed.lastGood);
+}
+
+QString RolloutMonitor::lastError() const
+{
+    QString text = m_stateFeed.lastError;
+    if (!m_metricsFeed.lastError.isEmpty() && m_metricsFeed.lastError != text) {
+        if (!text.isEmpty())
+            text += QLatin1Char(' ');
+        text += m_metricsFeed.lastError;
+    }
+    return text;
+}
+
+void RolloutMonitor::addEvent(TimelineEvent event)
+{
+    const SystemTime oldest = m_clock.now() - m_settings.retention;
+    while (!m_events.empty() && m_events.front().time < oldest)
+        m_events.pop_front();
+    m_events.push_back(std::move(event));
+    Q_EMIT eventAdded(m_events.back());
 }
 
 void RolloutMonitor::start()
@@ -84,12 +114,21 @@ void RolloutMonitor::onTimer()
 {
     if (m_round) {
         // The poll is still out: nothing is sent twice, its own timeout ends it. One late tick is
-        // jitter; from the second on the picture is getting old and each tick counts as missed.
+        // jitter; from the second on the picture is getting old and each tick counts as missed,
+        // for whichever of the two answers is still out.
         if (++m_round->lateTicks >= 2) {
-            m_round->countedAsMissed = true;
-            recordMiss(QStringLiteral("No answer from the backend for %1 ms.")
-                           .arg(m_round->sent.elapsed()),
-                       true);
+            const QString reason = QStringLiteral("No answer from the backend for %1 ms.")
+                                       .arg(m_round->sent.elapsed());
+            if (!m_round->control) {
+                m_round->controlCountedAsMissed = true;
+                recordMiss(m_stateFeed, QStringLiteral("Rollout: %1").arg(reason), true);
+                Q_EMIT pollFailed(m_stateFeed.lastError);
+            }
+            if (!m_round->scrape) {
+                m_round->scrapeCountedAsMissed = true;
+                recordMiss(m_metricsFeed, QStringLiteral("Metrics: %1").arg(reason), true);
+                Q_EMIT pollFailed(m_metricsFeed.lastError);
+            }
         }
         scheduleNext();
         return;
@@ -106,16 +145,12 @@ void RolloutMonitor::startRound()
     if (m_running)
         scheduleNext();
     m_client.fetchState(this, [this](ControlResult result) {
-        if (!m_round)
-            return;
-        m_round->control = std::move(result);
-        finishRound();
+        if (m_round)
+            takeControl(std::move(result));
     });
     m_scraper.scrape(this, [this](ScrapeResult result) {
-        if (!m_round)
-            return;
-        m_round->scrape = std::move(result);
-        finishRound();
+        if (m_round)
+            takeScrapeResult(std::move(result));
     });
 }
 
@@ -125,47 +160,64 @@ void RolloutMonitor::scheduleNext()
     m_timer.start(m_scheduledInterval);
 }
 
-void RolloutMonitor::finishRound()
+namespace {
+
+QString sentence(const char *feed, const std::string &why)
 {
-    if (!m_round->control || !m_round->scrape)
-        return;
-    Round round = std::move(*m_round);
-    m_round.reset();
-    ControlResult &control = *round.control;
-    ScrapeResult &scrape = *round.scrape;
+    QString text = QString::fromStdString(why);
+    while (text.endsWith(QLatin1Char('.')))
+        text.chop(1);
+    return QStringLiteral("%1: %2.").arg(QLatin1String(feed), text);
+}
 
-    QString problem;
-    auto addProblem = [&problem](const char *what, const std::string &why) {
-        QString text = QString::fromStdString(why);
-        while (text.endsWith(QLatin1Char('.')))
-            text.chop(1);
-        if (!problem.isEmpty())
-            problem += QLatin1Char(' ');
-        problem += QStringLiteral("Cannot read the %1: %2.").arg(QLatin1String(what), text);
-    };
-    if (control.error)
-        addProblem("rollout", control.error.message());
-    if (!scrape.ok())
-        addProblem("metrics", scrape.error);
+} // namespace
 
-    if (!problem.isEmpty()) {
+// Each answer is taken as it lands: the rollout does not wait for a slow or broken /metrics.
+void RolloutMonitor::takeControl(ControlResult result)
+{
+    m_round->control = std::move(result);
+    const ControlResult &control = *m_round->control;
+    if (control.error || !control.state) {
+        const std::string why =
+            control.error ? control.error.message() : std::string("no rollout document");
+        recordMiss(m_stateFeed, sentence("Rollout unreadable", why),
+                   !m_round->controlCountedAsMissed);
+    } else {
+        recordGood(m_stateFeed);
+        if (m_round->stateEpoch == m_stateEpoch)
+            applyState(*control.state);
+    }
+    finishRoundIfDone();
+}
+
+void RolloutMonitor::takeScrapeResult(ScrapeResult result)
+{
+    m_round->scrape = std::move(result);
+    ScrapeResult &scrape = *m_round->scrape;
+    if (!scrape.ok()) {
         // One gap per outage, and no KPI window may span it: the next good scrape is a baseline.
         if (!m_gapOpen) {
             m_history.appendGap(m_clock.now());
             m_gapOpen = true;
         }
         m_recent.clear();
-        recordMiss(problem, !round.countedAsMissed);
+        recordMiss(m_metricsFeed, sentence("Metrics unreadable", scrape.error),
+                   !m_round->scrapeCountedAsMissed);
     } else {
-        m_lastGoodUpdate = m_clock.now();
-        m_missedPolls = 0;
-        m_lastError.clear();
-        updateHealth();
-        if (round.stateEpoch == m_stateEpoch && control.state)
-            applyState(*control.state);
+        recordGood(m_metricsFeed);
         takeScrape(std::move(scrape));
     }
+    finishRoundIfDone();
+}
 
+void RolloutMonitor::finishRoundIfDone()
+{
+    if (!m_round->control || !m_round->scrape)
+        return;
+    const bool failed = m_round->failed;
+    m_round.reset();
+    if (failed)
+        Q_EMIT pollFailed(lastError());
     if (m_refreshPending) {
         startRound();
     } else if (m_running && m_timer.isActive() && currentPollInterval() != m_scheduledInterval) {
@@ -178,15 +230,23 @@ void RolloutMonitor::finishRound()
 void RolloutMonitor::takeScrape(ScrapeResult scrape)
 {
     if (!m_recent.empty() && !m_gapOpen) {
-        // The baseline is the newest scrape at least kpiWindow old, or the oldest one there is.
-        const SystemTime windowStart = scrape.scrape.time - m_settings.kpiWindow;
-        while (m_recent.size() > 1 && m_recent[1].time <= windowStart)
+        // The chart point covers kpiWindow: its baseline is the newest scrape at least kpiWindow
+        // old, or the oldest one there is. Older scrapes stay for the decision snapshot.
+        const SystemTime keepFrom =
+            scrape.scrape.time - std::max(m_settings.kpiWindow, m_settings.decisionWindow);
+        while (m_recent.size() > 1 && m_recent[1].time <= keepFrom)
             m_recent.pop_front();
-        metrics::KpiResult kpis = metrics::computeKpis(m_recent.front(), scrape.scrape);
+        const SystemTime windowStart = scrape.scrape.time - m_settings.kpiWindow;
+        std::size_t base = 0;
+        while (base + 1 < m_recent.size() && m_recent[base + 1].time <= windowStart)
+            ++base;
+        metrics::KpiResult kpis = metrics::computeKpis(m_recent[base], scrape.scrape);
         if (kpis.ok()) {
             m_history.append(kpis);
+            noteCounterResets(kpis);
             m_latestKpis = std::move(kpis);
             m_recent.push_back(std::move(scrape.scrape));
+            updateSnapshot();
             Q_EMIT kpisUpdated(*m_latestKpis);
             return;
         }
@@ -197,32 +257,121 @@ void RolloutMonitor::takeScrape(ScrapeResult scrape)
     m_recent.push_back(std::move(scrape.scrape));
 }
 
-void RolloutMonitor::recordMiss(const QString &reason, bool countIt)
+void RolloutMonitor::updateSnapshot()
+{
+    const SystemTime newest = m_recent.back().time;
+    const SystemTime windowStart = newest - m_settings.decisionWindow;
+    std::size_t base = 0;
+    while (base + 1 < m_recent.size() && m_recent[base + 1].time <= windowStart)
+        ++base;
+    KpiSnapshot snapshot;
+    snapshot.kpis = metrics::computeKpis(m_recent[base], m_recent.back());
+    snapshot.from = m_recent[base].time;
+    snapshot.to = newest;
+    snapshot.scrapes = m_recent.size() - base;
+    if (snapshot.valid())
+        m_snapshot = std::move(snapshot);
+}
+
+void RolloutMonitor::noteCounterResets(const metrics::KpiResult &) {}
+
+void RolloutMonitor::recordMiss(FeedStatus &feed, const QString &reason, bool countIt)
 {
     if (countIt)
-        ++m_missedPolls;
-    m_lastError = reason;
+        ++feed.missed;
+    feed.lastError = reason;
+    if (m_round)
+        m_round->failed = true;
     updateHealth();
-    Q_EMIT pollFailed(reason);
+}
+
+void RolloutMonitor::recordGood(FeedStatus &feed)
+{
+    feed.lastGood = m_clock.now();
+    feed.missed = 0;
+    feed.lastError.clear();
+    updateHealth();
 }
 
 void RolloutMonitor::applyState(const RolloutState &state)
 {
     if (m_state && *m_state == state)
         return;
+    const std::optional<RolloutState> before = m_state;
     m_state = state;
+    if (before)
+        noteStateChange(*before, *m_state);
     Q_EMIT stateChanged(*m_state);
+}
+
+namespace {
+
+std::string modelText(const VariantInfo &variant)
+{
+    return variant.model + " " + variant.version;
+}
+
+} // namespace
+
+// The charts must never mix two models in one column without saying so, and a backend that
+// restarted under the console must be told, not absorbed.
+void RolloutMonitor::noteStateChange(const RolloutState &before, const RolloutState &after)
+{
+    const SystemTime now = m_clock.now();
+    if (after.revision < before.revision) {
+        addEvent({now, TimelineEvent::Kind::Restart, std::nullopt, "restart",
+                  "The backend's revision went back from " + std::to_string(before.revision) +
+                      " to " + std::to_string(after.revision) +
+                      ": it restarted or its state was reset. The rollout shown is the one it "
+                      "reports now."});
+    }
+    auto compare = [&](VariantRole role, const std::optional<VariantInfo> &was,
+                       const std::optional<VariantInfo> &is) {
+        const std::string name(toString(role));
+        if (!is || is->model.empty()) {
+            return; // an emptied slot is a state change the cards show, not a new model
+        }
+        if (was && !was->model.empty() && was->model == is->model && was->version == is->version)
+            return;
+        std::string detail = "The " + name + " variant now serves " + modelText(*is);
+        detail += was && !was->model.empty() ? " (was " + modelText(*was) + ")." : ".";
+        addEvent({now, TimelineEvent::Kind::VersionChange, role, is->version, detail});
+    };
+    compare(VariantRole::Production, before.production, after.production);
+    compare(VariantRole::Canary, before.canary, after.canary);
 }
 
 void RolloutMonitor::updateHealth()
 {
-    LinkHealth health = LinkHealth::Live;
-    if (m_missedPolls >= m_settings.missedPollsForLost)
-        health = LinkHealth::Lost;
-    else if (m_missedPolls > 0)
-        health = LinkHealth::Stale;
-    else if (!m_lastGoodUpdate)
-        health = LinkHealth::Connecting;
+    const auto feedHealth = [this](FeedStatus &feed) {
+        if (feed.missed >= m_settings.missedPollsForLost)
+            feed.health = LinkHealth::Lost;
+        else if (feed.missed > 0)
+            feed.health = LinkHealth::Stale;
+        else if (!feed.lastGood)
+            feed.health = LinkHealth::Connecting;
+        else
+            feed.health = LinkHealth::Live;
+    };
+    feedHealth(m_stateFeed);
+    feedHealth(m_metricsFeed);
+    // Worst first: Lost, Stale, Connecting, Live.
+    const auto rank = [](LinkHealth h) {
+        switch (h) {
+        case LinkHealth::Lost:
+            return 3;
+        case LinkHealth::Stale:
+            return 2;
+        case LinkHealth::Connecting:
+            return 1;
+        case LinkHealth::Live:
+            break;
+        }
+        return 0;
+    };
+    const LinkHealth health = rank(m_stateFeed.health) >= rank(m_metricsFeed.health)
+                                  ? m_stateFeed.health
+                                  : m_metricsFeed.health;
     if (health == m_health)
         return;
     m_health = health;

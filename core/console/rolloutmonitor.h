@@ -3,7 +3,9 @@
 #include "backends/controlclient.h"
 #include "backends/httptransport.h"
 #include "backends/metricsscraper.h"
+#include "console/kpisnapshot.h"
 #include "domain/rolloutstate.h"
+#include "domain/timelineevent.h"
 #include "metrics/kpi.h"
 #include "metrics/timeseriesstore.h"
 #include "util/clock.h"
@@ -13,6 +15,7 @@
 #include <QString>
 #include <QTimer>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -31,6 +34,17 @@ enum class LinkHealth {
 
 QString toDisplayString(LinkHealth health); // "live", "stale", ...
 
+// How fresh one of the two things the monitor reads is: the rollout document (the control plane)
+// or the metrics. They fail independently: a server whose /metrics does not parse still answers
+// its rollout, and the levers must stay with the rollout.
+struct FeedStatus
+{
+    LinkHealth health = LinkHealth::Connecting;
+    int missed = 0;                     // polls missed in a row
+    std::optional<SystemTime> lastGood; // the last good answer
+    QString lastError;                  // why the last poll was missed; empty while Live
+};
+
 struct MonitorSettings
 {
     std::chrono::milliseconds pollInterval{1000};
@@ -41,11 +55,14 @@ struct MonitorSettings
     // predictions a second would otherwise make accuracy jump between 80 and 100 % from one poll to
     // the next. Right after a gap the window is shorter, never spanning the outage.
     std::chrono::milliseconds kpiWindow{10000};
+    // The window of the decision snapshot (side panel, confirmations, the action log): long
+    // enough for a p99 to rest on more than a handful of requests.
+    std::chrono::milliseconds decisionWindow{30000};
 };
 
 // The live model behind the console: polls the rollout (GET /v1/rollout) and the metrics
-// endpoint on a timer, turns consecutive good scrapes into KPI points and tracks how fresh all of
-// it is. All I/O is asynchronous; a poll whose answer is late is never sent twice.
+// endpoint on a timer, turns consecutive good scrapes into KPI points and tracks how fresh each of
+// the two is. All I/O is asynchronous; a poll whose answer is late is never sent twice.
 class RolloutMonitor final : public QObject
 {
     Q_OBJECT
@@ -70,11 +87,24 @@ public:
     const metrics::TimeSeriesStore &history() const { return m_history; }
     const std::optional<RolloutState> &state() const { return m_state; }
     const std::optional<metrics::KpiResult> &latestKpis() const { return m_latestKpis; }
+    // The worse of the two feeds: Live only while both the rollout and the metrics are.
     LinkHealth health() const { return m_health; }
-    std::optional<SystemTime> lastGoodUpdate() const { return m_lastGoodUpdate; }
-    int missedPolls() const { return m_missedPolls; }
-    // Why the last poll was missed, in plain words; empty while Live.
-    QString lastError() const { return m_lastError; }
+    const FeedStatus &stateFeed() const { return m_stateFeed; }
+    const FeedStatus &metricsFeed() const { return m_metricsFeed; }
+    // When both feeds last answered well: the age of the picture as a whole.
+    std::optional<SystemTime> lastGoodUpdate() const;
+    int missedPolls() const { return std::max(m_stateFeed.missed, m_metricsFeed.missed); }
+    // Why the last poll was missed, in plain words naming the feed that failed; empty while Live.
+    QString lastError() const;
+    // The numbers to decide on: the decisionWindow up to the newest good scrape (shorter right
+    // after a gap, never spanning one). Invalid until two good scrapes arrived.
+    const KpiSnapshot &snapshot() const { return m_snapshot; }
+    // True when the snapshot is of the last poll: the metrics feed is Live. While false, a
+    // decision made on the snapshot is made on old numbers and must say how old.
+    bool numbersAreLive() const { return m_metricsFeed.health == LinkHealth::Live; }
+    // Markers for the charts: version changes, restarts, and actions (addEvent); within retention.
+    const std::deque<TimelineEvent> &events() const { return m_events; }
+    void addEvent(TimelineEvent event);
     const ControlEndpoint &endpoint() const { return m_client.endpoint(); }
     const MonitorSettings &settings() const { return m_settings; }
     const Clock &clock() const { return m_clock; }
@@ -86,6 +116,7 @@ Q_SIGNALS:
     void kpisUpdated(const canary::metrics::KpiResult &kpis); // history() already holds the points
     void healthChanged(canary::LinkHealth health);
     void pollFailed(const QString &reason);
+    void eventAdded(const canary::TimelineEvent &event);
 
 private:
     // One poll: the rollout and the metrics, sent together, judged together once both landed.
@@ -95,16 +126,25 @@ private:
         std::optional<ScrapeResult> scrape;
         std::uint64_t stateEpoch = 0;
         QElapsedTimer sent;
-        int lateTicks = 0;            // timer ticks that found this poll still out
-        bool countedAsMissed = false; // already missed for being late
+        int lateTicks = 0; // timer ticks that found this poll still out
+        // Already counted as missed for being late, per feed.
+        bool controlCountedAsMissed = false;
+        bool scrapeCountedAsMissed = false;
+        bool failed = false; // an answer of this round was missed: pollFailed once it ends
     };
 
     void onTimer();
     void startRound();
-    void finishRound();
-    void recordMiss(const QString &reason, bool countIt);
+    void takeControl(ControlResult result);
+    void takeScrapeResult(ScrapeResult result);
+    void finishRoundIfDone();
+    void recordMiss(FeedStatus &feed, const QString &reason, bool countIt);
+    void recordGood(FeedStatus &feed);
     void takeScrape(ScrapeResult scrape);
+    void updateSnapshot();
     void applyState(const RolloutState &state);
+    void noteStateChange(const RolloutState &before, const RolloutState &after);
+    void noteCounterResets(const metrics::KpiResult &kpis);
     void updateHealth();
     void scheduleNext();
 
@@ -121,14 +161,16 @@ private:
     std::uint64_t m_stateEpoch = 0;
     std::chrono::milliseconds m_scheduledInterval{0};
 
-    std::deque<metrics::Scrape> m_recent; // good scrapes since the last gap, within kpiWindow
+    // Good scrapes since the last gap, within the longer of kpiWindow and decisionWindow.
+    std::deque<metrics::Scrape> m_recent;
     bool m_gapOpen = false;
     std::optional<RolloutState> m_state;
     std::optional<metrics::KpiResult> m_latestKpis;
+    KpiSnapshot m_snapshot;
+    std::deque<TimelineEvent> m_events;
     LinkHealth m_health = LinkHealth::Connecting;
-    std::optional<SystemTime> m_lastGoodUpdate;
-    int m_missedPolls = 0;
-    QString m_lastError;
+    FeedStatus m_stateFeed;
+    FeedStatus m_metricsFeed;
 };
 
 } // namespace canary

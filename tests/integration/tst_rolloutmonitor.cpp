@@ -3,6 +3,7 @@
 #include "backends/httptransport.h"
 #include "console/rolloutmonitor.h"
 #include "gatewayprocess.h"
+#include "scriptedbackend.h"
 
 #include <QElapsedTimer>
 #include <QSignalSpy>
@@ -113,6 +114,8 @@ private Q_SLOTS:
     void backoffWhileLost();
     void acceptStateAndStaleAnswers();
     void retentionTrimsHistory();
+    void decisionSnapshotCoversItsWindow();
+    void versionChangesAndRestartsAreEvents();
 
 private:
     std::unique_ptr<RolloutMonitor> monitorFor(const std::string &baseUrl, const Clock &clock,
@@ -252,22 +255,28 @@ void TestRolloutMonitor::badAnswersMakeItStale_data()
     QTest::addColumn<QByteArray>("rollout");
     QTest::addColumn<QByteArray>("metrics");
     QTest::addColumn<QString>("errorFragment");
+    QTest::addColumn<bool>("metricsFail");
 
     const QByteArray goodState = httpAnswer(200, "application/json", kState);
     const QByteArray goodMetrics = httpAnswer(200, "text/plain; version=0.0.4", kMetrics);
+    QTest::newRow("metrics-unparsable-state-good")
+        << goodState
+        << httpAnswer(200, "text/plain; version=0.0.4", "# TYPE a counter\na_total 1\nbad line\n")
+        << "Metrics unreadable: metrics answer does not parse: line 3" << true;
     QTest::newRow("rollout-garbage-json")
         << httpAnswer(200, "application/json", "{\"revision\": 3, ") << goodMetrics
-        << "Cannot read the rollout: malformed answer from the backend: the body is not JSON";
+        << "Rollout unreadable: malformed answer from the backend: the body is not JSON" << false;
     QTest::newRow("rollout-wrong-shape")
         << httpAnswer(200, "application/json", R"({"revision":"three"})") << goodMetrics
-        << "Cannot read the rollout: malformed answer";
-    QTest::newRow("rollout-server-error")
-        << httpAnswer(500, "text/plain", "boom") << goodMetrics << "Cannot read the rollout: 500";
+        << "Rollout unreadable: malformed answer" << false;
+    QTest::newRow("rollout-server-error") << httpAnswer(500, "text/plain", "boom") << goodMetrics
+                                          << "Rollout unreadable: 500" << false;
     QTest::newRow("metrics-garbage")
         << goodState << httpAnswer(200, "text/plain; version=0.0.4", "canary_requests_total{{{ 1\n")
-        << "Cannot read the metrics: metrics answer does not parse";
+        << "Metrics unreadable: metrics answer does not parse" << true;
     QTest::newRow("metrics-404") << goodState << httpAnswer(404, "text/plain", "no")
-                                 << "Cannot read the metrics: metrics endpoint answered HTTP 404";
+                                 << "Metrics unreadable: metrics endpoint answered HTTP 404"
+                                 << true;
 }
 
 void TestRolloutMonitor::badAnswersMakeItStale()
@@ -275,6 +284,7 @@ void TestRolloutMonitor::badAnswersMakeItStale()
     QFETCH(QByteArray, rollout);
     QFETCH(QByteArray, metrics);
     QFETCH(QString, errorFragment);
+    QFETCH(bool, metricsFail);
 
     FakeBackend backend;
     backend.answer("/v1/rollout", rollout);
@@ -293,11 +303,25 @@ void TestRolloutMonitor::badAnswersMakeItStale()
     QVERIFY(failedSpy.count() >= 3);
     QCOMPARE(failedSpy.first().at(0).toString(), monitor->lastError());
     QVERIFY(!monitor->lastGoodUpdate());
-    QCOMPARE(kpiSpy.count(), 0);
-    // Nothing but one gap: a bad answer never becomes a flat line or a zero.
+    // The two feeds fail independently: the one that answers well stays Live and keeps being
+    // used, so a broken /metrics never hides a valid rollout (nor the other way round).
+    const FeedStatus &failing = metricsFail ? monitor->metricsFeed() : monitor->stateFeed();
+    const FeedStatus &working = metricsFail ? monitor->stateFeed() : monitor->metricsFeed();
+    QCOMPARE(failing.health, LinkHealth::Stale);
+    QCOMPARE(working.health, LinkHealth::Live);
+    QVERIFY(working.lastError.isEmpty());
+    QCOMPARE(monitor->state().has_value(), metricsFail);
     const auto &rates = monitor->history().series(VariantRole::Production, Kpi::RequestRate);
-    QCOMPARE(rates.size(), std::size_t(1));
-    QVERIFY(rates.front().isGap());
+    if (metricsFail) {
+        QCOMPARE(monitor->state()->revision, 3);
+        QCOMPARE(kpiSpy.count(), 0);
+        // Nothing but one gap: a bad answer never becomes a flat line or a zero.
+        QCOMPARE(rates.size(), std::size_t(1));
+        QVERIFY(rates.front().isGap());
+    } else {
+        QVERIFY(kpiSpy.count() > 0);
+        QVERIFY(!rates.front().isGap());
+    }
 }
 
 void TestRolloutMonitor::slowBackendIsNeverPolledTwice()
@@ -315,7 +339,7 @@ void TestRolloutMonitor::slowBackendIsNeverPolledTwice()
     QTRY_COMPARE_WITH_TIMEOUT(monitor->health(), LinkHealth::Lost, 2000);
     QCOMPARE(healthSequence(healthSpy),
              (std::vector<LinkHealth>{LinkHealth::Stale, LinkHealth::Lost}));
-    QVERIFY2(monitor->lastError().startsWith(QStringLiteral("No answer from the backend for")),
+    QVERIFY2(monitor->lastError().contains(QStringLiteral("No answer from the backend for")),
              qPrintable(monitor->lastError()));
     // ...and yet no second request of either kind went out while the first was pending.
     QTRY_COMPARE(backend.requests("/v1/rollout"), 1);
@@ -448,3 +472,156 @@ void TestRolloutMonitor::retentionTrimsHistory()
 
 QTEST_GUILESS_MAIN(TestRolloutMonitor)
 #include "tst_rolloutmonitor.moc"
+
+namespace {
+
+QByteArray rolloutDocument(int revision, const char *state, const char *productionVersion,
+                           const char *canaryVersion, int canaryWeight)
+{
+    QByteArray variants = QByteArrayLiteral(R"({"name":"production","model":"m","version":")") +
+                          productionVersion + R"(","weight":)" +
+                          QByteArray::number(100 - canaryWeight) + "}";
+    if (canaryVersion)
+        variants += QByteArrayLiteral(R"(,{"name":"canary","model":"m","version":")") +
+                    canaryVersion + R"(","weight":)" + QByteArray::number(canaryWeight) + "}";
+    return QByteArrayLiteral(R"({"revision":)") + QByteArray::number(revision) + R"(,"state":")" +
+           state + R"(","updated_at":"2026-11-26T12:00:00.000Z","variants":[)" + variants + "]}";
+}
+
+} // namespace
+
+void TestRolloutMonitor::decisionSnapshotCoversItsWindow()
+{
+    ScriptedBackend backend;
+    backend.answer("GET", "/v1/rollout",
+                   ScriptedReply::json(200, rolloutDocument(3, "canary", "1", "2", 10)));
+    // Each scrape adds 50 production and 5 canary requests, one canary error.
+    int scrapes = 0;
+    bool metricsBroken = false;
+    backend.handle("/metrics", [&](const ScriptedRequest &) -> std::optional<ScriptedReply> {
+        if (metricsBroken)
+            return ScriptedReply::text(503, "text/plain", "down");
+        ++scrapes;
+        const QByteArray body =
+            "# TYPE canary_requests_total counter\n"
+            "canary_requests_total{variant=\"production\",version=\"1\"} " +
+            QByteArray::number(1000 + 50 * scrapes) +
+            "\ncanary_requests_total{variant=\"canary\",version=\"2\"} " +
+            QByteArray::number(100 + 5 * scrapes) +
+            "\n# TYPE canary_request_errors_total counter\n"
+            "canary_request_errors_total{variant=\"production\",version=\"1\"} 0\n"
+            "canary_request_errors_total{variant=\"canary\",version=\"2\"} " +
+            QByteArray::number(scrapes) + "\n";
+        return ScriptedReply::text(200, "text/plain; version=0.0.4", body);
+    });
+    ManualClock clock;
+    MonitorSettings settings;
+    settings.pollInterval = 60s; // polls only when asked
+    settings.kpiWindow = 10s;
+    settings.decisionWindow = 30s;
+    auto monitor = monitorFor(backend.url(), clock, settings);
+    QSignalSpy kpiSpy(monitor.get(), &RolloutMonitor::kpisUpdated);
+    monitor->start();
+    QTRY_COMPARE(backend.requests("/metrics"), 1);
+    QTRY_VERIFY(!monitor->isPolling());
+    QVERIFY(!monitor->snapshot().valid()); // one scrape is a baseline, not a window
+    for (int i = 0; i < 10; ++i) {
+        clock.advance(5s);
+        monitor->refreshNow();
+        QTRY_VERIFY(!monitor->isPolling());
+    }
+    QCOMPARE(kpiSpy.count(), 10);
+    const KpiSnapshot &snapshot = monitor->snapshot();
+    QVERIFY(snapshot.valid());
+    QVERIFY(monitor->numbersAreLive());
+    // The 30 s before the newest scrape: seven scrapes, 5 s apart.
+    QCOMPARE(snapshot.to, clock.now());
+    QCOMPARE(snapshot.from, clock.now() - 30s);
+    QCOMPARE(snapshot.scrapes, std::size_t(7));
+    QCOMPARE(snapshot.kpis.production.requestsInWindow, 300.0);
+    QCOMPARE(snapshot.kpis.canary.requestsInWindow, 30.0);
+    QCOMPARE(snapshot.kpis.canary.errorsInWindow, 6.0);
+    QCOMPARE(snapshot.kpis.canary.errorRatio, 0.2);
+    // The chart points cover their own, shorter window.
+    QCOMPARE(monitor->latestKpis()->production.requestsInWindow, 100.0);
+
+    // An outage: the snapshot stays what it was, of the moment it was, and says it is not live.
+    const SystemTime lastGood = clock.now();
+    metricsBroken = true;
+    clock.advance(5s);
+    monitor->refreshNow();
+    QTRY_VERIFY(!monitor->isPolling());
+    QVERIFY(!monitor->numbersAreLive());
+    QCOMPARE(monitor->snapshot().to, lastGood);
+    QCOMPARE(monitor->snapshot().age(clock.now()), std::chrono::milliseconds(5000));
+    QCOMPARE(monitor->stateFeed().health, LinkHealth::Live);
+
+    // After it, the window starts afresh: it never spans the outage.
+    metricsBroken = false;
+    for (int i = 0; i < 2; ++i) {
+        clock.advance(5s);
+        monitor->refreshNow();
+        QTRY_VERIFY(!monitor->isPolling());
+    }
+    QVERIFY(monitor->numbersAreLive());
+    QCOMPARE(monitor->snapshot().from, clock.now() - 5s);
+    QCOMPARE(monitor->snapshot().scrapes, std::size_t(2));
+}
+
+void TestRolloutMonitor::versionChangesAndRestartsAreEvents()
+{
+    ScriptedBackend backend;
+    QByteArray document = rolloutDocument(3, "canary", "1", "2", 10);
+    backend.handle("/v1/rollout", [&](const ScriptedRequest &) -> std::optional<ScriptedReply> {
+        return ScriptedReply::json(200, document);
+    });
+    backend.answer("GET", "/metrics",
+                   ScriptedReply::text(200, "text/plain; version=0.0.4", kMetrics));
+    ManualClock clock;
+    MonitorSettings settings;
+    settings.pollInterval = 60s;
+    auto monitor = monitorFor(backend.url(), clock, settings);
+    QSignalSpy eventSpy(monitor.get(), &RolloutMonitor::eventAdded);
+    monitor->start();
+    QTRY_VERIFY(monitor->state().has_value());
+    QCOMPARE(eventSpy.count(), 0); // the first document is the starting point
+
+    auto poll = [&] {
+        clock.advance(1s);
+        monitor->refreshNow();
+        QTRY_VERIFY(!monitor->isPolling());
+    };
+    // A weight change is no new model.
+    document = rolloutDocument(4, "canary", "1", "2", 50);
+    poll();
+    QCOMPARE(eventSpy.count(), 0);
+
+    // Promoted: production now serves version 2.
+    document = rolloutDocument(5, "promoted", "2", nullptr, 0);
+    poll();
+    QCOMPARE(eventSpy.count(), 1);
+    auto event = eventSpy.last().at(0).value<TimelineEvent>();
+    QCOMPARE(event.kind, TimelineEvent::Kind::VersionChange);
+    QCOMPARE(event.role, std::optional<VariantRole>(VariantRole::Production));
+    QCOMPARE(event.label, std::string("2"));
+    QCOMPARE(event.detail, std::string("The production variant now serves m 2 (was m 1)."));
+    QCOMPARE(event.time, clock.now());
+
+    // Staged again: the canary slot gets a model.
+    document = rolloutDocument(6, "canary", "2", "3", 0);
+    poll();
+    QCOMPARE(eventSpy.count(), 2);
+    event = eventSpy.last().at(0).value<TimelineEvent>();
+    QCOMPARE(event.role, std::optional<VariantRole>(VariantRole::Canary));
+    QCOMPARE(event.detail, std::string("The canary variant now serves m 3."));
+
+    // The revision goes back: the backend restarted.
+    document = rolloutDocument(1, "stable", "2", nullptr, 0);
+    poll();
+    QCOMPARE(eventSpy.count(), 3);
+    event = eventSpy.last().at(0).value<TimelineEvent>();
+    QCOMPARE(event.kind, TimelineEvent::Kind::Restart);
+    QVERIFY2(QString::fromStdString(event.detail).contains(QStringLiteral("from 6 to 1")),
+             event.detail.c_str());
+    QCOMPARE(monitor->events().size(), std::size_t(3));
+}

@@ -18,8 +18,7 @@ ScriptedReply ScriptedReply::json(int status, const QByteArray &body)
     return text(status, "application/json", body);
 }
 
-ScriptedReply ScriptedReply::text(int status, const QByteArray &contentType,
-                                  const QByteArray &body)
+ScriptedReply ScriptedReply::text(int status, const QByteArray &contentType, const QByteArray &body)
 {
     ScriptedReply reply;
     reply.status = status;
@@ -143,7 +142,8 @@ void ScriptedBackend::serve(QTcpSocket *socket, const QByteArray &head, const QB
         const QByteArray line = lines[i].trimmed();
         const qsizetype colon = line.indexOf(':');
         if (colon > 0)
-            request.headers.append({line.left(colon).trimmed().toLower(), line.mid(colon + 1).trimmed()});
+            request.headers.append(
+                {line.left(colon).trimmed().toLower(), line.mid(colon + 1).trimmed()});
     }
     request.body = body;
     ++m_counts[request.path];
