@@ -25,7 +25,7 @@ QString variantText(const std::optional<VariantInfo> &variant)
 } // namespace
 
 ConfirmActionDialog::ConfirmActionDialog(Action action, const RolloutState &state,
-                                         const std::optional<metrics::KpiResult> &kpis,
+                                         const KpiSnapshot &snapshot, const Freshness &freshness,
                                          QWidget *parent)
     : QDialog(parent)
     , m_ui(std::make_unique<Ui::ConfirmActionDialog>())
@@ -44,12 +44,14 @@ ConfirmActionDialog::ConfirmActionDialog(Action action, const RolloutState &stat
     QPushButton *ok = actionButton();
     if (action == Action::Promote) {
         setWindowTitle(tr("Promote the canary"));
-        m_ui->headline->setText(tr("Promote %1 to production?").arg(canaryName));
+        m_ui->headline->setText(
+            freshness.live ? tr("Promote %1 to production?").arg(canaryName)
+                           : tr("Promote %1 to production without live numbers?").arg(canaryName));
         m_ui->consequence->setText(
             tr("%1 will serve 100 % of live traffic as the new production model, replacing %2. "
                "The canary slot becomes empty. Going back means staging %2 again as a canary.")
                 .arg(canaryName, productionName));
-        ok->setText(tr("Promote"));
+        ok->setText(freshness.live ? tr("Promote") : tr("Promote on old numbers"));
     } else {
         setWindowTitle(tr("Roll back the canary"));
         m_ui->headline->setText(tr("Roll back %1?").arg(canaryName));
@@ -68,7 +70,8 @@ ConfirmActionDialog::ConfirmActionDialog(Action action, const RolloutState &stat
     cancel->setFocus();
     connect(m_ui->buttons, &QDialogButtonBox::accepted, this, &QDialog::accept);
     connect(m_ui->buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
-    fill(state, kpis);
+    fill(state, snapshot);
+    describeFreshness(snapshot, freshness);
     adjustSize();
 }
 
@@ -91,8 +94,12 @@ QString ConfirmActionDialog::cellText(Row row, VariantRole role) const
     return item ? item->text() : QString();
 }
 
-void ConfirmActionDialog::fill(const RolloutState &state,
-                               const std::optional<metrics::KpiResult> &kpis)
+QString ConfirmActionDialog::freshnessText() const
+{
+    return m_ui->freshness->text();
+}
+
+void ConfirmActionDialog::fill(const RolloutState &state, const KpiSnapshot &snapshot)
 {
     QTableWidget *table = m_ui->comparison;
     table->setRowCount(RowCount);
@@ -107,7 +114,8 @@ void ConfirmActionDialog::fill(const RolloutState &state,
     table->setSizeAdjustPolicy(QAbstractScrollArea::AdjustToContents);
     table->setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Fixed);
 
-    const bool haveKpis = kpis && kpis->ok();
+    const bool haveKpis = snapshot.valid();
+    const metrics::KpiResult *kpis = haveKpis ? &snapshot.kpis : nullptr;
     for (VariantRole role : {VariantRole::Production, VariantRole::Canary}) {
         const int column = role == VariantRole::Production ? 0 : 1;
         const std::optional<VariantInfo> variant =
@@ -147,14 +155,64 @@ void ConfirmActionDialog::fill(const RolloutState &state,
         flag(ErrorRate, KpiComparison::canaryWorse(KpiComparison::ErrorRate, p, c));
         flag(LatencyP99, KpiComparison::canaryWorse(KpiComparison::LatencyP99, p, c));
         flag(Accuracy, KpiComparison::canaryWorse(KpiComparison::Accuracy, p, c));
-        const auto when = QDateTime::fromMSecsSinceEpoch(kpis->time.time_since_epoch().count());
-        m_ui->freshness->setText(tr("Live numbers over the %1 s before %2.")
-                                     .arg(kpis->elapsedSeconds, 0, 'f', 1)
-                                     .arg(when.toString(QStringLiteral("HH:mm:ss"))));
-    } else {
-        m_ui->freshness->setText(
-            tr("No live numbers yet: the comparison shows only what the backend reports."));
     }
+}
+
+namespace {
+
+QString clockTime(SystemTime time)
+{
+    return QDateTime::fromMSecsSinceEpoch(time.time_since_epoch().count())
+        .toString(QStringLiteral("HH:mm:ss"));
+}
+
+QString seconds(std::chrono::milliseconds duration)
+{
+    const double s = double(duration.count()) / 1000.0;
+    return QString::number(s, 'f', s < 10 ? 1 : 0);
+}
+
+} // namespace
+
+void ConfirmActionDialog::describeFreshness(const KpiSnapshot &snapshot, const Freshness &freshness)
+{
+    QString text;
+    if (snapshot.valid()) {
+        const auto span =
+            std::chrono::duration_cast<std::chrono::milliseconds>(snapshot.to - snapshot.from);
+        text = tr("Numbers over the %1 s from %2 to %3: %4 production and %5 canary requests.")
+                   .arg(seconds(span), clockTime(snapshot.from), clockTime(snapshot.to),
+                        KpiComparison::formatCount(snapshot.kpis.production.requestsInWindow),
+                        KpiComparison::formatCount(snapshot.kpis.canary.requestsInWindow));
+    } else {
+        text = tr("No numbers have been read from the metrics yet: the comparison shows only what "
+                  "the backend reports.");
+    }
+    if (!freshness.live) {
+        const QString why = freshness.whyNotLive.isEmpty()
+                                ? QString()
+                                : QStringLiteral(" (%1)").arg(freshness.whyNotLive);
+        QString age;
+        if (snapshot.valid())
+            age = tr(" They end %1 s ago, at %2; the metrics have not been read since%3.")
+                      .arg(seconds(snapshot.age(freshness.now)), clockTime(snapshot.to), why);
+        else
+            age = tr(" The metrics cannot be read%1.").arg(why);
+        if (m_action == Action::Promote)
+            text = tr("These numbers are not live.") + age + QLatin1Char(' ') + text +
+                   tr(" The canary may have changed since.");
+        else
+            text = tr("The current numbers cannot be confirmed.") + age + QLatin1Char(' ') + text +
+                   tr(" Rolling back is the safe direction and does not need them.");
+        QFont font = m_ui->freshness->font();
+        font.setBold(true);
+        m_ui->freshness->setFont(font);
+        QPalette p = m_ui->freshness->palette();
+        p.setColor(QPalette::WindowText, QColor(0xb3, 0x58, 0x00));
+        m_ui->freshness->setPalette(p);
+    }
+    m_ui->freshness->setWordWrap(true);
+    m_ui->freshness->setText(text);
 }
 
 } // namespace canary

@@ -1,7 +1,7 @@
 #pragma once
 
+#include "console/kpisnapshot.h"
 #include "domain/rolloutstate.h"
-#include "metrics/kpi.h"
 
 #include <QDialog>
 
@@ -18,6 +18,8 @@ namespace canary {
 
 // Asks before promote or roll back, with the numbers the decision rests on side by side and the
 // consequence in words. Cancel is the default button: Enter under stress does nothing harmful.
+// When the numbers are not live, it says how old they are, and a promote is worded as the
+// decision on old numbers that it is.
 class ConfirmActionDialog final : public QDialog
 {
     Q_OBJECT
@@ -26,17 +28,27 @@ public:
     enum class Action { Promote, Rollback };
     enum Row { Version, Weight, Requests, RequestRate, ErrorRate, LatencyP99, Accuracy, RowCount };
 
-    ConfirmActionDialog(Action action, const RolloutState &state,
-                        const std::optional<metrics::KpiResult> &kpis, QWidget *parent = nullptr);
+    // Whether the numbers are of the last poll, and if not, why and when it is asked.
+    struct Freshness
+    {
+        bool live = true;
+        SystemTime now{};
+        QString whyNotLive; // the failing feed's reason
+    };
+
+    ConfirmActionDialog(Action action, const RolloutState &state, const KpiSnapshot &snapshot,
+                        const Freshness &freshness, QWidget *parent = nullptr);
     ~ConfirmActionDialog() override;
 
     Action action() const { return m_action; }
     QPushButton *actionButton() const;
     QPushButton *cancelButton() const;
     QString cellText(Row row, VariantRole role) const;
+    QString freshnessText() const;
 
 private:
-    void fill(const RolloutState &state, const std::optional<metrics::KpiResult> &kpis);
+    void fill(const RolloutState &state, const KpiSnapshot &snapshot);
+    void describeFreshness(const KpiSnapshot &snapshot, const Freshness &freshness);
 
     std::unique_ptr<Ui::ConfirmActionDialog> m_ui;
     Action m_action;

@@ -116,7 +116,6 @@ MainWindow::MainWindow(QWidget *parent)
     m_traffic->setStateUnknown(tr("Not connected."));
     m_ui->trafficHost->addWidget(m_traffic);
     m_comparison = new KpiComparison(this);
-    m_comparison->setCaption(tr("last %1 s").arg(kDecisionSpan.count()));
     m_ui->comparisonHost->addWidget(m_comparison);
 
     makeBold(m_ui->decisionTitle);
@@ -133,10 +132,7 @@ MainWindow::MainWindow(QWidget *parent)
     setUpTimeWindows();
     setUpStatusBar();
 
-    connect(m_traffic, &TrafficControl::weightRequested, this, [this](Weight weight) {
-        if (m_actions)
-            m_actions->setCanaryWeight(weight);
-    });
+    connect(m_traffic, &TrafficControl::weightRequested, this, &MainWindow::requestWeight);
     connect(m_demo.get(), &DemoGateway::ready, this,
             [this](const QString &url, const QString &token) {
                 connectTo({QStringLiteral("demo"), url, token, true});
@@ -324,8 +320,11 @@ void MainWindow::connectMonitor()
     connect(monitor, &RolloutMonitor::stateChanged, this, &MainWindow::onStateChanged);
     connect(monitor, &RolloutMonitor::kpisUpdated, this, &MainWindow::onKpisUpdated);
     connect(monitor, &RolloutMonitor::healthChanged, this, &MainWindow::onHealthChanged);
+    connect(monitor, &RolloutMonitor::feedHealthChanged, this,
+            [this] { onHealthChanged(m_monitor->health()); });
     // The banner says why polls fail; the status bar stays for the outcome of actions.
     connect(monitor, &RolloutMonitor::pollFailed, this, &MainWindow::updateBanner);
+    connect(monitor, &RolloutMonitor::eventAdded, this, &MainWindow::onTimelineEvent);
     RolloutActions *actions = m_actions.get();
     connect(actions, &RolloutActions::busyChanged, this, &MainWindow::onBusyChanged);
     connect(actions, &RolloutActions::succeeded, this, &MainWindow::onActionSucceeded);
@@ -347,7 +346,9 @@ void MainWindow::disconnectBackend()
     m_traffic->setStateUnknown(tr("Not connected."));
     m_productionHeader->clear();
     m_canaryHeader->clear();
-    m_comparison->setKpis(std::nullopt, false);
+    m_comparison->setSnapshot({}, false);
+    m_comparison->setCaption({});
+    m_toldDeviations.clear();
     m_busyBar->setVisible(false);
     m_urlLabel->setText(tr("not connected"));
     m_stateLabel->clear();
@@ -424,45 +425,100 @@ void MainWindow::offerFirstRun()
         showConnectionDialog();
 }
 
-void MainWindow::onStateChanged(const RolloutState &state)
+std::optional<RolloutReading> MainWindow::reading() const
 {
-    m_productionHeader->setVariant(state.production, state.phase);
-    m_canaryHeader->setVariant(state.canary, state.phase);
-    m_traffic->setConfirmedWeight(state.canaryWeight());
-    m_traffic->setEnabledForState(state.phase);
-    m_stateLabel->setText(tr("%1 · revision %2")
-                              .arg(QString::fromUtf8(toString(state.phase).data(),
-                                                     qsizetype(toString(state.phase).size())))
-                              .arg(state.revision));
-    updateLevers();
+    if (!m_monitor || !m_monitor->state())
+        return std::nullopt;
+    return readRollout(*m_monitor->state());
 }
 
-void MainWindow::onKpisUpdated(const metrics::KpiResult &)
+void MainWindow::onStateChanged(const RolloutState &state)
+{
+    const RolloutReading read = readRollout(state);
+    m_productionHeader->setVariant(state.production, read.phase);
+    m_canaryHeader->setVariant(read.canary, read.phase);
+    m_traffic->setConfirmedWeight(state.canaryWeight());
+    m_traffic->setEnabledForState(read.phase);
+    const auto phaseName = [](RolloutPhase phase) {
+        return QString::fromUtf8(toString(phase).data(), qsizetype(toString(phase).size()));
+    };
+    QString stateText = tr("%1 · revision %2").arg(phaseName(state.phase)).arg(state.revision);
+    if (read.phase != read.reportedPhase)
+        stateText = tr("%1 (reported %2) · revision %3")
+                        .arg(phaseName(read.phase), phaseName(read.reportedPhase))
+                        .arg(state.revision);
+    m_stateLabel->setText(stateText);
+    // Where the backend bends the spec, say so once per connection, plainly.
+    for (const std::string &deviation : read.deviations) {
+        if (std::find(m_toldDeviations.begin(), m_toldDeviations.end(), deviation) !=
+            m_toldDeviations.end())
+            continue;
+        m_toldDeviations.push_back(deviation);
+        m_messages->showMessage(MessageBar::Level::Warning,
+                                tr("This backend does not follow the Control API here: %1")
+                                    .arg(QString::fromStdString(deviation)));
+    }
+    updateLevers();
+    updateHeadersLive();
+}
+
+void MainWindow::onTimelineEvent(const TimelineEvent &event)
+{
+    if (event.kind == TimelineEvent::Kind::Restart)
+        m_messages->showMessage(MessageBar::Level::Warning, QString::fromStdString(event.detail));
+}
+
+void MainWindow::onKpisUpdated(const metrics::KpiResult &kpis)
 {
     if (m_chartGrid)
         m_chartGrid->markDirty();
     updateHeadersLive();
+    for (const std::string &warning : kpis.warnings)
+        statusBar()->showMessage(QString::fromStdString(warning), 5000);
+}
+
+QString MainWindow::linkText() const
+{
+    if (!m_monitor)
+        return {};
+    const QString health = toDisplayString(m_monitor->health());
+    if (m_ui->actionPause->isChecked())
+        return tr("\u275a\u275a paused (data %1)").arg(health);
+    return QStringLiteral("\u25cf %1").arg(health);
 }
 
 void MainWindow::onHealthChanged(LinkHealth health)
 {
-    m_linkLabel->setText(QStringLiteral("● %1").arg(toDisplayString(health)));
+    m_linkLabel->setText(linkText());
     QPalette p = m_linkLabel->palette();
     p.setColor(QPalette::WindowText, linkColor(health));
     m_linkLabel->setPalette(p);
     updateBanner();
     updateHeadersLive();
+    updateLevers();
     onAgeTick();
 }
 
 void MainWindow::updateHeadersLive()
 {
-    const bool live = m_monitor && m_monitor->health() == LinkHealth::Live;
-    const std::optional<metrics::KpiResult> kpis = recentKpis();
-    m_comparison->setKpis(kpis, live);
+    const bool live = m_monitor && m_monitor->numbersAreLive();
+    const KpiSnapshot snapshot = decisionSnapshot();
+    m_comparison->setSnapshot(snapshot, live);
+    if (snapshot.valid()) {
+        const QString to = QDateTime::fromMSecsSinceEpoch(snapshot.to.time_since_epoch().count())
+                               .toString(QStringLiteral("HH:mm:ss"));
+        m_comparison->setCaption(
+            live ? tr("%1 s to %2").arg(std::lround(snapshot.seconds())).arg(to)
+                 : tr("%1 s to %2, not live").arg(std::lround(snapshot.seconds())).arg(to));
+    } else {
+        m_comparison->setCaption(tr("no numbers yet"));
+    }
+    const std::optional<RolloutReading> read = reading();
     for (VariantHeader *header : {m_productionHeader, m_canaryHeader}) {
-        if (kpis && kpis->ok()) {
-            const metrics::VariantKpis &v = kpis->variant(header->role());
+        // An empty canary slot has no numbers of its own, whatever the metrics say.
+        const bool slotEmpty = header->role() == VariantRole::Canary && read && !read->canary;
+        if (snapshot.valid() && !slotEmpty) {
+            const metrics::VariantKpis &v = snapshot.kpis.variant(header->role());
             header->setLiveNumbers(v.requestRate, v.errorRatio, live);
         } else {
             header->setLiveNumbers(std::nan(""), std::nan(""), live);
@@ -470,15 +526,9 @@ void MainWindow::updateHeadersLive()
     }
 }
 
-std::optional<metrics::KpiResult> MainWindow::recentKpis() const
+KpiSnapshot MainWindow::decisionSnapshot() const
 {
-    if (!m_monitor || !m_monitor->lastGoodUpdate())
-        return std::nullopt;
-    metrics::KpiResult recent =
-        KpiComparison::recent(m_monitor->history(), SystemClock::instance().now(), kDecisionSpan);
-    if (!std::isfinite(recent.production.requestRate) && m_monitor->latestKpis())
-        return m_monitor->latestKpis();
-    return recent;
+    return m_monitor ? m_monitor->snapshot() : KpiSnapshot{};
 }
 
 void MainWindow::updateBanner()
@@ -496,7 +546,12 @@ void MainWindow::updateBanner()
         m_banner->showStale(age, m_monitor->missedPolls(), m_monitor->lastError());
         break;
     case LinkHealth::Lost:
-        m_banner->showLost(age, m_monitor->lastError());
+        // "Connection lost" only when the backend stops answering its rollout; a server whose
+        // metrics fail still answers, and the banner says what fails.
+        if (m_monitor->stateFeed().health == LinkHealth::Lost)
+            m_banner->showLost(age, m_monitor->lastError());
+        else
+            m_banner->showStale(age, m_monitor->missedPolls(), m_monitor->lastError());
         break;
     case LinkHealth::Live:
     case LinkHealth::Connecting:
@@ -563,12 +618,24 @@ void MainWindow::onAgeTick()
         updateBanner();
 }
 
+namespace {
+
+ConfirmActionDialog::Freshness freshnessOf(const RolloutMonitor &monitor)
+{
+    return {monitor.numbersAreLive(), SystemClock::instance().now(),
+            monitor.metricsFeed().lastError};
+}
+
+} // namespace
+
 void MainWindow::promote()
 {
     if (!m_monitor || !m_monitor->state() || !m_actions || m_actions->busy())
         return;
     const RolloutState decidedOn = *m_monitor->state();
-    ConfirmActionDialog dialog(ConfirmActionDialog::Action::Promote, decidedOn, recentKpis(), this);
+    const KpiSnapshot numbers = decisionSnapshot();
+    ConfirmActionDialog dialog(ConfirmActionDialog::Action::Promote, decidedOn, numbers,
+                               freshnessOf(*m_monitor), this);
     if (dialog.exec() != QDialog::Accepted || !m_monitor || !m_actions)
         return;
     if (!m_monitor->state() || m_monitor->state()->revision != decidedOn.revision) {
@@ -577,7 +644,7 @@ void MainWindow::promote()
                                    "Nothing was sent; review and try again."));
         return;
     }
-    m_actions->promote();
+    m_actions->promote(numbers);
 }
 
 void MainWindow::rollback()
@@ -585,12 +652,46 @@ void MainWindow::rollback()
     if (!m_monitor || !m_monitor->state() || !m_actions || m_actions->busy())
         return;
     const RolloutState decidedOn = *m_monitor->state();
-    ConfirmActionDialog dialog(ConfirmActionDialog::Action::Rollback, decidedOn, recentKpis(),
-                               this);
+    const KpiSnapshot numbers = decisionSnapshot();
+    ConfirmActionDialog dialog(ConfirmActionDialog::Action::Rollback, decidedOn, numbers,
+                               freshnessOf(*m_monitor), this);
     if (dialog.exec() != QDialog::Accepted || !m_monitor || !m_actions)
         return;
     // A rollback is the safe direction: it goes through even if the weight moved meanwhile.
-    m_actions->rollback();
+    m_actions->rollback(numbers);
+}
+
+void MainWindow::requestWeight(Weight weight)
+{
+    if (!m_monitor || !m_actions || !m_monitor->state())
+        return;
+    const KpiSnapshot numbers = decisionSnapshot();
+    const bool raising = weight > m_monitor->state()->canaryWeight();
+    if (raising && !m_monitor->numbersAreLive()) {
+        // Sending more users to the canary on numbers that are not current is a decision the
+        // operator must make knowingly; lowering is always safe and needs no question.
+        const QString age =
+            numbers.valid()
+                ? tr("The numbers are %1 s old: the metrics have not been read since.")
+                      .arg(std::lround(double(numbers.age(SystemClock::instance().now()).count()) /
+                                       1000.0))
+                : tr("No numbers have been read from the metrics.");
+        QMessageBox box(QMessageBox::Warning, tr("Raise the weight without live numbers?"),
+                        tr("Raise the canary to %1 % without live numbers?")
+                            .arg(QString::fromStdString(weight.toString())),
+                        QMessageBox::Cancel, this);
+        box.setObjectName(QStringLiteral("confirmRaiseNotLive"));
+        box.setInformativeText(age + QLatin1Char(' ') + m_monitor->metricsFeed().lastError);
+        QPushButton *raise = box.addButton(tr("Raise on old numbers"), QMessageBox::AcceptRole);
+        raise->setObjectName(QStringLiteral("confirmAction"));
+        box.setDefaultButton(QMessageBox::Cancel);
+        box.exec();
+        if (box.clickedButton() != raise || !m_actions) {
+            m_traffic->revertToConfirmed();
+            return;
+        }
+    }
+    m_actions->setCanaryWeight(weight, numbers);
 }
 
 void MainWindow::stageCanary()
@@ -634,6 +735,7 @@ void MainWindow::setOverlay(bool overlay)
 
 void MainWindow::setPaused(bool paused)
 {
+    m_linkLabel->setText(linkText());
     m_ui->actionPause->setText(paused ? tr("&Resume") : tr("&Pause"));
     m_ui->actionPause->setToolTip(paused ? tr("Follow live data again")
                                          : tr("Freeze the charts (data keeps arriving)"));
@@ -644,15 +746,17 @@ void MainWindow::setPaused(bool paused)
 void MainWindow::updateLevers()
 {
     const bool busy = m_actions && m_actions->busy();
-    const std::optional<RolloutState> none;
-    const auto &state = m_monitor ? m_monitor->state() : none;
-    const bool canary = state && state->phase == RolloutPhase::Canary;
-    const bool canStage = StageCanaryDialog::canStage(state);
-
-    m_ui->actionPromote->setEnabled(canary && !busy);
-    m_ui->actionRollback->setEnabled(canary && !busy);
+    const std::optional<RolloutReading> read = reading();
+    const auto allowed = [&](Lever lever) {
+        return read && decideLever(lever, *read).allowed;
+    };
+    const bool canStage = allowed(Lever::Stage);
+    // Promote and raising the weight stay offered while the numbers are not live, but ask a
+    // confirmation that states their age; Roll back is always offered for a staged canary.
+    m_ui->actionPromote->setEnabled(allowed(Lever::Promote) && !busy);
+    m_ui->actionRollback->setEnabled(allowed(Lever::Rollback) && !busy);
     m_ui->actionStageCanary->setEnabled(canStage && !busy);
-    m_ui->actionSetWeight->setEnabled(canary && !busy);
+    m_ui->actionSetWeight->setEnabled(allowed(Lever::SetWeight) && !busy);
     m_ui->promoteButton->setEnabled(m_ui->actionPromote->isEnabled());
     m_ui->rollbackButton->setEnabled(m_ui->actionRollback->isEnabled());
     m_ui->stageButton->setEnabled(m_ui->actionStageCanary->isEnabled());
@@ -660,31 +764,21 @@ void MainWindow::updateLevers()
     QString hint;
     if (!m_monitor)
         hint = tr("Not connected.");
-    else if (!state)
+    else if (!read)
         hint = tr("Waiting for the backend's first answer…");
     else if (busy)
         hint = tr("An action is in flight; the levers wait for its answer.");
-    else {
-        switch (state->phase) {
-        case RolloutPhase::Stable:
-            hint = tr("No canary is staged yet. Stage one to start a rollout.");
-            break;
-        case RolloutPhase::Promoted:
-            hint = tr("The last canary was promoted. Stage the next one to continue.");
-            break;
-        case RolloutPhase::RolledBack:
-            hint = tr("The canary was rolled back and serves no traffic. Stage a canary to try "
-                      "again.");
-            break;
-        case RolloutPhase::Canary:
-            hint = canStage ? tr("Compare both columns. Promote when the canary holds up; roll "
-                                 "back at the first sign of trouble. At 0 % a new canary can "
-                                 "replace this one.")
-                            : tr("Compare both columns. Promote when the canary holds up; roll "
-                                 "back at the first sign of trouble.");
-            break;
-        }
-    }
+    else if (const LeverDecision promote = decideLever(Lever::Promote, *read); !promote.allowed)
+        hint = QString::fromStdString(promote.why);
+    else if (!m_monitor->numbersAreLive())
+        hint = tr("The numbers are not live: promoting or raising the weight asks you to "
+                  "confirm on old numbers. Roll back needs none.");
+    else
+        hint = canStage ? tr("Compare both columns. Promote when the canary holds up; roll "
+                             "back at the first sign of trouble. At 0 % a new canary can "
+                             "replace this one.")
+                        : tr("Compare both columns. Promote when the canary holds up; roll "
+                             "back at the first sign of trouble.");
     m_ui->decisionHint->setText(hint);
 }
 

@@ -2,6 +2,7 @@
 
 #include "console/actionlog.h"
 #include "console/rolloutmonitor.h"
+#include "domain/rolloutrules.h"
 
 #include <QMainWindow>
 #include <QTimer>
@@ -82,10 +83,12 @@ public:
     const ConnectionTarget &target() const { return m_target; }
 
     static constexpr std::chrono::milliseconds kRefreshTick{250};
-    // The span the headers, the comparison and the confirmations average over: single polls
-    // are too noisy to decide on.
-    static constexpr std::chrono::seconds kDecisionSpan{30};
-    std::optional<metrics::KpiResult> recentKpis() const;
+    // The numbers the headers, the comparison, the confirmations and the action log all use.
+    KpiSnapshot decisionSnapshot() const;
+    // The rollout as the levers read it (nullopt until the first document).
+    std::optional<RolloutReading> reading() const;
+    // The status bar's link text: "● live", "● stale", "❚❚ paused (data live)".
+    QString linkText() const;
 
 protected:
     void closeEvent(QCloseEvent *event) override;
@@ -99,6 +102,8 @@ private:
     void onStateChanged(const RolloutState &state);
     void onKpisUpdated(const metrics::KpiResult &kpis);
     void onHealthChanged(LinkHealth health);
+    void onTimelineEvent(const TimelineEvent &event);
+    void requestWeight(Weight weight);
     void onActionSucceeded(const QString &summary);
     void onActionFailed(const QString &message, bool conflict);
     void onBusyChanged(bool busy);
@@ -147,6 +152,9 @@ private:
     QLabel *m_stateLabel = nullptr;
     QLabel *m_ageLabel = nullptr;
     QProgressBar *m_busyBar = nullptr;
+
+    // Deviations from the spec already told for this connection: each is said once.
+    std::vector<std::string> m_toldDeviations;
 
     QTimer m_tick;
     QTimer m_ageTimer;

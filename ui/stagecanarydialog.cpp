@@ -45,21 +45,6 @@ StageCanaryDialog::StageCanaryDialog(const std::optional<RolloutState> &state, Q
 
 StageCanaryDialog::~StageCanaryDialog() = default;
 
-bool StageCanaryDialog::canStage(const std::optional<RolloutState> &state)
-{
-    if (!state)
-        return false;
-    switch (state->phase) {
-    case RolloutPhase::Stable:
-    case RolloutPhase::Promoted:
-    case RolloutPhase::RolledBack:
-        return true;
-    case RolloutPhase::Canary:
-        return state->canaryWeight().isZero();
-    }
-    return false;
-}
-
 QPushButton *StageCanaryDialog::stageButton() const
 {
     return m_ui->buttons->button(QDialogButtonBox::Ok);

@@ -31,9 +31,6 @@ public:
     QString problem() const;
     QPushButton *stageButton() const;
 
-    // The backend takes a new canary only when no canary holds traffic.
-    static bool canStage(const std::optional<RolloutState> &state);
-
     void setModel(const QString &model);
     void setVersion(const QString &version);
     void useSimulated(double p50Ms, double p99Ms, double errorPercent, double accuracyPercent);

@@ -41,7 +41,7 @@ KpiComparison::KpiComparison(QWidget *parent)
         grid->addWidget(title, 0, c + 1);
     }
     const std::array<QString, RowCount> names = {tr("Latency p50"), tr("Latency p99"),
-                                                 tr("Error rate"), tr("Accuracy")};
+                                                 tr("Error rate"), tr("Accuracy"), tr("Requests")};
     for (int r = 0; r < RowCount; ++r) {
         auto *name = new QLabel(names[std::size_t(r)], this);
         grid->addWidget(name, r + 1, 0);
@@ -57,21 +57,27 @@ KpiComparison::KpiComparison(QWidget *parent)
     grid->setColumnStretch(2, 1);
 }
 
-void KpiComparison::setKpis(const std::optional<metrics::KpiResult> &kpis, bool live)
+void KpiComparison::setSnapshot(const KpiSnapshot &snapshot, bool live)
 {
-    const bool have = kpis && kpis->ok();
+    const bool have = snapshot.valid();
     const metrics::VariantKpis none;
-    const metrics::VariantKpis &production = have ? kpis->production : none;
-    const metrics::VariantKpis &canary = have ? kpis->canary : none;
+    const metrics::VariantKpis &production = have ? snapshot.kpis.production : none;
+    const metrics::VariantKpis &canary = have ? snapshot.kpis.canary : none;
     for (int c = 0; c < 2; ++c) {
         const metrics::VariantKpis &v = c == 0 ? production : canary;
-        const std::array<QString, RowCount> texts = {
-            formatMs(v.p50Seconds), formatMs(v.p99Seconds), formatPercent(v.errorRatio),
-            v.accuracy ? formatPercent(*v.accuracy, 1) : kUnknown};
+        // Accuracy rests on labels, not requests: say how many.
+        const QString accuracy =
+            v.accuracy ? tr("%1 (%2 labels)")
+                             .arg(formatPercent(*v.accuracy, 1), formatCount(v.feedbackInWindow))
+                       : kUnknown;
+        const std::array<QString, RowCount> texts = {formatMs(v.p50Seconds), formatMs(v.p99Seconds),
+                                                     formatPercent(v.errorRatio), accuracy,
+                                                     formatCount(v.requestsInWindow)};
         for (int r = 0; r < RowCount; ++r) {
             QLabel *cell = m_cells[std::size_t(r)][std::size_t(c)];
             cell->setText(texts[std::size_t(r)]);
-            const bool flag = c == 1 && have && canaryWorse(Row(r), production, canary);
+            const bool flag =
+                c == 1 && have && r != Requests && canaryWorse(Row(r), production, canary);
             if (c == 1)
                 m_flagged[std::size_t(r)] = flag;
             QFont font = cell->font();
@@ -88,66 +94,14 @@ void KpiComparison::setKpis(const std::optional<metrics::KpiResult> &kpis, bool 
     }
 }
 
-metrics::KpiResult KpiComparison::recent(const metrics::TimeSeriesStore &store, SystemTime now,
-                                         std::chrono::seconds span)
-{
-    using metrics::Kpi;
-    metrics::KpiResult result;
-    result.time = now;
-    result.elapsedSeconds = double(span.count());
-    const SystemTime from = now - span;
-    for (VariantRole role : {VariantRole::Production, VariantRole::Canary}) {
-        metrics::VariantKpis &out = result.variant(role);
-        const auto rates = store.series(role, Kpi::RequestRate).range(from, now);
-        double rateSum = 0;
-        int rateCount = 0;
-        for (const auto &point : rates) {
-            if (!point.isGap()) {
-                rateSum += point.value;
-                ++rateCount;
-            }
-        }
-        if (rateCount > 0) {
-            out.requestRate = rateSum / rateCount;
-            const double covered =
-                std::chrono::duration<double>(rates.back().time - rates.front().time).count();
-            out.requestsInWindow = out.requestRate * std::max(1.0, covered);
-        }
-        // Mean of a KPI over the span, each window weighted by its request rate when asked.
-        auto mean = [&](Kpi kpi, bool weighted) {
-            double sum = 0;
-            double weights = 0;
-            for (const auto &point : store.series(role, kpi).range(from, now)) {
-                if (point.isGap())
-                    continue;
-                double weight = 1.0;
-                if (weighted) {
-                    const auto &rateSeries = store.series(role, Kpi::RequestRate);
-                    const std::size_t i = rateSeries.lowerIndex(point.time);
-                    weight = i < rateSeries.size() && rateSeries.at(i).time == point.time &&
-                                     !rateSeries.at(i).isGap()
-                                 ? rateSeries.at(i).value
-                                 : 0.0;
-                }
-                sum += point.value * weight;
-                weights += weight;
-            }
-            return weights > 0 ? sum / weights : metrics::VariantKpis::kUnknown;
-        };
-        out.errorRatio = mean(Kpi::ErrorRate, true);
-        out.p50Seconds = mean(Kpi::LatencyP50, true);
-        out.p95Seconds = mean(Kpi::LatencyP95, true);
-        out.p99Seconds = mean(Kpi::LatencyP99, true);
-        const double accuracy = mean(Kpi::Accuracy, false);
-        out.accuracy = std::isfinite(accuracy) ? std::make_optional(accuracy) : std::nullopt;
-        out.weightPercent = mean(Kpi::Weight, false);
-    }
-    return result;
-}
-
 void KpiComparison::setCaption(const QString &caption)
 {
     m_caption->setText(caption);
+}
+
+QString KpiComparison::caption() const
+{
+    return m_caption->text();
 }
 
 QString KpiComparison::text(Row row, VariantRole role) const
@@ -196,6 +150,7 @@ bool KpiComparison::canaryWorse(Row row, const metrics::VariantKpis &p,
                c.errorRatio > p.errorRatio * 1.2 && c.errorRatio - p.errorRatio > 0.001;
     case Accuracy:
         return c.accuracy && p.accuracy && *c.accuracy < *p.accuracy - 0.02;
+    case Requests:
     case RowCount:
         break;
     }

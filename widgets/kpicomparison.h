@@ -1,8 +1,8 @@
 #pragma once
 
+#include "console/kpisnapshot.h"
 #include "domain/rolloutstate.h"
 #include "metrics/kpi.h"
-#include "metrics/timeseriesstore.h"
 
 #include <QWidget>
 
@@ -14,30 +14,26 @@ class QLabel;
 
 namespace canary {
 
-// The latest numbers of both variants in one small table, with the canary's worse values
-// marked, so the decision to promote or roll back does not need a chart read-out.
+// The decision snapshot of both variants in one small table (the numbers the confirmations and
+// the action log use too), with the canary's worse values marked, so the decision to promote or
+// roll back does not need a chart read-out.
 class KpiComparison final : public QWidget
 {
     Q_OBJECT
 
 public:
-    enum Row { LatencyP50, LatencyP99, ErrorRate, Accuracy, RowCount };
+    enum Row { LatencyP50, LatencyP99, ErrorRate, Accuracy, Requests, RowCount };
 
     explicit KpiComparison(QWidget *parent = nullptr);
 
-    // nullopt or a refused result shows "—" everywhere; `live` false greys the numbers out.
-    void setKpis(const std::optional<metrics::KpiResult> &kpis, bool live);
+    // An invalid snapshot shows "—" everywhere; `live` false greys the numbers out.
+    void setSnapshot(const KpiSnapshot &snapshot, bool live);
     QString text(Row row, VariantRole role) const;
-    // The top-left corner, e.g. "last 30 s".
+    // The top-left corner: the window the numbers cover, e.g. "30 s to 12:00:31".
     void setCaption(const QString &caption);
+    QString caption() const;
     // Whether the canary's value in `row` is marked as worse than production's.
     bool canaryFlagged(Row row) const { return m_flagged[row]; }
-
-    // Both variants' indicators over the last `span` of the history: one-poll windows are too
-    // noisy to judge by. Latencies and error rate are weighted by request rate, accuracy is the
-    // mean of the windows that had labels. Unknown where the span holds no points.
-    static metrics::KpiResult recent(const metrics::TimeSeriesStore &store, SystemTime now,
-                                     std::chrono::seconds span);
 
     // "—" for unknown values, as everywhere in the console.
     static QString formatPercent(double ratio, int decimals = 2);

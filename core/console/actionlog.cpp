@@ -49,11 +49,13 @@ ActionKpis ActionKpis::from(const metrics::VariantKpis &kpis)
     return out;
 }
 
-void ActionRecord::setKpis(const metrics::KpiResult &kpis)
+void ActionRecord::setKpis(const KpiSnapshot &snapshot, bool live)
 {
-    kpisTime = kpis.time;
-    production = ActionKpis::from(kpis.production);
-    canary = ActionKpis::from(kpis.canary);
+    kpisFrom = snapshot.from;
+    kpisTime = snapshot.to;
+    kpisLive = live;
+    production = ActionKpis::from(snapshot.kpis.production);
+    canary = ActionKpis::from(snapshot.kpis.canary);
 }
 
 ActionLog::ActionLog(QString path, std::size_t maxRecordsInMemory)
@@ -131,7 +133,9 @@ nlohmann::json ActionLog::toJson(const ActionRecord &record)
 {
     nlohmann::json kpis = nullptr;
     if (record.kpisTime) {
-        kpis = {{"time", formatRfc3339(*record.kpisTime)},
+        kpis = {{"from", optionalTime(record.kpisFrom)},
+                {"time", formatRfc3339(*record.kpisTime)},
+                {"live", record.kpisLive},
                 {"production", kpisJson(record.production)},
                 {"canary", kpisJson(record.canary)}};
     }

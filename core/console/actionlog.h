@@ -1,5 +1,6 @@
 #pragma once
 
+#include "console/kpisnapshot.h"
 #include "domain/rolloutstate.h"
 #include "metrics/kpi.h"
 
@@ -22,7 +23,7 @@ struct ActionKpis
     double p99Ms = metrics::VariantKpis::kUnknown;
     double accuracyPercent = metrics::VariantKpis::kUnknown;
     double requestRate = metrics::VariantKpis::kUnknown;      // per second
-    double requestsInWindow = metrics::VariantKpis::kUnknown; // in the last KPI window
+    double requestsInWindow = metrics::VariantKpis::kUnknown; // in the snapshot's window
     double errorsInWindow = metrics::VariantKpis::kUnknown;
 
     static ActionKpis from(const metrics::VariantKpis &kpis);
@@ -40,11 +41,15 @@ struct ActionRecord
     std::optional<std::int64_t> revision; // the revision the action was decided on
     std::optional<std::int64_t> resultRevision; // the backend's revision afterwards
     std::optional<SystemTime> finishedAt;
-    std::optional<SystemTime> kpisTime; // the end of the KPI window the numbers come from
+    // The snapshot the action was decided on: its window (from, to], and whether it was of the
+    // last poll (live) or older numbers the operator confirmed knowingly.
+    std::optional<SystemTime> kpisFrom;
+    std::optional<SystemTime> kpisTime; // the end of the window: the moment the numbers are of
+    bool kpisLive = false;
     ActionKpis production;
     ActionKpis canary;
 
-    void setKpis(const metrics::KpiResult &kpis);
+    void setKpis(const KpiSnapshot &snapshot, bool live);
 };
 
 // Every action the console takes, kept in memory and appended as one JSON object per line to a

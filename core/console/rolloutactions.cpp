@@ -27,10 +27,10 @@ void RolloutActions::setActionLog(ActionLog *log)
     m_log = log ? log : &m_ownLog;
 }
 
-void RolloutActions::setCanaryWeight(Weight weight)
+void RolloutActions::setCanaryWeight(Weight weight, std::optional<KpiSnapshot> decidedOn)
 {
     run(
-        "set_weight", {{"canary", weight.percent()}},
+        "set_weight", {{"canary", weight.percent()}}, std::move(decidedOn),
         [this, weight](std::int64_t revision, ControlClient::Callback done) {
             m_client->setCanaryWeight(weight, revision, this, std::move(done));
         },
@@ -39,10 +39,10 @@ void RolloutActions::setCanaryWeight(Weight weight)
         });
 }
 
-void RolloutActions::promote()
+void RolloutActions::promote(std::optional<KpiSnapshot> decidedOn)
 {
     run(
-        "promote", nlohmann::json::object(),
+        "promote", nlohmann::json::object(), std::move(decidedOn),
         [this](std::int64_t revision, ControlClient::Callback done) {
             m_client->promote(revision, this, std::move(done));
         },
@@ -52,10 +52,10 @@ void RolloutActions::promote()
         });
 }
 
-void RolloutActions::rollback()
+void RolloutActions::rollback(std::optional<KpiSnapshot> decidedOn)
 {
     run(
-        "rollback", nlohmann::json::object(),
+        "rollback", nlohmann::json::object(), std::move(decidedOn),
         [this](std::int64_t revision, ControlClient::Callback done) {
             m_client->rollback(revision, this, std::move(done));
         },
@@ -66,7 +66,7 @@ void RolloutActions::rollback()
         });
 }
 
-void RolloutActions::stageCanary(const nlohmann::json &canary)
+void RolloutActions::stageCanary(const nlohmann::json &canary, std::optional<KpiSnapshot> decidedOn)
 {
     if (!canary.is_object()) {
         Q_EMIT failed(QStringLiteral("The canary to stage must name a model and a version. "
@@ -75,7 +75,7 @@ void RolloutActions::stageCanary(const nlohmann::json &canary)
         return;
     }
     run(
-        "stage_canary", canary,
+        "stage_canary", canary, std::move(decidedOn),
         [this, canary](std::int64_t revision, ControlClient::Callback done) {
             m_client->stageCanary(canary, revision, this, std::move(done));
         },
@@ -86,7 +86,8 @@ void RolloutActions::stageCanary(const nlohmann::json &canary)
         });
 }
 
-void RolloutActions::run(const char *action, nlohmann::json parameters, Send send, Summary summary)
+void RolloutActions::run(const char *action, nlohmann::json parameters,
+                         std::optional<KpiSnapshot> decidedOn, Send send, Summary summary)
 {
     if (m_busy) {
         Q_EMIT failed(QStringLiteral("Another action is still running; wait for its result. "
@@ -107,8 +108,14 @@ void RolloutActions::run(const char *action, nlohmann::json parameters, Send sen
     record.action = action;
     record.parameters = std::move(parameters);
     record.revision = state->revision;
-    if (const auto &kpis = m_monitor->latestKpis())
-        record.setKpis(*kpis);
+    if (!decidedOn && m_monitor->snapshot().valid())
+        decidedOn = m_monitor->snapshot();
+    if (decidedOn) {
+        // Live only if these are the numbers of the last poll, not older ones kept through an
+        // outage.
+        const bool live = m_monitor->numbersAreLive() && decidedOn->to == m_monitor->snapshot().to;
+        record.setKpis(*decidedOn, live);
+    }
     if (!m_log->begin(record)) {
         Q_EMIT failed(QStringLiteral("The action could not be recorded (%1). Nothing was sent.")
                           .arg(m_log->error()),
@@ -132,6 +139,8 @@ void RolloutActions::finish(std::uint64_t recordId, ControlResult result, const 
         QString text = summary(*result.state);
         if (!m_log->finish(recordId, "succeeded", text.toStdString(), result.state->revision, now))
             text += QStringLiteral(" (Not recorded: %1.)").arg(m_log->error());
+        if (const ActionRecord *record = m_log->find(recordId))
+            markTimeline(*record);
         m_monitor->acceptState(*result.state);
         m_monitor->refreshNow();
         setBusy(false);
@@ -157,6 +166,23 @@ void RolloutActions::finish(std::uint64_t recordId, ControlResult result, const 
     m_monitor->refreshNow();
     setBusy(false);
     Q_EMIT failed(text, conflict);
+}
+
+void RolloutActions::markTimeline(const ActionRecord &record)
+{
+    std::string label = record.action;
+    if (record.action == "set_weight" && record.parameters.contains("canary"))
+        label = "weight " +
+                Weight::fromPercent(record.parameters["canary"].get<double>())
+                    .value_or(Weight())
+                    .toString() +
+                " %";
+    else if (record.action == "stage_canary")
+        label = "stage " + record.parameters.value("version", std::string());
+    else if (record.action == "rollback")
+        label = "roll back";
+    m_monitor->addEvent({record.time, TimelineEvent::Kind::Action, std::nullopt, label,
+                         record.message + " (by " + record.actor + ")"});
 }
 
 QString RolloutActions::failureMessage(const ControlError &error)

@@ -25,10 +25,13 @@ public:
 
     bool busy() const { return m_busy; }
 
-    void setCanaryWeight(canary::Weight weight);
-    void promote();
-    void rollback();
-    void stageCanary(const nlohmann::json &canary); // model, version, serving settings
+    // Each action is recorded with the numbers it was decided on: `decidedOn` is the snapshot the
+    // operator was shown (the monitor's current one when none is given).
+    void setCanaryWeight(canary::Weight weight, std::optional<KpiSnapshot> decidedOn = {});
+    void promote(std::optional<KpiSnapshot> decidedOn = {});
+    void rollback(std::optional<KpiSnapshot> decidedOn = {});
+    // model, version, serving settings
+    void stageCanary(const nlohmann::json &canary, std::optional<KpiSnapshot> decidedOn = {});
 
     // The log the actions are written to; an in-memory one unless another is set. The log must
     // outlive this object; nullptr goes back to the in-memory log.
@@ -45,8 +48,11 @@ private:
     using Send = std::function<void(std::int64_t revision, ControlClient::Callback onDone)>;
     using Summary = std::function<QString(const RolloutState &state)>;
 
-    void run(const char *action, nlohmann::json parameters, Send send, Summary summary);
+    void run(const char *action, nlohmann::json parameters, std::optional<KpiSnapshot> decidedOn,
+             Send send, Summary summary);
     void finish(std::uint64_t recordId, ControlResult result, const Summary &summary);
+    // A marker on every chart for what was done (or tried), at the moment it was asked for.
+    void markTimeline(const ActionRecord &record);
     void setBusy(bool busy);
     static QString failureMessage(const ControlError &error);
 

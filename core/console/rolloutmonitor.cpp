@@ -353,8 +353,12 @@ void RolloutMonitor::updateHealth()
         else
             feed.health = LinkHealth::Live;
     };
+    const LinkHealth stateBefore = m_stateFeed.health;
+    const LinkHealth metricsBefore = m_metricsFeed.health;
     feedHealth(m_stateFeed);
     feedHealth(m_metricsFeed);
+    const bool feedsChanged =
+        stateBefore != m_stateFeed.health || metricsBefore != m_metricsFeed.health;
     // Worst first: Lost, Stale, Connecting, Live.
     const auto rank = [](LinkHealth h) {
         switch (h) {
@@ -372,10 +376,12 @@ void RolloutMonitor::updateHealth()
     const LinkHealth health = rank(m_stateFeed.health) >= rank(m_metricsFeed.health)
                                   ? m_stateFeed.health
                                   : m_metricsFeed.health;
-    if (health == m_health)
-        return;
-    m_health = health;
-    Q_EMIT healthChanged(m_health);
+    if (health != m_health) {
+        m_health = health;
+        Q_EMIT healthChanged(m_health);
+    }
+    if (feedsChanged)
+        Q_EMIT feedHealthChanged();
 }
 
 } // namespace canary

@@ -115,6 +115,8 @@ Q_SIGNALS:
     void stateChanged(const canary::RolloutState &state);
     void kpisUpdated(const canary::metrics::KpiResult &kpis); // history() already holds the points
     void healthChanged(canary::LinkHealth health);
+    // Either feed's health changed (the combined health() may stay the same).
+    void feedHealthChanged();
     void pollFailed(const QString &reason);
     void eventAdded(const canary::TimelineEvent &event);
 
