@@ -1,8 +1,10 @@
 #include "ctlcommands.h"
 
+#include "backendcheck.h"
 #include "backends/metricsscraper.h"
 #include "kpitable.h"
 #include "metrics/expositionparser.h"
+#include "terminaltext.h"
 
 #include <QEventLoop>
 #include <QFile>
@@ -206,21 +208,29 @@ int Commands::rollback()
         "rolled back");
 }
 
+std::optional<nlohmann::json> Commands::readSpec(const QString &path)
+{
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly) || file.size() > kMaxInputBytes) {
+        std::fprintf(m_err, "canaryctl: cannot read %s\n", path.toUtf8().constData());
+        return std::nullopt;
+    }
+    auto spec = nlohmann::json::parse(file.readAll().toStdString(), nullptr, false);
+    if (!spec.is_object()) {
+        std::fprintf(m_err, "canaryctl: %s is not a JSON object\n", path.toUtf8().constData());
+        return std::nullopt;
+    }
+    return spec;
+}
+
 int Commands::stage(const QString &model, const QString &version, const QString &specFile)
 {
     nlohmann::json spec = nlohmann::json::object();
     if (!specFile.isEmpty()) {
-        QFile file(specFile);
-        if (!file.open(QIODevice::ReadOnly) || file.size() > kMaxInputBytes) {
-            std::fprintf(m_err, "canaryctl: cannot read %s\n", specFile.toUtf8().constData());
+        auto read = readSpec(specFile);
+        if (!read)
             return kUsage;
-        }
-        spec = nlohmann::json::parse(file.readAll().toStdString(), nullptr, false);
-        if (!spec.is_object()) {
-            std::fprintf(m_err, "canaryctl: %s is not a JSON object\n",
-                         specFile.toUtf8().constData());
-            return kUsage;
-        }
+        spec = std::move(*read);
     }
     if (!model.isEmpty())
         spec["model"] = model.toStdString();
@@ -235,6 +245,47 @@ int Commands::stage(const QString &model, const QString &version, const QString 
         "stage", nullptr,
         [&](std::int64_t revision, auto cb) { m_client.stageCanary(spec, revision, this, cb); },
         "canary staged at 0 %");
+}
+
+int Commands::checkBackend(const QString &specFile)
+{
+    if (m_options.mutating && m_options.endpoint.token.empty())
+        return needToken();
+    BackendCheck::Settings settings;
+    settings.endpoint = m_client.endpoint();
+    settings.metricsUrl = m_options.metricsUrl;
+    settings.mutating = m_options.mutating;
+    if (!specFile.isEmpty()) {
+        auto spec = readSpec(specFile);
+        if (!spec)
+            return kUsage;
+        settings.stageSettings = std::move(*spec);
+    }
+    BackendCheck check(
+        &m_transport, std::move(settings),
+        [this](const CheckOutcome &outcome) {
+            std::fprintf(m_out, "%s  %-20s  %s\n", outcome.passed ? "PASS" : "FAIL",
+                         outcome.name.c_str(), terminalSafe(outcome.detail).c_str());
+            std::fflush(m_out);
+        },
+        [this](const std::string &note) {
+            std::fprintf(m_out, "note  %s\n", terminalSafe(note).c_str());
+            std::fflush(m_out);
+        });
+    const auto verdict = check.run();
+    std::fprintf(m_out, "check-backend: %d check%s, %d failed%s\n", check.checks(),
+                 check.checks() == 1 ? "" : "s", check.failures(),
+                 verdict == BackendCheck::Verdict::Unreachable ? " (the backend did not answer)"
+                                                               : "");
+    switch (verdict) {
+    case BackendCheck::Verdict::Conforms:
+        return kOk;
+    case BackendCheck::Verdict::Deviates:
+        return kCheckFailed;
+    case BackendCheck::Verdict::Unreachable:
+        break;
+    }
+    return kUnreachable;
 }
 
 int Commands::watch()
