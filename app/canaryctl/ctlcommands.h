@@ -62,6 +62,7 @@ private:
     std::optional<nlohmann::json> readSpec(const QString &path);
     bool confirm(const std::string &question);
     void printState(const RolloutState &state);
+    void printRawJson(const ControlResult &result);
     int finishAction(const ControlResult &result, const char *done);
 
     // What to ask before acting (nullptr: no confirmation), and how to send the action.

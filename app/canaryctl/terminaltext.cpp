@@ -96,4 +96,18 @@ bool isTerminalSafe(std::string_view text)
     return safe;
 }
 
+bool isTerminalSafeJson(std::string_view json)
+{
+    std::size_t start = 0;
+    while (start <= json.size()) {
+        const std::size_t end = json.find_first_of("\t\n\r", start);
+        if (!isTerminalSafe(json.substr(start, end == std::string_view::npos ? end : end - start)))
+            return false;
+        if (end == std::string_view::npos)
+            break;
+        start = end + 1;
+    }
+    return true;
+}
+
 } // namespace canary::ctl

@@ -14,10 +14,12 @@ namespace canary::ctl {
 //                                                        -> \u202e etc.
 //   bytes that are not valid UTF-8                       -> \xNN, one per byte
 // Every path in canaryctl that prints backend text goes through this, except --json output
-// (JSON escapes control characters itself; see Commands::printRawJson).
+// (valid JSON holds control characters only escaped; see Commands::printRawJson).
 std::string terminalSafe(std::string_view text);
 
 // True when terminalSafe() would leave `text` unchanged.
 bool isTerminalSafe(std::string_view text);
+// The same for a JSON document, whose whitespace may include tabs and line breaks.
+bool isTerminalSafeJson(std::string_view json);
 
 } // namespace canary::ctl

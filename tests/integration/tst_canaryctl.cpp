@@ -143,6 +143,12 @@ private Q_SLOTS:
     void checkBackendFindsDeviations();
     void checkBackendUnreachable();
     void checkBackendMutatingNeedsToken();
+    void statusJsonAsSent_data();
+    void statusJsonAsSent();
+    void backendTextCannotDriveTheTerminal_data();
+    void backendTextCannotDriveTheTerminal();
+    void watchCountEndsWhenEveryRoundFails_data();
+    void watchCountEndsWhenEveryRoundFails();
 
 private:
     Run canaryctl(const QStringList &arguments, const QProcessEnvironment &env = {},
@@ -610,6 +616,149 @@ void TestCanaryctl::checkBackendMutatingNeedsToken()
     QCOMPARE(run.exitCode, 2);
     QVERIFY2(run.err.contains(QStringLiteral("needs a token")), qPrintable(run.err));
     QVERIFY(sameJson(rollout(), before));
+}
+
+void TestCanaryctl::statusJsonAsSent_data()
+{
+    QTest::addColumn<QByteArray>("body");
+    QTest::addColumn<QByteArray>("printed");
+
+    // Extra members (top level and in a variant), another key order, numbers as the backend
+    // wrote them: all printed exactly as they came, plus a newline.
+    const QByteArray compact =
+        R"({"variants":[{"weight":90.0,"model":"m","name":"production","version":"1","gpu":"a100"},)"
+        R"({"name":"canary","weight":1e1,"version":"2","model":"m"}],"x-team":{"owner":"fraud"},)"
+        R"("updated_at":"2026-11-26T12:00:00.250Z","state":"canary","revision":7})";
+    QTest::newRow("compact") << compact << compact + "\n";
+    const QByteArray pretty = "{\n\t\"revision\": 7,\r\n  \"state\": \"stable\",\n"
+                              "  \"updated_at\": \"2026-11-26T12:00:00Z\",\n  \"variants\": [\n"
+                              "    {\"name\": \"production\", \"model\": \"m\", \"version\": "
+                              "\"1\", \"weight\": 100}\n  ]\n}\n";
+    QTest::newRow("pretty-with-newline") << pretty << pretty;
+    // Control characters inside JSON strings are escaped by JSON itself: shown as sent.
+    const QByteArray escaped =
+        R"({"revision":7,"state":"stable","updated_at":"2026-11-26T12:00:00Z","variants":)"
+        R"([{"name":"production","model":"m\u001b[2J\u001b]0;owned\u0007","version":"1","weight":100}]})";
+    QTest::newRow("escaped-controls") << escaped << escaped + "\n";
+    // A right-to-left override as a raw UTF-8 character would act on the terminal: the same JSON
+    // is printed with non-ASCII characters escaped instead.
+    const QByteArray bidi =
+        "{\"revision\":7,\"state\":\"stable\",\"updated_at\":\"2026-11-26T12:00:00Z\","
+        "\"variants\":[{\"name\":\"production\",\"model\":\"evil\xe2\x80\xaegpj\","
+        "\"version\":\"1\",\"weight\":100}]}";
+    QTest::newRow("raw-bidi-override")
+        << bidi
+        << QByteArray(R"({"revision":7,"state":"stable","updated_at":"2026-11-26T12:00:00Z",)"
+                      R"("variants":[{"model":"evil\u202egpj","name":"production","version":"1",)"
+                      R"("weight":100}]})"
+                      "\n");
+}
+
+void TestCanaryctl::statusJsonAsSent()
+{
+    QFETCH(QByteArray, body);
+    QFETCH(QByteArray, printed);
+    ScriptedBackend backend;
+    backend.answer("GET", "/v1/rollout", ScriptedReply::json(200, body));
+    Run run = canaryctl({QStringLiteral("--url"), QString::fromStdString(backend.url()),
+                         QStringLiteral("status"), QStringLiteral("--json")});
+    QVERIFY2(run.exitCode == 0, qPrintable(run.err));
+    QCOMPARE(run.rawOut, printed);
+    QVERIFY(sameJson(json::parse(run.rawOut.toStdString()), json::parse(body.toStdString())));
+}
+
+void TestCanaryctl::backendTextCannotDriveTheTerminal_data()
+{
+    QTest::addColumn<QStringList>("arguments");
+    QTest::addColumn<int>("exitCode");
+    QTest::addColumn<QByteArray>("shown"); // the hostile text as it must appear, neutralised
+
+    const QByteArray model = "m\\x1b[2J\\x1b]0;owned\\x07";
+    QTest::newRow("status") << QStringList{QStringLiteral("status")} << 0 << model;
+    QTest::newRow("watch") << QStringList{QStringLiteral("watch"), QStringLiteral("--interval"),
+                                          QStringLiteral("0.1"), QStringLiteral("--count"),
+                                          QStringLiteral("1")}
+                           << 0 << QByteArray("2\\u009b2J\\u202e");
+    QTest::newRow("promote") << QStringList{QStringLiteral("promote"), QStringLiteral("--yes")} << 0
+                             << model;
+    QTest::newRow("problem-detail")
+        << QStringList{QStringLiteral("set-weight"), QStringLiteral("5")} << 4
+        << QByteArray("409 Conflict: held by \\x1b]0;owned\\x07 \\u009b");
+    QTest::newRow("check-backend") << QStringList{QStringLiteral("check-backend")} << 1 << model;
+}
+
+void TestCanaryctl::backendTextCannotDriveTheTerminal()
+{
+    QFETCH(QStringList, arguments);
+    QFETCH(int, exitCode);
+    QFETCH(QByteArray, shown);
+
+    // Clear the screen and retitle the window from a model name; CSI (C1) and a right-to-left
+    // override in a version. JSON carries them escaped, as it must.
+    const QByteArray variants =
+        R"([{"name":"production","model":"m\u001b[2J\u001b]0;owned\u0007","version":"1",)"
+        R"("weight":90},{"name":"canary","model":"c","version":"2\u009b2J\u202e","weight":10}])";
+    const QByteArray document =
+        R"({"revision":4,"state":"canary","updated_at":"2026-11-26T12:00:00Z","variants":)" +
+        variants + "}";
+    ScriptedBackend backend;
+    backend.answer("GET", "/v1/rollout", ScriptedReply::json(200, document));
+    backend.answer(
+        "POST", "/v1/rollout/promote",
+        ScriptedReply::json(
+            200, R"({"revision":5,"state":"promoted","updated_at":"2026-11-26T12:00:01Z",)"
+                 R"("variants":[{"name":"production","model":"m\u001b[2J\u001b]0;owned\u0007",)"
+                 R"("version":"2","weight":100}]})"));
+    // A problem detail with an OSC sequence and a C1 control (CSI).
+    backend.answer("PUT", "/v1/rollout/weights",
+                   ScriptedReply::text(409, "application/problem+json",
+                                       "{\"type\":\"urn:canary:problem:conflict\",\"title\":"
+                                       "\"Conflict\",\"status\":409,\"detail\":\"held by "
+                                       "\\u001b]0;owned\\u0007 \\u009b\"}"));
+    backend.answer("GET", "/metrics",
+                   ScriptedReply::text(200, "text/plain; version=0.0.4",
+                                       "# TYPE canary_requests_total counter\n"
+                                       "canary_requests_total{variant=\"production\",version="
+                                       "\"1\"} 5\n"
+                                       "canary_requests_total{variant=\"canary\",version=\"2\"} "
+                                       "1\n"));
+    Run run = canaryctl(withToken(
+        QStringList{QStringLiteral("--url"), QString::fromStdString(backend.url())} + arguments));
+    QVERIFY2(run.exitCode == exitCode, qPrintable(run.out + run.err));
+    const QByteArray all = run.rawOut + run.err.toUtf8();
+    for (const QByteArray &forbidden : {QByteArray("\x1b"), QByteArray("\x07"),
+                                        QByteArray("\xc2\x9b"), QByteArray("\xe2\x80\xae")})
+        QVERIFY2(!all.contains(forbidden), all.toHex(' ').constData());
+    QVERIFY2(all.contains(shown), all.constData());
+}
+
+void TestCanaryctl::watchCountEndsWhenEveryRoundFails_data()
+{
+    QTest::addColumn<bool>("garbage"); // false: nothing listens at all
+    QTest::newRow("backend-down") << false;
+    QTest::newRow("backend-answers-garbage") << true;
+}
+
+void TestCanaryctl::watchCountEndsWhenEveryRoundFails()
+{
+    QFETCH(bool, garbage);
+    ScriptedBackend backend;
+    if (garbage) {
+        for (const QByteArray &path : {QByteArray("/v1/rollout"), QByteArray("/metrics")})
+            backend.answer("GET", path,
+                           ScriptedReply::text(200, "text/html", "<html>\x01{not metrics</html>"));
+    } else {
+        backend.close();
+    }
+    Run run = canaryctl({QStringLiteral("--url"), QString::fromStdString(backend.url()),
+                         QStringLiteral("watch"), QStringLiteral("--interval"),
+                         QStringLiteral("0.1"), QStringLiteral("--count"), QStringLiteral("3")});
+    QVERIFY2(run.exitCode == 3, qPrintable(run.err));
+    const QStringList errors = run.err.split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+    QCOMPARE(errors.size(), 3);
+    for (const QString &line : errors)
+        QVERIFY2(line.startsWith(QStringLiteral("canaryctl: ")), qPrintable(line));
+    QVERIFY(run.out.isEmpty()); // no table without numbers
 }
 
 QTEST_GUILESS_MAIN(TestCanaryctl)
