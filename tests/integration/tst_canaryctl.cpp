@@ -147,6 +147,7 @@ private Q_SLOTS:
     void statusJsonAsSent();
     void backendTextCannotDriveTheTerminal_data();
     void backendTextCannotDriveTheTerminal();
+    void actionWithoutAnswerSaysWhetherItWasSent();
     void watchCountEndsWhenEveryRoundFails_data();
     void watchCountEndsWhenEveryRoundFails();
 
@@ -730,6 +731,32 @@ void TestCanaryctl::backendTextCannotDriveTheTerminal()
                                         QByteArray("\xc2\x9b"), QByteArray("\xe2\x80\xae")})
         QVERIFY2(!all.contains(forbidden), all.toHex(' ').constData());
     QVERIFY2(all.contains(shown), all.constData());
+}
+
+void TestCanaryctl::actionWithoutAnswerSaysWhetherItWasSent()
+{
+    // The rollout is read, then the action meets silence: it may have been applied.
+    ScriptedBackend backend;
+    backend.answer("GET", "/v1/rollout",
+                   ScriptedReply::json(200, QByteArray::fromStdString(rollout().dump())));
+    const QStringList args{QStringLiteral("--url"),      QString::fromStdString(backend.url()),
+                           QStringLiteral("--timeout"),  QStringLiteral("0.5"),
+                           QStringLiteral("set-weight"), QStringLiteral("5")};
+    Run silent = canaryctl(withToken(args));
+    QCOMPARE(silent.exitCode, 3);
+    QVERIFY2(silent.err.contains(QStringLiteral("canaryctl: backend unreachable: ")),
+             qPrintable(silent.err));
+    QVERIFY2(silent.err.contains(QStringLiteral("the request may have arrived")),
+             qPrintable(silent.err));
+    QCOMPARE(backend.requests("/v1/rollout/weights"), 1);
+
+    // Nothing listens: nothing was sent, and it says so.
+    backend.close();
+    Run refused = canaryctl(withToken(args));
+    QCOMPARE(refused.exitCode, 3);
+    QVERIFY2(refused.err.contains(QStringLiteral("backend unreachable (nothing was sent)")),
+             qPrintable(refused.err));
+    QVERIFY(!refused.err.contains(QStringLiteral("may have arrived")));
 }
 
 void TestCanaryctl::watchCountEndsWhenEveryRoundFails_data()

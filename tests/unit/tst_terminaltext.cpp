@@ -12,6 +12,8 @@ class TestTerminalText final : public QObject
 private Q_SLOTS:
     void neutralises_data();
     void neutralises();
+    void jsonWhitespaceIsAllowed_data();
+    void jsonWhitespaceIsAllowed();
 };
 
 void TestTerminalText::neutralises_data()
@@ -57,6 +59,28 @@ void TestTerminalText::neutralises()
     // What comes out is itself safe, and stays as it is.
     QVERIFY(isTerminalSafe(out));
     QCOMPARE(terminalSafe(out), out);
+}
+
+void TestTerminalText::jsonWhitespaceIsAllowed_data()
+{
+    QTest::addColumn<QByteArray>("json");
+    QTest::addColumn<bool>("safe");
+
+    QTest::newRow("compact") << QByteArray(R"({"a":"b"})") << true;
+    QTest::newRow("pretty") << QByteArray("{\n\t\"a\": \"b\"\r\n}\n") << true;
+    QTest::newRow("escaped-esc") << QByteArray(R"({"a":"\u001b[2J"})") << true;
+    QTest::newRow("utf8") << QByteArray("{\"a\":\"modèle\"}") << true;
+    QTest::newRow("raw-c1") << QByteArray("{\"a\":\"\xc2\x9b\"}") << false;
+    QTest::newRow("raw-bidi") << QByteArray("{\"a\":\"\xe2\x80\xae\"}") << false;
+    QTest::newRow("raw-esc") << QByteArray("{\"a\":\"\x1b\"}") << false;
+    QTest::newRow("form-feed") << QByteArray("{}\f") << false;
+}
+
+void TestTerminalText::jsonWhitespaceIsAllowed()
+{
+    QFETCH(QByteArray, json);
+    QFETCH(bool, safe);
+    QCOMPARE(isTerminalSafeJson(std::string_view(json.constData(), json.size())), safe);
 }
 
 QTEST_APPLESS_MAIN(TestTerminalText)
