@@ -608,12 +608,12 @@ std::optional<json> BackendCheck::apply(const char *method, const std::string &p
     const DocumentProblems document = inspectRolloutDocument(answer.json);
     if (!document.none())
         problems.push_back(document.summary());
-    const auto revision2 = revisionOf(answer.json);
+    const auto answeredRevision = revisionOf(answer.json);
     const std::string etag = answer.response.header("etag");
-    if (revision2 && etag != quoted(std::to_string(*revision2)))
-        problems.push_back("expected ETag " + quoted(std::to_string(*revision2)) + ", got " +
+    if (answeredRevision && etag != quoted(std::to_string(*answeredRevision)))
+        problems.push_back("expected ETag " + quoted(std::to_string(*answeredRevision)) + ", got " +
                            (etag.empty() ? std::string("none") : quoted(etag)));
-    if (revision2)
+    if (answeredRevision)
         m_current = answer.json;
     *why = problems.empty() ? std::string() : what + ": " + joined(problems);
     return answer.json;
@@ -1080,6 +1080,9 @@ void BackendCheck::restore(const json &original)
         if (!step("PUT", "/v1/rollout/canary", body) ||
             !step("POST", "/v1/rollout/promote", json::object()))
             return;
+        m_onNote("restored production " + stringMember(*production, "model") + " " +
+                 stringMember(*production, "version") +
+                 " (staged and promoted again; serving settings it had are not restored)");
     }
     const std::string state = stringMember(original, "state");
     const json *canary = variantNamed(original, "canary");
