@@ -1,8 +1,10 @@
 #include "ctlcommands.h"
 
+#include "backendcheck.h"
 #include "backends/metricsscraper.h"
 #include "kpitable.h"
 #include "metrics/expositionparser.h"
+#include "terminaltext.h"
 
 #include <QEventLoop>
 #include <QFile>
@@ -22,9 +24,10 @@ namespace {
 
 constexpr qint64 kMaxInputBytes = 64LL * 1024 * 1024;
 
+// Backend text, made safe for the terminal (see terminaltext.h).
 std::string describeVariant(const VariantInfo &v)
 {
-    return v.model + " " + v.version;
+    return terminalSafe(v.model + " " + v.version);
 }
 
 } // namespace
@@ -54,7 +57,8 @@ ControlResult Commands::await(const std::function<void(ControlClient::Callback)>
 
 int Commands::fail(const ControlError &error)
 {
-    std::fprintf(m_err, "canaryctl: %s\n", error.message().c_str());
+    // The message carries the backend's problem details: they must not drive the terminal.
+    std::fprintf(m_err, "canaryctl: %s\n", terminalSafe(error.message()).c_str());
     if (error.kind == ControlError::Kind::StaleRevision) {
         std::fprintf(m_err, "canaryctl: someone else changed the rollout meanwhile; nothing was "
                             "applied. Check `canaryctl status` and run the command again.\n");
@@ -92,6 +96,7 @@ bool Commands::confirm(const std::string &question)
 
 void Commands::printState(const RolloutState &state)
 {
+    // Only the model and version are backend text here (describeVariant); the rest is parsed.
     std::fprintf(m_out, "rollout     %s (revision %lld, updated %s)\n",
                  std::string(toString(state.phase)).c_str(), static_cast<long long>(state.revision),
                  formatRfc3339(state.updatedAt).c_str());
@@ -107,12 +112,38 @@ void Commands::printState(const RolloutState &state)
     std::fflush(m_out);
 }
 
+void Commands::printRawJson(const ControlResult &result)
+{
+    // As the backend sent it, byte for byte: valid JSON (it was parsed) cannot hold a raw control
+    // character outside its whitespace, since JSON escapes them (\u001b). It can hold C1 controls
+    // and bidi overrides as plain UTF-8 characters, though: only then is the document written
+    // again with every non-ASCII character escaped, which means the same JSON.
+    if (isTerminalSafeJson(result.body)) {
+        std::fputs(result.body.c_str(), m_out);
+        if (result.body.empty() || result.body.back() != '\n')
+            std::fputc('\n', m_out);
+    } else {
+        const auto json = nlohmann::json::parse(result.body, nullptr, false);
+        std::fprintf(
+            m_out, "%s\n",
+            json.dump(-1, ' ', /*ensure_ascii=*/true, nlohmann::json::error_handler_t::replace)
+                .c_str());
+    }
+    std::fflush(m_out);
+}
+
 int Commands::finishAction(const ControlResult &result, const char *done)
 {
+    if (result.error.kind == ControlError::Kind::Unreachable && result.error.requestSent) {
+        const int code = fail(result.error);
+        std::fprintf(m_err, "canaryctl: the request may have arrived: check `canaryctl status` "
+                            "before running the command again\n");
+        return code;
+    }
     if (result.error)
         return fail(result.error);
     if (m_options.json) {
-        std::fprintf(m_out, "%s\n", toJson(*result.state).dump(2).c_str());
+        printRawJson(result);
     } else {
         std::fprintf(m_out, "%s\n", done);
         printState(*result.state);
@@ -126,7 +157,7 @@ int Commands::status()
     if (result.error)
         return fail(result.error);
     if (m_options.json)
-        std::fprintf(m_out, "%s\n", toJson(*result.state).dump(2).c_str());
+        printRawJson(result);
     else
         printState(*result.state);
     return kOk;
@@ -206,21 +237,29 @@ int Commands::rollback()
         "rolled back");
 }
 
+std::optional<nlohmann::json> Commands::readSpec(const QString &path)
+{
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly) || file.size() > kMaxInputBytes) {
+        std::fprintf(m_err, "canaryctl: cannot read %s\n", path.toUtf8().constData());
+        return std::nullopt;
+    }
+    auto spec = nlohmann::json::parse(file.readAll().toStdString(), nullptr, false);
+    if (!spec.is_object()) {
+        std::fprintf(m_err, "canaryctl: %s is not a JSON object\n", path.toUtf8().constData());
+        return std::nullopt;
+    }
+    return spec;
+}
+
 int Commands::stage(const QString &model, const QString &version, const QString &specFile)
 {
     nlohmann::json spec = nlohmann::json::object();
     if (!specFile.isEmpty()) {
-        QFile file(specFile);
-        if (!file.open(QIODevice::ReadOnly) || file.size() > kMaxInputBytes) {
-            std::fprintf(m_err, "canaryctl: cannot read %s\n", specFile.toUtf8().constData());
+        auto read = readSpec(specFile);
+        if (!read)
             return kUsage;
-        }
-        spec = nlohmann::json::parse(file.readAll().toStdString(), nullptr, false);
-        if (!spec.is_object()) {
-            std::fprintf(m_err, "canaryctl: %s is not a JSON object\n",
-                         specFile.toUtf8().constData());
-            return kUsage;
-        }
+        spec = std::move(*read);
     }
     if (!model.isEmpty())
         spec["model"] = model.toStdString();
@@ -237,6 +276,47 @@ int Commands::stage(const QString &model, const QString &version, const QString 
         "canary staged at 0 %");
 }
 
+int Commands::checkBackend(const QString &specFile)
+{
+    if (m_options.mutating && m_options.endpoint.token.empty())
+        return needToken();
+    BackendCheck::Settings settings;
+    settings.endpoint = m_client.endpoint();
+    settings.metricsUrl = m_options.metricsUrl;
+    settings.mutating = m_options.mutating;
+    if (!specFile.isEmpty()) {
+        auto spec = readSpec(specFile);
+        if (!spec)
+            return kUsage;
+        settings.stageSettings = std::move(*spec);
+    }
+    BackendCheck check(
+        &m_transport, std::move(settings),
+        [this](const CheckOutcome &outcome) {
+            std::fprintf(m_out, "%s  %-20s  %s\n", outcome.passed ? "PASS" : "FAIL",
+                         outcome.name.c_str(), terminalSafe(outcome.detail).c_str());
+            std::fflush(m_out);
+        },
+        [this](const std::string &note) {
+            std::fprintf(m_out, "note  %s\n", terminalSafe(note).c_str());
+            std::fflush(m_out);
+        });
+    const auto verdict = check.run();
+    std::fprintf(m_out, "check-backend: %d check%s, %d failed%s\n", check.checks(),
+                 check.checks() == 1 ? "" : "s", check.failures(),
+                 verdict == BackendCheck::Verdict::Unreachable ? " (the backend did not answer)"
+                                                               : "");
+    switch (verdict) {
+    case BackendCheck::Verdict::Conforms:
+        return kOk;
+    case BackendCheck::Verdict::Deviates:
+        return kCheckFailed;
+    case BackendCheck::Verdict::Unreachable:
+        break;
+    }
+    return kUnreachable;
+}
+
 int Commands::watch()
 {
     SystemClock clock;
@@ -248,24 +328,36 @@ int Commands::watch()
     std::optional<metrics::Scrape> previous;
     std::optional<RolloutState> state;
     std::string stateError;
-    int printed = 0;
+    int tables = 0;
+    int failedRounds = 0;
     int linesOnScreen = 0;
     QEventLoop loop;
     QTimer ticker;
     ticker.setInterval(m_options.interval);
+    // The context of this watch's requests: answers still on their way when it ends are dropped.
+    QObject rounds;
 
+    // A round ends with a table, with a failure, or (after a gap) with the first of the two
+    // scrapes a table needs. --count counts tables and failed rounds, so that a backend that is
+    // down or answers garbage still lets `watch --count N` end.
+    auto roundEnded = [&] {
+        if (m_options.count > 0 && tables + failedRounds >= m_options.count)
+            loop.quit();
+    };
     auto tick = [&] {
-        m_client.fetchState(this, [&](ControlResult r) {
+        m_client.fetchState(&rounds, [&](ControlResult r) {
             if (r.state)
                 state = std::move(r.state);
             stateError = r.error ? r.error.message() : std::string();
         });
-        scraper.scrape(this, [&](ScrapeResult s) {
+        scraper.scrape(&rounds, [&](ScrapeResult s) {
             if (!s.ok()) {
-                std::fprintf(m_err, "canaryctl: %s\n", s.error.c_str());
+                std::fprintf(m_err, "canaryctl: %s\n", terminalSafe(s.error).c_str());
                 std::fflush(m_err);
                 previous.reset();  // a gap: the next table needs two fresh scrapes
                 linesOnScreen = 0; // keep the error line visible above the next table
+                ++failedRounds;
+                roundEnded();
                 return;
             }
             if (previous) {
@@ -279,8 +371,8 @@ int Commands::watch()
                 std::fputs(table.c_str(), m_out);
                 linesOnScreen = static_cast<int>(std::count(table.begin(), table.end(), '\n'));
                 std::fflush(m_out);
-                if (m_options.count > 0 && ++printed >= m_options.count)
-                    loop.quit();
+                ++tables;
+                roundEnded();
             }
             previous = std::move(s.scrape);
         });
@@ -289,7 +381,8 @@ int Commands::watch()
     tick();
     ticker.start();
     loop.exec();
-    return kOk;
+    // Not one table in all those rounds: the backend could not be read, as for `status`.
+    return tables == 0 && failedRounds > 0 ? kUnreachable : kOk;
 }
 
 int Commands::metricsLint(const QString &path)

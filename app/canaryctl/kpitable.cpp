@@ -1,5 +1,7 @@
 #include "kpitable.h"
 
+#include "terminaltext.h"
+
 #include <cmath>
 #include <cstdio>
 
@@ -16,7 +18,8 @@ std::string number(double value, const char *format, double scale = 1.0)
     return buf;
 }
 
-std::string versionsOf(const metrics::VariantKpis &v, const RolloutState *state, VariantRole role)
+std::string rawVersionsOf(const metrics::VariantKpis &v, const RolloutState *state,
+                          VariantRole role)
 {
     if (state) {
         if (role == VariantRole::Production)
@@ -29,6 +32,12 @@ std::string versionsOf(const metrics::VariantKpis &v, const RolloutState *state,
     for (const auto &version : v.activeVersions)
         joined += (joined.empty() ? "" : ",") + version;
     return joined.empty() ? "-" : joined;
+}
+
+// Versions come from the backend (the rollout document or metric labels): terminal-safe.
+std::string versionsOf(const metrics::VariantKpis &v, const RolloutState *state, VariantRole role)
+{
+    return terminalSafe(rawVersionsOf(v, state, role));
 }
 
 } // namespace
@@ -45,7 +54,7 @@ std::string formatKpiTable(const metrics::KpiResult &kpis, const RolloutState *s
     } else {
         std::snprintf(line, sizeof line, "%s  state unknown (%s)  window %.1f s\n",
                       formatRfc3339(kpis.time).c_str(),
-                      stateError.empty() ? "not read yet" : stateError.c_str(),
+                      stateError.empty() ? "not read yet" : terminalSafe(stateError).c_str(),
                       kpis.elapsedSeconds);
     }
     out += line;
@@ -70,7 +79,7 @@ std::string formatKpiTable(const metrics::KpiResult &kpis, const RolloutState *s
         out += line;
     }
     if (!kpis.ok()) {
-        out += "note: " + kpis.error + "\n";
+        out += "note: " + terminalSafe(kpis.error) + "\n";
     }
     return out;
 }

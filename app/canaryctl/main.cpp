@@ -26,10 +26,16 @@ Commands:
                               print per-variant req/s, error %, p50/p95/p99 ms, accuracy
   metrics-lint [--openmetrics] FILE|-
                               check a Prometheus text 0.0.4 (or OpenMetrics 1.0) exposition
+  check-backend [--mutating [--spec FILE]]
+                              check that the backend at --url conforms to the Control API v1:
+                              one PASS/FAIL line per check. Read-only by default. --mutating
+                              also stages, ramps, rolls back and promotes (and restores what it
+                              can): only on a backend meant for testing, never on live traffic
 
 Exit codes:
-  0 success   1 metrics-lint found problems   2 usage error, unreadable file, missing token
-  or confirmation   3 backend unreachable, malformed answer or server error
+  0 success   1 metrics-lint or check-backend found problems
+  2 usage error, unreadable file, missing token or confirmation
+  3 backend unreachable, malformed answer or server error
   4 refused by the backend (401, 409, 412, other 4xx)   5 not confirmed by the operator
 
 Environment: CANARY_URL (default for --url), CANARY_TOKEN (the token when --token-file is absent).)";
@@ -82,11 +88,15 @@ int main(int argc, char *argv[])
                                    QStringLiteral("M"));
     const QCommandLineOption version(QStringLiteral("model-version"),
                                      QStringLiteral("stage: model version."), QStringLiteral("V"));
-    const QCommandLineOption spec(QStringLiteral("spec"),
-                                  QStringLiteral("stage: JSON file with serving settings."),
-                                  QStringLiteral("FILE"));
+    const QCommandLineOption spec(
+        QStringLiteral("spec"),
+        QStringLiteral("stage, check-backend --mutating: JSON file with serving settings."),
+        QStringLiteral("FILE"));
+    const QCommandLineOption mutating(
+        QStringLiteral("mutating"),
+        QStringLiteral("check-backend: also change the rollout (a backend meant for testing)."));
     parser.addOptions({url, metricsUrl, tokenFile, insecure, timeout, json, yes, openMetrics,
-                       interval, count, model, version, spec});
+                       interval, count, model, version, spec, mutating});
     parser.addPositionalArgument(QStringLiteral("command"), QStringLiteral("See Commands above."));
 
     if (!parser.parse(QCoreApplication::arguments()))
@@ -118,6 +128,7 @@ int main(int argc, char *argv[])
     options.json = parser.isSet(json);
     options.yes = parser.isSet(yes);
     options.openMetrics = parser.isSet(openMetrics);
+    options.mutating = parser.isSet(mutating);
     const double intervalSeconds = parser.value(interval).toDouble(&okNumber);
     if (!okNumber || intervalSeconds < 0.1 || intervalSeconds > 3600)
         return usage(QStringLiteral("--interval must be between 0.1 and 3600 seconds"));
@@ -152,6 +163,8 @@ int main(int argc, char *argv[])
         return commands.stage(parser.value(model), parser.value(version), parser.value(spec));
     if (command == QStringLiteral("watch") && expectArgs(1))
         return commands.watch();
+    if (command == QStringLiteral("check-backend") && expectArgs(1))
+        return commands.checkBackend(parser.value(spec));
     if (command == QStringLiteral("metrics-lint") && expectArgs(2))
         return commands.metricsLint(args.at(1));
     return usage(QStringLiteral("unknown command or wrong number of arguments: %1")

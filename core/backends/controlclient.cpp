@@ -4,7 +4,24 @@ namespace canary {
 
 namespace {
 
-constexpr std::size_t kMaxDocumentBytes = 1024 * 1024;
+// HttpResponse says why no answer came only in words (transportError); these are the words
+// libcurl and HttpTransport use. Matching them is the one place that knows, until the transport
+// reports a failure kind of its own.
+constexpr std::string_view kTooLargePrefix = "the answer is larger than ";
+
+// libcurl's messages for failures before a single byte of the request was written: the name did
+// not resolve, the connection was refused or never completed. Anything else may have arrived.
+bool failedBeforeSending(const std::string &transportError)
+{
+    for (std::string_view marker :
+         {"Failed to connect to", "Couldn't connect to server", "Could not resolve host",
+          "Couldn't resolve host", "Could not resolve proxy", "Couldn't resolve proxy",
+          "Resolving timed out after", "Connection timed out after"}) {
+        if (transportError.find(marker) != std::string::npos)
+            return true;
+    }
+    return false;
+}
 
 bool isProblem(const HttpResponse &response)
 {
@@ -68,8 +85,13 @@ std::string ControlError::message() const
     case Kind::None:
         return {};
     case Kind::Unreachable:
-        return "backend unreachable: " + detail;
+        return (requestSent ? "backend unreachable: "
+                            : "backend unreachable (nothing was sent): ") +
+               detail;
     case Kind::BadAnswer:
+        if (answerLimitBytes > 0)
+            return "the answer from the backend was larger than " +
+                   std::to_string(answerLimitBytes) + " bytes and was not read";
         return "malformed answer from the backend: " + detail;
     default:
         break;
@@ -126,7 +148,7 @@ void ControlClient::send(const char *method, const char *path, std::optional<std
     request.url = m_endpoint.baseUrl + path;
     request.timeout = m_endpoint.timeout;
     request.verifyTls = m_endpoint.verifyTls;
-    request.maxResponseBytes = kMaxDocumentBytes;
+    request.maxResponseBytes = kMaxAnswerBytes;
     request.headers.emplace_back("Accept", "application/json, application/problem+json");
     if (revision)
         request.headers.emplace_back("If-Match", "\"" + std::to_string(*revision) + "\"");
@@ -146,10 +168,18 @@ ControlResult ControlClient::interpretAnswer(const HttpResponse &response)
     ControlResult result;
     ControlError &error = result.error;
     if (!response.answered()) {
-        error.kind = ControlError::Kind::Unreachable;
+        if (response.transportError.starts_with(kTooLargePrefix)) {
+            // An answer came; it was only too large to read.
+            error.kind = ControlError::Kind::BadAnswer;
+            error.answerLimitBytes = kMaxAnswerBytes;
+        } else {
+            error.kind = ControlError::Kind::Unreachable;
+            error.requestSent = !failedBeforeSending(response.transportError);
+        }
         error.detail = response.transportError;
         return result;
     }
+    result.body = response.body;
     const auto json = nlohmann::json::parse(response.body, nullptr, /*allow_exceptions=*/false);
 
     if (response.status >= 200 && response.status < 300) {

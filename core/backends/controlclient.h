@@ -17,8 +17,8 @@ struct ControlError
 {
     enum class Kind {
         None,
-        Unreachable,   // no HTTP answer: refused, timed out, TLS
-        BadAnswer,     // an answer that is not a valid Control API document
+        Unreachable,   // no HTTP answer: refused, timed out, TLS (see requestSent)
+        BadAnswer,     // an answer that is not a valid Control API document, or too large
         Unauthorized,  // 401/403
         Conflict,      // 409: the action does not fit the rollout's state
         StaleRevision, // 412: someone else changed the rollout; `current` holds the new state
@@ -31,6 +31,12 @@ struct ControlError
     std::string title;  // from problem+json, when there is one
     std::string detail; // from problem+json, or the transport's error
     std::optional<RolloutState> current;
+    // False only when the request certainly never left this machine (the connection was refused,
+    // the host not found): then nothing can have been applied. True whenever it may have arrived,
+    // so "not known whether the action arrived" is said only when it is true.
+    bool requestSent = true;
+    // Set when the answer was cut off for being larger than this many bytes (kind BadAnswer).
+    std::size_t answerLimitBytes = 0;
 
     explicit operator bool() const { return kind != Kind::None; }
     // One line: "409 Conflict: no canary is staged".
@@ -41,6 +47,9 @@ struct ControlResult
 {
     std::optional<RolloutState> state;
     ControlError error;
+    // The answer's body exactly as the backend sent it (empty when no answer came), for output
+    // that must show the document as it is, such as `canaryctl status --json`.
+    std::string body;
 };
 
 struct ControlEndpoint
@@ -74,6 +83,9 @@ public:
 
     // Turns one HTTP answer into a result; public so it can be tested without a server.
     static ControlResult interpretAnswer(const HttpResponse &response);
+
+    // The largest answer accepted; a larger one is a BadAnswer with answerLimitBytes set.
+    static constexpr std::size_t kMaxAnswerBytes = 1024 * 1024;
 
 private:
     void send(const char *method, const char *path, std::optional<std::int64_t> revision,

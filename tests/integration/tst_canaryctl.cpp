@@ -1,13 +1,20 @@
 // canaryctl, the real binary, against the real gateway on loopback.
+#include "backendcheck.h"
 #include "gatewayprocess.h"
 #include "httpclient.h"
+#include "scriptedbackend.h"
 
+#include <QEventLoop>
 #include <QFile>
 #include <QProcess>
+#include <QRegularExpression>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QTimer>
 
+#include <functional>
 #include <memory>
+#include <set>
 
 using nlohmann::json;
 
@@ -18,9 +25,93 @@ struct Run
     int exitCode = -1;
     QString out;
     QString err;
+    QByteArray rawOut;
 };
 
+// Forwards every Control API and metrics request to the real gateway and lets a test bend the
+// answer on its way back: a backend that is right in everything but one thing.
+class BendingProxy final
+{
+public:
+    using Bend = std::function<void(const ScriptedRequest &, HttpReply &)>;
+
+    BendingProxy(const QUrl &upstream, Bend bend)
+        : m_upstream(upstream)
+        , m_bend(std::move(bend))
+    {
+        for (const QByteArray &path :
+             {QByteArray("/v1/rollout"), QByteArray("/v1/rollout/weights"),
+              QByteArray("/v1/rollout/promote"), QByteArray("/v1/rollout/rollback"),
+              QByteArray("/v1/rollout/canary"), QByteArray("/metrics"),
+              QByteArray(canary::ctl::kMissingPath)})
+            m_backend.handle(path,
+                             [this](const ScriptedRequest &request) { return forward(request); });
+    }
+
+    QString url() const { return QString::fromStdString(m_backend.url()); }
+
+private:
+    std::optional<ScriptedReply> forward(const ScriptedRequest &request)
+    {
+        HttpCall call{request.method, QString::fromLatin1(request.path), request.body, {}};
+        for (const auto &[name, value] : request.headers) {
+            if (name == "authorization" || name == "if-match" || name == "content-type" ||
+                name == "accept")
+                call.headers.emplace_back(name, value);
+        }
+        HttpReply reply = m_upstream.send(call);
+        m_bend(request, reply);
+        ScriptedReply out;
+        out.status = reply.status;
+        out.contentType = reply.header("content-type");
+        out.body = reply.body;
+        for (const QByteArray &name : {QByteArray("etag"), QByteArray("www-authenticate")}) {
+            if (const QByteArray value = reply.header(name); !value.isEmpty())
+                out.headers.append({name, value});
+        }
+        return out;
+    }
+
+    ScriptedBackend m_backend;
+    HttpClient m_upstream;
+    Bend m_bend;
+};
+
+// Rewrites the rollout document in an answer, when the answer carries one.
+void bendDocument(HttpReply &reply, const std::function<void(json &)> &change)
+{
+    json document = reply.json();
+    if (!document.is_object() || !document.contains("revision"))
+        return;
+    change(document);
+    reply.body = QByteArray::fromStdString(document.dump());
+}
+
+struct CheckLines
+{
+    std::set<QString> passed;
+    std::set<QString> failed;
+    QString summary;
+};
+
+CheckLines parseCheckLines(const QString &out)
+{
+    CheckLines lines;
+    for (const QString &line : out.split(QLatin1Char('\n'), Qt::SkipEmptyParts)) {
+        const QStringList words = line.split(QLatin1Char(' '), Qt::SkipEmptyParts);
+        if (words.value(0) == QStringLiteral("PASS"))
+            lines.passed.insert(words.value(1));
+        else if (words.value(0) == QStringLiteral("FAIL"))
+            lines.failed.insert(words.value(1));
+        else if (line.startsWith(QStringLiteral("check-backend: ")))
+            lines.summary = line;
+    }
+    return lines;
+}
+
 } // namespace
+
+Q_DECLARE_METATYPE(BendingProxy::Bend)
 
 class TestCanaryctl final : public QObject
 {
@@ -46,6 +137,19 @@ private Q_SLOTS:
     void metricsLintAcceptsGatewayMetrics_data();
     void metricsLintAcceptsGatewayMetrics();
     void metricsLintReportsPositions();
+    void checkBackendGatewayConforms_data();
+    void checkBackendGatewayConforms();
+    void checkBackendFindsDeviations_data();
+    void checkBackendFindsDeviations();
+    void checkBackendUnreachable();
+    void checkBackendMutatingNeedsToken();
+    void statusJsonAsSent_data();
+    void statusJsonAsSent();
+    void backendTextCannotDriveTheTerminal_data();
+    void backendTextCannotDriveTheTerminal();
+    void actionWithoutAnswerSaysWhetherItWasSent();
+    void watchCountEndsWhenEveryRoundFails_data();
+    void watchCountEndsWhenEveryRoundFails();
 
 private:
     Run canaryctl(const QStringList &arguments, const QProcessEnvironment &env = {},
@@ -87,15 +191,23 @@ Run TestCanaryctl::canaryctl(const QStringList &arguments, const QProcessEnviron
     QStringList args{QStringLiteral("--url"), m_gateway->url().toString()};
     args += arguments;
     process.start(QStringLiteral(CANARYCTL_BIN), args);
+    // Wait in an event loop, not in waitForFinished(): scripted backends in this process must
+    // keep answering while canaryctl runs.
+    QEventLoop loop;
+    QObject::connect(&process, &QProcess::finished, &loop, &QEventLoop::quit);
+    QTimer::singleShot(timeoutMs, &loop, &QEventLoop::quit);
+    if (process.state() != QProcess::NotRunning)
+        loop.exec();
     Run run;
-    if (!process.waitForFinished(timeoutMs)) {
+    if (process.state() != QProcess::NotRunning) {
         process.kill();
         process.waitForFinished();
         run.err = QStringLiteral("timed out");
         return run;
     }
     run.exitCode = process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1;
-    run.out = QString::fromUtf8(process.readAllStandardOutput());
+    run.rawOut = process.readAllStandardOutput();
+    run.out = QString::fromUtf8(run.rawOut);
     run.err = QString::fromUtf8(process.readAllStandardError());
     return run;
 }
@@ -353,6 +465,327 @@ void TestCanaryctl::metricsLintReportsPositions()
     Run run = canaryctl({QStringLiteral("metrics-lint"), path});
     QCOMPARE(run.exitCode, 1);
     QVERIFY2(run.out.startsWith(path + QStringLiteral(":3:")), qPrintable(run.out));
+}
+
+void TestCanaryctl::checkBackendGatewayConforms_data()
+{
+    QTest::addColumn<bool>("mutating");
+    QTest::addColumn<int>("checks");
+    QTest::newRow("read-only") << false << 10;
+    QTest::newRow("mutating") << true << 25;
+}
+
+void TestCanaryctl::checkBackendGatewayConforms()
+{
+    QFETCH(bool, mutating);
+    QFETCH(int, checks);
+    const json before = rollout();
+    QStringList args{QStringLiteral("check-backend")};
+    if (mutating)
+        args = withToken(args + QStringList{QStringLiteral("--mutating")});
+    Run run = canaryctl(args, {}, 60'000);
+    QVERIFY2(run.exitCode == 0, qPrintable(run.out + run.err));
+    const CheckLines lines = parseCheckLines(run.out);
+    QVERIFY2(lines.failed.empty(), qPrintable(run.out));
+    QCOMPARE(int(lines.passed.size()), checks);
+    QCOMPARE(lines.summary, QStringLiteral("check-backend: %1 checks, 0 failed").arg(checks));
+    const json after = rollout();
+    if (!mutating) {
+        QVERIFY(sameJson(after, before));
+        return;
+    }
+    // Restored: the same state, production and canary (at a later revision).
+    QVERIFY(sameJson(after.at("state"), before.at("state")));
+    QVERIFY(sameJson(after.at("variants"), before.at("variants")));
+    QVERIFY(after.at("revision").get<int>() > before.at("revision").get<int>());
+    QVERIFY2(run.out.contains(QStringLiteral("note  restored: state canary")), qPrintable(run.out));
+}
+
+void TestCanaryctl::checkBackendFindsDeviations_data()
+{
+    using Bend = BendingProxy::Bend;
+    QTest::addColumn<bool>("mutating");
+    QTest::addColumn<Bend>("bend");
+    QTest::addColumn<QStringList>("failing");
+
+    auto isDocument = [](const ScriptedRequest &request) {
+        return request.path.startsWith("/v1/rollout");
+    };
+    QTest::newRow("stable-with-a-canary")
+        << false << Bend([=](const ScriptedRequest &request, HttpReply &reply) {
+               if (isDocument(request))
+                   bendDocument(reply, [](json &doc) { doc["state"] = "stable"; });
+           })
+        << QStringList{QStringLiteral("rollout-state")};
+    QTest::newRow("stable-after-stage")
+        << true << Bend([=](const ScriptedRequest &request, HttpReply &reply) {
+               if (!isDocument(request))
+                   return;
+               // A backend that forgets to switch to "canary" while the new canary is at 0 %.
+               bendDocument(reply, [](json &doc) {
+                   const json &variants = doc["variants"];
+                   if (doc["state"] == "canary" && variants.size() == 2 &&
+                       variants[1]["weight"] == 0)
+                       doc["state"] = "stable";
+               });
+           })
+        << QStringList{QStringLiteral("stage"), QStringLiteral("restage")};
+    QTest::newRow("empty-canary-after-promote")
+        << true << Bend([=](const ScriptedRequest &request, HttpReply &reply) {
+               if (!isDocument(request))
+                   return;
+               bendDocument(reply, [](json &doc) {
+                   if (doc["state"] == "promoted")
+                       doc["variants"].push_back(
+                           {{"name", "canary"}, {"model", ""}, {"version", ""}, {"weight", 0}});
+               });
+           })
+        << QStringList{QStringLiteral("promote"), QStringLiteral("promote-repeat")};
+    QTest::newRow("missing-etag") << false
+                                  << Bend([](const ScriptedRequest &request, HttpReply &reply) {
+                                         if (request.path == "/v1/rollout")
+                                             std::erase_if(reply.headers, [](const auto &h) {
+                                                 return h.first.toLower() == "etag";
+                                             });
+                                     })
+                                  << QStringList{QStringLiteral("etag")};
+    QTest::newRow("plain-text-404")
+        << false << Bend([](const ScriptedRequest &request, HttpReply &reply) {
+               if (request.path == canary::ctl::kMissingPath) {
+                   reply.body = "Not Found";
+                   for (auto &[name, value] : reply.headers) {
+                       if (name.toLower() == "content-type")
+                           value = "text/plain";
+                   }
+               }
+           })
+        << QStringList{QStringLiteral("problem-json")};
+    // Neither format parses, so the names and labels cannot be checked either.
+    QTest::newRow("metrics-do-not-parse")
+        << false << Bend([](const ScriptedRequest &request, HttpReply &reply) {
+               if (request.path == "/metrics")
+                   reply.body += "canary_requests_total{variant=\"canary\" 1\n";
+           })
+        << QStringList{QStringLiteral("metrics-text"), QStringLiteral("metrics-openmetrics"),
+                       QStringLiteral("metrics-names"), QStringLiteral("metrics-labels")};
+    QTest::newRow("missing-variant-label")
+        << false << Bend([](const ScriptedRequest &request, HttpReply &reply) {
+               if (request.path == "/metrics")
+                   reply.body.replace("variant=\"canary\",", "");
+           })
+        << QStringList{QStringLiteral("metrics-labels")};
+}
+
+void TestCanaryctl::checkBackendFindsDeviations()
+{
+    QFETCH(bool, mutating);
+    QFETCH(BendingProxy::Bend, bend);
+    QFETCH(QStringList, failing);
+
+    BendingProxy proxy(m_gateway->url(), bend);
+    QStringList args{QStringLiteral("--url"), proxy.url(), QStringLiteral("check-backend")};
+    if (mutating)
+        args = withToken(args + QStringList{QStringLiteral("--mutating")});
+    Run run = canaryctl(args, {}, 60'000);
+    QVERIFY2(run.exitCode == 1, qPrintable(run.out + run.err));
+    const CheckLines lines = parseCheckLines(run.out);
+    const std::set<QString> expected(failing.begin(), failing.end());
+    if (lines.failed != expected)
+        qWarning("%s", qPrintable(run.out));
+    QCOMPARE(QStringList(lines.failed.begin(), lines.failed.end()),
+             QStringList(expected.begin(), expected.end()));
+    const int checks = int(lines.passed.size() + lines.failed.size());
+    QCOMPARE(checks, mutating ? 25 : 10);
+    QCOMPARE(lines.summary,
+             QStringLiteral("check-backend: %1 checks, %2 failed").arg(checks).arg(failing.size()));
+}
+
+void TestCanaryctl::checkBackendUnreachable()
+{
+    m_gateway->kill();
+    Run run = canaryctl({QStringLiteral("check-backend")});
+    QCOMPARE(run.exitCode, 3);
+    QVERIFY2(run.out.contains(QStringLiteral("FAIL  rollout-read")), qPrintable(run.out));
+    QVERIFY2(run.out.contains(QStringLiteral("check-backend: 1 check, 1 failed")),
+             qPrintable(run.out));
+}
+
+void TestCanaryctl::checkBackendMutatingNeedsToken()
+{
+    const json before = rollout();
+    Run run = canaryctl({QStringLiteral("check-backend"), QStringLiteral("--mutating")});
+    QCOMPARE(run.exitCode, 2);
+    QVERIFY2(run.err.contains(QStringLiteral("needs a token")), qPrintable(run.err));
+    QVERIFY(sameJson(rollout(), before));
+}
+
+void TestCanaryctl::statusJsonAsSent_data()
+{
+    QTest::addColumn<QByteArray>("body");
+    QTest::addColumn<QByteArray>("printed");
+
+    // Extra members (top level and in a variant), another key order, numbers as the backend
+    // wrote them: all printed exactly as they came, plus a newline.
+    const QByteArray compact =
+        R"({"variants":[{"weight":90.0,"model":"m","name":"production","version":"1","gpu":"a100"},)"
+        R"({"name":"canary","weight":1e1,"version":"2","model":"m"}],"x-team":{"owner":"fraud"},)"
+        R"("updated_at":"2026-11-26T12:00:00.250Z","state":"canary","revision":7})";
+    QTest::newRow("compact") << compact << compact + "\n";
+    const QByteArray pretty = "{\n\t\"revision\": 7,\r\n  \"state\": \"stable\",\n"
+                              "  \"updated_at\": \"2026-11-26T12:00:00Z\",\n  \"variants\": [\n"
+                              "    {\"name\": \"production\", \"model\": \"m\", \"version\": "
+                              "\"1\", \"weight\": 100}\n  ]\n}\n";
+    QTest::newRow("pretty-with-newline") << pretty << pretty;
+    // Control characters inside JSON strings are escaped by JSON itself: shown as sent.
+    const QByteArray escaped =
+        R"({"revision":7,"state":"stable","updated_at":"2026-11-26T12:00:00Z","variants":)"
+        R"([{"name":"production","model":"m\u001b[2J\u001b]0;owned\u0007","version":"1","weight":100}]})";
+    QTest::newRow("escaped-controls") << escaped << escaped + "\n";
+    // A right-to-left override as a raw UTF-8 character would act on the terminal: the same JSON
+    // is printed with non-ASCII characters escaped instead.
+    const QByteArray bidi =
+        "{\"revision\":7,\"state\":\"stable\",\"updated_at\":\"2026-11-26T12:00:00Z\","
+        "\"variants\":[{\"name\":\"production\",\"model\":\"evil\xe2\x80\xaegpj\","
+        "\"version\":\"1\",\"weight\":100}]}";
+    QTest::newRow("raw-bidi-override")
+        << bidi
+        << QByteArray(R"({"revision":7,"state":"stable","updated_at":"2026-11-26T12:00:00Z",)"
+                      R"("variants":[{"model":"evil\u202egpj","name":"production","version":"1",)"
+                      R"("weight":100}]})"
+                      "\n");
+}
+
+void TestCanaryctl::statusJsonAsSent()
+{
+    QFETCH(QByteArray, body);
+    QFETCH(QByteArray, printed);
+    ScriptedBackend backend;
+    backend.answer("GET", "/v1/rollout", ScriptedReply::json(200, body));
+    Run run = canaryctl({QStringLiteral("--url"), QString::fromStdString(backend.url()),
+                         QStringLiteral("status"), QStringLiteral("--json")});
+    QVERIFY2(run.exitCode == 0, qPrintable(run.err));
+    QCOMPARE(run.rawOut, printed);
+    QVERIFY(sameJson(json::parse(run.rawOut.toStdString()), json::parse(body.toStdString())));
+}
+
+void TestCanaryctl::backendTextCannotDriveTheTerminal_data()
+{
+    QTest::addColumn<QStringList>("arguments");
+    QTest::addColumn<int>("exitCode");
+    QTest::addColumn<QByteArray>("shown"); // the hostile text as it must appear, neutralised
+
+    const QByteArray model = "m\\x1b[2J\\x1b]0;owned\\x07";
+    QTest::newRow("status") << QStringList{QStringLiteral("status")} << 0 << model;
+    QTest::newRow("watch") << QStringList{QStringLiteral("watch"), QStringLiteral("--interval"),
+                                          QStringLiteral("0.1"), QStringLiteral("--count"),
+                                          QStringLiteral("1")}
+                           << 0 << QByteArray("2\\u009b2J\\u202e");
+    QTest::newRow("promote") << QStringList{QStringLiteral("promote"), QStringLiteral("--yes")} << 0
+                             << model;
+    QTest::newRow("problem-detail")
+        << QStringList{QStringLiteral("set-weight"), QStringLiteral("5")} << 4
+        << QByteArray("409 Conflict: held by \\x1b]0;owned\\x07 \\u009b");
+    QTest::newRow("check-backend") << QStringList{QStringLiteral("check-backend")} << 1 << model;
+}
+
+void TestCanaryctl::backendTextCannotDriveTheTerminal()
+{
+    QFETCH(QStringList, arguments);
+    QFETCH(int, exitCode);
+    QFETCH(QByteArray, shown);
+
+    // Clear the screen and retitle the window from a model name; CSI (C1) and a right-to-left
+    // override in a version. JSON carries them escaped, as it must.
+    const QByteArray variants =
+        R"([{"name":"production","model":"m\u001b[2J\u001b]0;owned\u0007","version":"1",)"
+        R"("weight":90},{"name":"canary","model":"c","version":"2\u009b2J\u202e","weight":10}])";
+    const QByteArray document =
+        R"({"revision":4,"state":"canary","updated_at":"2026-11-26T12:00:00Z","variants":)" +
+        variants + "}";
+    ScriptedBackend backend;
+    backend.answer("GET", "/v1/rollout", ScriptedReply::json(200, document));
+    backend.answer(
+        "POST", "/v1/rollout/promote",
+        ScriptedReply::json(
+            200, R"({"revision":5,"state":"promoted","updated_at":"2026-11-26T12:00:01Z",)"
+                 R"("variants":[{"name":"production","model":"m\u001b[2J\u001b]0;owned\u0007",)"
+                 R"("version":"2","weight":100}]})"));
+    // A problem detail with an OSC sequence and a C1 control (CSI).
+    backend.answer("PUT", "/v1/rollout/weights",
+                   ScriptedReply::text(409, "application/problem+json",
+                                       "{\"type\":\"urn:canary:problem:conflict\",\"title\":"
+                                       "\"Conflict\",\"status\":409,\"detail\":\"held by "
+                                       "\\u001b]0;owned\\u0007 \\u009b\"}"));
+    backend.answer("GET", "/metrics",
+                   ScriptedReply::text(200, "text/plain; version=0.0.4",
+                                       "# TYPE canary_requests_total counter\n"
+                                       "canary_requests_total{variant=\"production\",version="
+                                       "\"1\"} 5\n"
+                                       "canary_requests_total{variant=\"canary\",version=\"2\"} "
+                                       "1\n"));
+    Run run = canaryctl(withToken(
+        QStringList{QStringLiteral("--url"), QString::fromStdString(backend.url())} + arguments));
+    QVERIFY2(run.exitCode == exitCode, qPrintable(run.out + run.err));
+    const QByteArray all = run.rawOut + run.err.toUtf8();
+    for (const QByteArray &forbidden : {QByteArray("\x1b"), QByteArray("\x07"),
+                                        QByteArray("\xc2\x9b"), QByteArray("\xe2\x80\xae")})
+        QVERIFY2(!all.contains(forbidden), all.toHex(' ').constData());
+    QVERIFY2(all.contains(shown), all.constData());
+}
+
+void TestCanaryctl::actionWithoutAnswerSaysWhetherItWasSent()
+{
+    // The rollout is read, then the action meets silence: it may have been applied.
+    ScriptedBackend backend;
+    backend.answer("GET", "/v1/rollout",
+                   ScriptedReply::json(200, QByteArray::fromStdString(rollout().dump())));
+    const QStringList args{QStringLiteral("--url"),      QString::fromStdString(backend.url()),
+                           QStringLiteral("--timeout"),  QStringLiteral("0.5"),
+                           QStringLiteral("set-weight"), QStringLiteral("5")};
+    Run silent = canaryctl(withToken(args));
+    QCOMPARE(silent.exitCode, 3);
+    QVERIFY2(silent.err.contains(QStringLiteral("canaryctl: backend unreachable: ")),
+             qPrintable(silent.err));
+    QVERIFY2(silent.err.contains(QStringLiteral("the request may have arrived")),
+             qPrintable(silent.err));
+    QCOMPARE(backend.requests("/v1/rollout/weights"), 1);
+
+    // Nothing listens: nothing was sent, and it says so.
+    backend.close();
+    Run refused = canaryctl(withToken(args));
+    QCOMPARE(refused.exitCode, 3);
+    QVERIFY2(refused.err.contains(QStringLiteral("backend unreachable (nothing was sent)")),
+             qPrintable(refused.err));
+    QVERIFY(!refused.err.contains(QStringLiteral("may have arrived")));
+}
+
+void TestCanaryctl::watchCountEndsWhenEveryRoundFails_data()
+{
+    QTest::addColumn<bool>("garbage"); // false: nothing listens at all
+    QTest::newRow("backend-down") << false;
+    QTest::newRow("backend-answers-garbage") << true;
+}
+
+void TestCanaryctl::watchCountEndsWhenEveryRoundFails()
+{
+    QFETCH(bool, garbage);
+    ScriptedBackend backend;
+    if (garbage) {
+        for (const QByteArray &path : {QByteArray("/v1/rollout"), QByteArray("/metrics")})
+            backend.answer("GET", path,
+                           ScriptedReply::text(200, "text/html", "<html>\x01{not metrics</html>"));
+    } else {
+        backend.close();
+    }
+    Run run = canaryctl({QStringLiteral("--url"), QString::fromStdString(backend.url()),
+                         QStringLiteral("watch"), QStringLiteral("--interval"),
+                         QStringLiteral("0.1"), QStringLiteral("--count"), QStringLiteral("3")});
+    QVERIFY2(run.exitCode == 3, qPrintable(run.err));
+    const QStringList errors = run.err.split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+    QCOMPARE(errors.size(), 3);
+    for (const QString &line : errors)
+        QVERIFY2(line.startsWith(QStringLiteral("canaryctl: ")), qPrintable(line));
+    QVERIFY(run.out.isEmpty()); // no table without numbers
 }
 
 QTEST_GUILESS_MAIN(TestCanaryctl)

@@ -8,6 +8,8 @@
 #include <QTcpSocket>
 #include <QTest>
 
+#include <memory>
+
 using namespace canary;
 
 namespace {
@@ -20,14 +22,19 @@ const char *kState = R"({"revision":3,"state":"canary","updated_at":"2026-11-26T
 class CannedServer final : public QObject
 {
 public:
-    explicit CannedServer(QByteArray answer)
+    enum class Mode { Answer, CloseWithoutAnswer };
+    explicit CannedServer(QByteArray answer, Mode mode = Mode::Answer)
         : m_answer(std::move(answer))
     {
         QVERIFY(m_server.listen(QHostAddress::LocalHost, 0));
-        connect(&m_server, &QTcpServer::newConnection, this, [this] {
+        connect(&m_server, &QTcpServer::newConnection, this, [this, mode] {
             while (QTcpSocket *socket = m_server.nextPendingConnection()) {
-                connect(socket, &QTcpSocket::readyRead, this, [this, socket] {
+                connect(socket, &QTcpSocket::readyRead, this, [this, socket, mode] {
                     m_request += socket->readAll();
+                    if (mode == Mode::CloseWithoutAnswer && m_request.contains("\r\n\r\n")) {
+                        socket->disconnectFromHost(); // read the request, then hang up
+                        return;
+                    }
                     if (!m_request.contains("\r\n\r\n") || m_answer.isEmpty())
                         return; // headers incomplete, or the row wants silence
                     socket->write(m_answer);
@@ -62,8 +69,11 @@ private Q_SLOTS:
     void answers_data();
     void answers();
     void sendsTokenAndRevision();
+    void keepsTheBodyAsSent();
     void unreachable();
     void timeout();
+    void requestSent_data();
+    void requestSent();
     void oversizedAnswer();
     void droppedWhenContextGone();
 };
@@ -148,21 +158,51 @@ void TestControlClient::sendsTokenAndRevision()
     QVERIFY(request.endsWith(R"({"canary":12.5})"));
 }
 
-void TestControlClient::unreachable()
+void TestControlClient::keepsTheBodyAsSent()
+{
+    // Extra members, another key order and whitespace: the parsed state is the same, and the body
+    // is kept byte for byte for output that shows the document as it came.
+    const QByteArray body = "{ \"variants\":[{\"weight\":100,\"version\":\"1\",\"name\":"
+                            "\"production\",\"model\":\"m\",\"gpu\":\"a100\"}],\n"
+                            "  \"state\":\"stable\",\"x-extra\":{\"a\":[1,2]},\"revision\":3,"
+                            "\"updated_at\":\"2026-11-26T12:00:00.000Z\"}\n";
+    for (const auto &[status, type] :
+         {std::pair{200, "application/json"}, std::pair{409, "application/problem+json"}}) {
+        CannedServer server(httpAnswer(status, type, body));
+        HttpTransport transport;
+        ControlClient client(&transport, {server.url(), ""});
+        std::optional<ControlResult> result;
+        client.fetchState(this, [&](ControlResult r) { result = std::move(r); });
+        QTRY_VERIFY_WITH_TIMEOUT(result.has_value(), 10000);
+        QCOMPARE(QByteArray::fromStdString(result->body), body);
+        QCOMPARE(result->state.has_value(), status == 200);
+    }
+}
+
+namespace {
+
+quint16 freePort()
 {
     // A port that was free a moment ago: nothing listens there.
-    quint16 port;
-    {
-        QTcpServer probe;
-        QVERIFY(probe.listen(QHostAddress::LocalHost, 0));
-        port = probe.serverPort();
-    }
+    QTcpServer probe;
+    if (!probe.listen(QHostAddress::LocalHost, 0))
+        return 0;
+    return probe.serverPort();
+}
+
+} // namespace
+
+void TestControlClient::unreachable()
+{
+    const quint16 port = freePort();
+    QVERIFY(port != 0);
     HttpTransport transport;
     ControlClient client(&transport, {"http://127.0.0.1:" + std::to_string(port), ""});
     std::optional<ControlResult> result;
     client.fetchState(this, [&](ControlResult r) { result = std::move(r); });
     QTRY_VERIFY_WITH_TIMEOUT(result.has_value(), 10000);
     QCOMPARE(result->error.kind, ControlError::Kind::Unreachable);
+    QVERIFY(result->body.empty());
 }
 
 void TestControlClient::timeout()
@@ -181,6 +221,53 @@ void TestControlClient::timeout()
              result->error.detail.c_str());
 }
 
+void TestControlClient::requestSent_data()
+{
+    QTest::addColumn<QString>("backend");
+    QTest::addColumn<bool>("sent");
+    QTest::addColumn<QString>("message");
+
+    // Refused: nothing left this machine, so nothing can have been applied.
+    QTest::newRow("refused") << "refused" << false << "backend unreachable (nothing was sent): ";
+    // Sent, then silence or a hang-up: it may have arrived.
+    QTest::newRow("silent") << "silent" << true << "backend unreachable: ";
+    QTest::newRow("hangs-up") << "hangs-up" << true << "backend unreachable: ";
+}
+
+void TestControlClient::requestSent()
+{
+    QFETCH(QString, backend);
+    QFETCH(bool, sent);
+    QFETCH(QString, message);
+
+    std::unique_ptr<CannedServer> server;
+    std::string url;
+    if (backend == QStringLiteral("refused")) {
+        const quint16 port = freePort();
+        QVERIFY(port != 0);
+        url = "http://127.0.0.1:" + std::to_string(port);
+    } else {
+        server = std::make_unique<CannedServer>(QByteArray(),
+                                                backend == QStringLiteral("hangs-up")
+                                                    ? CannedServer::Mode::CloseWithoutAnswer
+                                                    : CannedServer::Mode::Answer);
+        url = server->url();
+    }
+    HttpTransport transport;
+    ControlEndpoint endpoint{url, "t0k3n"};
+    endpoint.timeout = std::chrono::milliseconds(500);
+    ControlClient client(&transport, endpoint);
+    std::optional<ControlResult> result;
+    client.promote(7, this, [&](ControlResult r) { result = std::move(r); });
+    QTRY_VERIFY_WITH_TIMEOUT(result.has_value(), 10000);
+    QCOMPARE(result->error.kind, ControlError::Kind::Unreachable);
+    QCOMPARE(result->error.requestSent, sent);
+    const QString text = QString::fromStdString(result->error.message());
+    QVERIFY2(text.startsWith(message), qPrintable(text));
+    if (server)
+        QTRY_VERIFY_WITH_TIMEOUT(server->request().startsWith("POST /v1/rollout/promote"), 5000);
+}
+
 void TestControlClient::oversizedAnswer()
 {
     CannedServer server(httpAnswer(200, "application/json", QByteArray(2 * 1024 * 1024, ' ')));
@@ -189,8 +276,13 @@ void TestControlClient::oversizedAnswer()
     std::optional<ControlResult> result;
     client.fetchState(this, [&](ControlResult r) { result = std::move(r); });
     QTRY_VERIFY_WITH_TIMEOUT(result.has_value(), 10000);
-    QCOMPARE(result->error.kind, ControlError::Kind::Unreachable);
-    QVERIFY(QString::fromStdString(result->error.detail).contains(QStringLiteral("larger than")));
+    // An answer came: it is not "unreachable", and the action (if it was one) did arrive.
+    QCOMPARE(result->error.kind, ControlError::Kind::BadAnswer);
+    QCOMPARE(result->error.answerLimitBytes, ControlClient::kMaxAnswerBytes);
+    QCOMPARE(QString::fromStdString(result->error.message()),
+             QStringLiteral("the answer from the backend was larger than 1048576 bytes and was "
+                            "not read"));
+    QVERIFY(!result->state);
 }
 
 void TestControlClient::droppedWhenContextGone()

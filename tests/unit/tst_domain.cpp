@@ -27,17 +27,30 @@ void TestDomain::weightFromPercent_data()
     QTest::addColumn<double>("percent");
     QTest::addColumn<bool>("valid");
     QTest::addColumn<int>("tenths");
+    QTest::addColumn<QString>("refusal"); // the whole sentence for a refused value
 
-    QTest::newRow("zero") << 0.0 << true << 0;
-    QTest::newRow("hundred") << 100.0 << true << 1000;
-    QTest::newRow("twelve-and-a-half") << 12.5 << true << 125;
-    QTest::newRow("float-noise") << 12.300000000000001 << true << 123;
-    QTest::newRow("sum-noise") << (0.1 + 0.2) << true << 3;
-    QTest::newRow("too-fine") << 12.55 << false << 0;
-    QTest::newRow("negative") << -0.1 << false << 0;
-    QTest::newRow("over") << 100.1 << false << 0;
-    QTest::newRow("nan") << std::nan("") << false << 0;
-    QTest::newRow("inf") << HUGE_VAL << false << 0;
+    QTest::newRow("zero") << 0.0 << true << 0 << QString();
+    QTest::newRow("hundred") << 100.0 << true << 1000 << QString();
+    QTest::newRow("twelve-and-a-half") << 12.5 << true << 125 << QString();
+    QTest::newRow("float-noise") << 12.300000000000001 << true << 123 << QString();
+    QTest::newRow("sum-noise") << (0.1 + 0.2) << true << 3 << QString();
+    QTest::newRow("too-fine") << 12.55 << false << 0
+                              << "weight 12.55 has a finer resolution than 0.1 percent";
+    // %.10g would have printed 12.34 and hidden why it was refused.
+    QTest::newRow("too-fine-far-digit")
+        << 12.3400000001 << false << 0
+        << "weight 12.3400000001 has a finer resolution than 0.1 percent";
+    QTest::newRow("negative") << -0.1 << false << 0 << "weight -0.1 is outside 0–100";
+    QTest::newRow("over") << 100.1 << false << 0 << "weight 100.1 is outside 0–100";
+    // Just above 100: the refusal quotes the value given, not a rounded "100".
+    QTest::newRow("just-over") << 100.00000000001 << false << 0
+                               << "weight 100.00000000001 is outside 0–100";
+    QTest::newRow("just-under") << -1e-12 << false << 0 << "weight -1e-12 is outside 0–100";
+    QTest::newRow("huge") << 1e300 << false << 0 << "weight 1e+300 is outside 0–100";
+    QTest::newRow("nan") << std::nan("") << false << 0
+                         << "weight nan is not a finite number: it must be between 0 and 100";
+    QTest::newRow("inf") << HUGE_VAL << false << 0
+                         << "weight inf is not a finite number: it must be between 0 and 100";
 }
 
 void TestDomain::weightFromPercent()
@@ -45,6 +58,7 @@ void TestDomain::weightFromPercent()
     QFETCH(double, percent);
     QFETCH(bool, valid);
     QFETCH(int, tenths);
+    QFETCH(QString, refusal);
     std::string error;
     auto weight = Weight::fromPercent(percent, &error);
     QCOMPARE(weight.has_value(), valid);
@@ -52,7 +66,7 @@ void TestDomain::weightFromPercent()
         QCOMPARE(weight->tenths(), tenths);
         QVERIFY(error.empty());
     } else {
-        QVERIFY(!error.empty());
+        QCOMPARE(QString::fromStdString(error), refusal);
     }
 }
 
