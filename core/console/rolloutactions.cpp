@@ -208,6 +208,11 @@ QString RolloutActions::failureMessage(const ControlError &error)
                               "re-read to show where it stands.")
             .arg(what);
     case ControlError::Kind::Unreachable:
+        // Only a request that left can have arrived: a refused connection applied nothing.
+        if (!error.requestSent)
+            return QStringLiteral("%1. Check the connection. The request was not sent; nothing "
+                                  "was applied.")
+                .arg(what);
         return QStringLiteral("%1. Check the connection. It is not known whether the action "
                               "arrived; the rollout is being re-read to show where it stands.")
             .arg(what);

@@ -234,6 +234,24 @@ void TestRolloutActions::rollbackStagePromote()
     QCOMPARE(actions,
              (std::vector<std::string>{"rollback", "stage_canary", "set_weight", "promote"}));
     QCOMPARE(readLines(m_log->path()).size(), std::size_t(8));
+
+    // Every action is a marker on the charts' time axis, at the moment it was asked for, and the
+    // new models it brought are markers too.
+    std::vector<std::string> labels;
+    for (const TimelineEvent &event : m_monitor->events()) {
+        if (event.kind == TimelineEvent::Kind::Action)
+            labels.push_back(event.label);
+    }
+    QCOMPARE(labels,
+             (std::vector<std::string>{"roll back", "stage 2.5.0", "weight 5.0 %", "promote"}));
+    QCOMPARE(m_monitor->events().front().time, m_log->records().front().time);
+    const bool productionChanged =
+        std::any_of(m_monitor->events().begin(), m_monitor->events().end(), [](const auto &e) {
+            return e.kind == TimelineEvent::Kind::VersionChange &&
+                   e.role == std::optional<VariantRole>(VariantRole::Production) &&
+                   e.label == "2.5.0";
+        });
+    QVERIFY(productionChanged);
 }
 
 void TestRolloutActions::conflictShowsTheNewRevision()
@@ -315,9 +333,11 @@ void TestRolloutActions::failures_data()
     QTest::newRow("400 unknown member") << "bad-stage"
                                         << "400 "
                                         << "nothing was applied.";
+    // The port is closed: the request never left, so the console must not say it may have arrived.
     QTest::newRow("unreachable") << "killed"
                                  << "backend unreachable"
-                                 << "Check the connection";
+                                 << "Check the connection. The request was not sent; nothing was "
+                                    "applied.";
 }
 
 void TestRolloutActions::failures()
@@ -358,6 +378,7 @@ void TestRolloutActions::failures()
     QVERIFY2(message.contains(fragment), qPrintable(message));
     QVERIFY2(message.contains(hint), qPrintable(message));
     QVERIFY2(!message.contains(QStringLiteral("..")), qPrintable(message));
+    QVERIFY2(!message.contains(QStringLiteral("not known")), qPrintable(message));
     QCOMPARE(m_failed->first().at(1).toBool(), false);
     if (m_gateway->isRunning())
         QCOMPARE(rollout().dump(), before.dump()); // nothing applied
