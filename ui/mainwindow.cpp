@@ -481,7 +481,14 @@ QString MainWindow::linkText() const
 {
     if (!m_monitor)
         return {};
-    const QString health = toDisplayString(m_monitor->health());
+    // When the two feeds differ, say which one is which: a rollout that answers with metrics that
+    // do not is not "lost".
+    const LinkHealth state = m_monitor->stateFeed().health;
+    const LinkHealth metrics = m_monitor->metricsFeed().health;
+    const QString health =
+        state == metrics || state == LinkHealth::Connecting || metrics == LinkHealth::Connecting
+            ? toDisplayString(m_monitor->health())
+            : tr("rollout %1, metrics %2").arg(toDisplayString(state), toDisplayString(metrics));
     if (m_ui->actionPause->isChecked())
         return tr("\u275a\u275a paused (data %1)").arg(health);
     return QStringLiteral("\u25cf %1").arg(health);
