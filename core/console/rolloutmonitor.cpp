@@ -139,7 +139,7 @@ void RolloutMonitor::onTimer()
 void RolloutMonitor::startRound()
 {
     m_refreshPending = false;
-    m_round.emplace();
+    m_round = Round();
     m_round->stateEpoch = m_stateEpoch;
     m_round->sent.start();
     if (m_running)
