@@ -10,6 +10,7 @@
 #include <QSignalSpy>
 #include <QTest>
 #include <QToolTip>
+#include <QVBoxLayout>
 #include <QWheelEvent>
 
 #include <chrono>
@@ -173,6 +174,7 @@ private Q_SLOTS:
     void staleBannerTexts_data();
     void staleBannerTexts();
     void staleBannerHidesAndKeepsReasonPlain();
+    void staleBannerWrapsLongReason();
     void eventMarkersOnTheirCharts_data();
     void eventMarkersOnTheirCharts();
     void markersFollowPanAndZoom();
@@ -686,15 +688,60 @@ void TestChartGrid::staleBannerHidesAndKeepsReasonPlain()
         QStringLiteral("<b>bad</b>\n\nline two ") + QString(500, QLatin1Char('x'));
     banner.showStale(5s, 2, hostile);
     QVERIFY(banner.isVisible());
-    QVERIFY(banner.text().contains(QStringLiteral("<b>bad</b> line two")));
+    // All of a long reason is there, on one line of its own words (the label wraps it).
+    QVERIFY(banner.text().contains(QStringLiteral("<b>bad</b> line two ") +
+                                   QString(500, QLatin1Char('x'))));
     QVERIFY(!banner.text().contains(QLatin1Char('\n')));
-    QVERIFY(banner.text().size() < 300);
+    QVERIFY(!banner.text().contains(QChar(0x2026)));
     const auto *label = banner.findChild<QLabel *>(QStringLiteral("staleBannerText"));
     QVERIFY(label);
     QCOMPARE(label->textFormat(), Qt::PlainText);
+    QVERIFY(label->wordWrap());
+    // The tooltip is rich text (so it wraps) with the reason escaped, never interpreted.
+    QVERIFY(banner.toolTip().contains(QStringLiteral("&lt;b&gt;bad&lt;/b&gt; line two")));
+    QVERIFY(!banner.toolTip().contains(QStringLiteral("<b>")));
     QVERIFY(banner.palette().color(QPalette::Window) == QColor::fromRgb(okabeIto::kOrange));
     banner.showLost(70s, QString());
     QVERIFY(banner.palette().color(QPalette::Window) == QColor::fromRgb(okabeIto::kVermillion));
+    QVERIFY(banner.toolTip().isEmpty());
+}
+
+void TestChartGrid::staleBannerWrapsLongReason()
+{
+    // A real reason that runs long: the whole of it shows, wrapped over more lines.
+    const QString reason = QStringLiteral(
+        "The request was sent, but canary-gateway.prod.internal.example.com:8443 did not answer "
+        "within 1000 ms; the last three polls of /metrics and /v1/rollout timed out the same way "
+        "while the gateway's load balancer kept accepting connections.");
+    QWidget window;
+    auto *layout = new QVBoxLayout(&window);
+    auto *banner = new StaleBanner(&window);
+    layout->addWidget(banner);
+    layout->addStretch(1);
+    window.resize(480, 400);
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    banner->showStale(12s, 3, reason);
+    QVERIFY(banner->text().contains(reason));
+    QTRY_VERIFY(banner->height() >= 3 * banner->fontMetrics().height());
+    const auto *label = banner->findChild<QLabel *>(QStringLiteral("staleBannerText"));
+    QVERIFY(label->height() >= label->heightForWidth(label->width()));
+
+    // Past the limit it is cut at a word, and the tooltip holds all of it.
+    QString endless;
+    for (int i = 0; i < 400; ++i) {
+        endless += QStringLiteral("word%1 ").arg(i);
+    }
+    banner->showLost(70s, endless);
+    QVERIFY(banner->text().size() < StaleBanner::kMaxReasonLength + 120);
+    QVERIFY(banner->text().contains(QStringLiteral("\u2026)")));
+    const qsizetype cut = banner->text().lastIndexOf(QChar(0x2026));
+    // Cut between two words, not inside one.
+    const qsizetype start = banner->text().indexOf(QStringLiteral(" (")) + 2;
+    const QString shown = banner->text().mid(start, cut - start);
+    QVERIFY(endless.startsWith(shown));
+    QCOMPARE(endless.at(shown.size()), QLatin1Char(' '));
+    QVERIFY(banner->toolTip().contains(QStringLiteral("word399")));
 }
 
 void TestChartGrid::eventMarkersOnTheirCharts_data()
