@@ -337,6 +337,8 @@ void KpiChart::addEvent(const TimelineEvent &event)
     marker.label->setPadding(QMargins(3, 1, 3, 1));
     marker.label->setText(markerText(event));
     marker.label->setSelectable(false);
+    // Above every marker line, so a later event's line never crosses an earlier label.
+    marker.label->setLayer(QStringLiteral("axes"));
     styleMarker(marker);
 
     const auto later = std::upper_bound(

@@ -131,20 +131,23 @@ QPalette darkPalette()
     return dark;
 }
 
-// The events an operator would see over the last hour of the fixture.
+// The events an operator would see in the quarter hour around the fixture's outage (which runs
+// from 10 to 9 minutes before the end).
 void addSampleEvents(ChartGrid &grid, SystemTime now)
 {
     using Kind = TimelineEvent::Kind;
-    grid.addEvent(timelineEvent(now - 50min, Kind::Action, std::nullopt, "stage",
-                                "Staged sentiment-v2.1 as the canary at 0 % weight."));
-    grid.addEvent(timelineEvent(now - 44min, Kind::Action, std::nullopt, "5 %",
+    grid.addEvent(timelineEvent(now - 14min, Kind::Action, std::nullopt, "stage",
+                                "Staged sentiment v2.1 as the canary at 0 % weight."));
+    grid.addEvent(timelineEvent(now - 13min, Kind::Action, std::nullopt, "5 %",
                                 "Canary weight set from 0 % to 5 % by this console."));
-    grid.addEvent(timelineEvent(now - 30min, Kind::VersionChange, VariantRole::Canary, "v2.1",
+    grid.addEvent(timelineEvent(now - 12min - 30s, Kind::VersionChange, VariantRole::Canary, "v2.1",
                                 "The canary now serves sentiment v2.1 (was v2.0)."));
-    grid.addEvent(timelineEvent(now - 29min, Kind::Action, std::nullopt, "25 %",
+    grid.addEvent(timelineEvent(now - 12min, Kind::Action, std::nullopt, "25 %",
                                 "Canary weight set from 5 % to 25 % by this console."));
-    grid.addEvent(timelineEvent(now - 8min, Kind::Restart, std::nullopt, "restart",
+    grid.addEvent(timelineEvent(now - 8min - 50s, Kind::Restart, std::nullopt, "restart",
                                 "Counters went backwards: the backend restarted."));
+    grid.addEvent(timelineEvent(now - 3min, Kind::Action, std::nullopt, "50 %",
+                                "Canary weight set from 25 % to 50 % by this console."));
 }
 
 } // namespace
@@ -916,6 +919,10 @@ void TestChartGrid::markerLabelsDoNotOverlap()
         boxes.append(box);
     }
     QVERIFY(boxes.back().right() <= chart->axisRect()->rect().right() + 1);
+    // Labels sit above every marker line: no line is drawn across a label.
+    for (const auto &marker : chart->eventMarkers()) {
+        QVERIFY(marker.label->layer()->index() > marker.line->layer()->index());
+    }
 }
 
 void TestChartGrid::addEventOnlyMarksForTheNextRefresh()
@@ -1116,7 +1123,9 @@ void TestChartGrid::screenshot()
     f.grid->refresh();
     const QString sideBySide = screenshotPath(QStringLiteral("chartgrid.png"));
     QVERIFY(f.grid->grab().save(sideBySide));
+    // Events and the outage at 15 minutes, as docs/images/chart-markers.png shows them.
     addSampleEvents(*f.grid, f.now);
+    f.grid->setTimeWindow(15min);
     f.grid->refresh();
     QVERIFY(f.grid->grab().save(screenshotPath(QStringLiteral("chart-markers.png"))));
 
