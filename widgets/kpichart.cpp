@@ -231,9 +231,10 @@ void KpiChart::applyPalette()
     m_cursor->setPen(QPen(p.cursor, 1, Qt::DotLine));
     m_emptyText->setColor(p.mutedForeground);
     m_emptyText->setFont(tickFont);
-    for (const EventMarker &marker : m_markers) {
+    for (EventMarker &marker : m_markers) {
         styleMarker(marker);
     }
+    m_gapTextWidth = QFontMetrics(tickFont).horizontalAdvance(QStringLiteral("no data")) + 6;
     for (const auto &[band, text] : m_gapBands) {
         band->setBrush(QBrush(p.gapBand, Qt::BDiagPattern));
         text->setColor(p.gapText);
@@ -284,13 +285,13 @@ QString KpiChart::markerToolTip(const TimelineEvent &event)
     return html;
 }
 
-void KpiChart::styleMarker(const EventMarker &marker) const
+void KpiChart::styleMarker(EventMarker &marker) const
 {
     // One neutral colour for every kind, so a marker never reads as a data line; the kind shows
     // in the line's pattern and the label's tag: outlined for an action, filled for a version
     // change, dotted for a restart. The same in light and dark palettes.
     const ChartPalette &p = m_palette;
-    QPen line(p.marker, 1.5);
+    QPen line(p.marker, 1);
     QPen border(p.marker, 1);
     QBrush fill(p.background);
     QColor text = p.foreground;
@@ -299,12 +300,13 @@ void KpiChart::styleMarker(const EventMarker &marker) const
         break;
     case TimelineEvent::Kind::VersionChange:
         line.setStyle(Qt::DashLine);
+        line.setWidth(2);
         fill = QBrush(p.marker);
         text = p.background;
         break;
     case TimelineEvent::Kind::Restart:
         line.setStyle(Qt::DotLine);
-        line.setWidthF(2.0);
+        line.setWidth(2);
         border.setStyle(Qt::DotLine);
         break;
     }
@@ -313,6 +315,10 @@ void KpiChart::styleMarker(const EventMarker &marker) const
     marker.label->setBrush(fill);
     marker.label->setColor(text);
     marker.label->setFont(smallerFont(font(), 0.85));
+    // Measured once here, not at every replot: a font lookup per label per replot adds up.
+    const QFontMetrics metrics(marker.label->font());
+    marker.labelSize =
+        QSize(metrics.horizontalAdvance(marker.label->text()) + 6, metrics.height() + 2);
 }
 
 void KpiChart::addEvent(const TimelineEvent &event)
@@ -320,7 +326,7 @@ void KpiChart::addEvent(const TimelineEvent &event)
     if (!showsEvent(event)) {
         return;
     }
-    EventMarker marker{event, new QCPItemStraightLine(this), new QCPItemText(this)};
+    EventMarker marker{event, new QCPItemStraightLine(this), new QCPItemText(this), {}};
     const double key = toKey(event.time);
     marker.line->point1->setTypeX(QCPItemPosition::ptPlotCoords);
     marker.line->point1->setTypeY(QCPItemPosition::ptAxisRectRatio);
@@ -329,6 +335,10 @@ void KpiChart::addEvent(const TimelineEvent &event)
     marker.line->point2->setTypeY(QCPItemPosition::ptAxisRectRatio);
     marker.line->point2->setCoords(key, 1.0);
     marker.line->setSelectable(false);
+    // A vertical line on whole pixels gains nothing from smoothing, which costs the raster
+    // engine several times more.
+    marker.line->setAntialiased(false);
+    marker.label->setAntialiased(false);
     // The label hangs from the top of its line; layoutOverlays() moves it in pixels from there.
     marker.label->position->setType(QCPItemPosition::ptAbsolute);
     marker.label->position->setParentAnchor(marker.line->point1);
@@ -446,7 +456,7 @@ void KpiChart::layoutOverlays()
         auto &[band, text] = m_gapBands[i];
         const double width = xAxis->coordToPixel(toKey(m_gaps[i].second)) -
                              xAxis->coordToPixel(toKey(m_gaps[i].first));
-        text->setVisible(width >= QFontMetrics(text->font()).horizontalAdvance(text->text()) + 6);
+        text->setVisible(width >= m_gapTextWidth);
     }
 
     // Greedy rows: each label takes the first row where it clears the previous label; with no
@@ -459,9 +469,8 @@ void KpiChart::layoutOverlays()
             marker.label->setVisible(false);
             continue;
         }
-        const QFontMetrics metrics(marker.label->font());
-        const int width = metrics.horizontalAdvance(marker.label->text()) + 6;
-        const int height = metrics.height() + 2;
+        const int width = marker.labelSize.width();
+        const int height = marker.labelSize.height();
         const bool leftOfLine = x + 3 + width > plot.right();
         const double left = leftOfLine ? x - 3 - width : x + 3;
         int row = 0;

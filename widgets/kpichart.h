@@ -59,6 +59,7 @@ public:
         TimelineEvent event;
         QCPItemStraightLine *line = nullptr;
         QCPItemText *label = nullptr;
+        QSize labelSize; // in pixels, with its padding
     };
     // A column chart shows the events of its variant and those of both; the overlay chart all.
     bool showsEvent(const TimelineEvent &event) const;
@@ -125,7 +126,7 @@ private:
 
     void buildLayout();
     void applyPalette();
-    void styleMarker(const EventMarker &marker) const;
+    void styleMarker(EventMarker &marker) const;
     void updateGapBands();
     // Before each full replot: staggers marker labels so they do not overlap, and labels the gap
     // bands wide enough to hold a word.
@@ -146,6 +147,7 @@ private:
     std::deque<EventMarker> m_markers; // in time order
     std::vector<TimeSpan> m_gaps;
     std::vector<std::pair<QCPItemRect *, QCPItemText *>> m_gapBands; // pooled; unused ones hidden
+    int m_gapTextWidth = 0;                                          // of "no data", in pixels
 
     SystemTime m_loadedFrom{};
     SystemTime m_loadedTo{};
