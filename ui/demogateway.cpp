@@ -6,6 +6,13 @@
 #include <QRandomGenerator>
 #include <QUrl>
 
+#ifdef Q_OS_LINUX
+#include <csignal>
+
+#include <sys/prctl.h>
+#include <unistd.h>
+#endif
+
 namespace canary {
 
 namespace {
@@ -77,6 +84,16 @@ void DemoGateway::start()
         if (error == QProcess::FailedToStart)
             fail(tr("Cannot start the demo gateway: %1").arg(m_process->errorString()));
     });
+#ifdef Q_OS_LINUX
+    // However the console ends, even by SIGKILL, the kernel then sends the gateway SIGTERM. This
+    // runs in the child between fork and exec; if the console died in between, the child would
+    // already belong to another parent and must not start.
+    m_process->setChildProcessModifier([parent = ::getpid()] {
+        ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+        if (::getppid() != parent)
+            ::_exit(127);
+    });
+#endif
     m_startTimer.start(kStartTimeoutMs);
     m_process->start(m_program,
                      {QStringLiteral("--demo"), QStringLiteral("--listen"),

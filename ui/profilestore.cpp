@@ -24,6 +24,40 @@ bool isBackendMissing(QKeychain::Error error)
            error == QKeychain::OtherError || error == QKeychain::AccessDenied;
 }
 
+// Why the keychain cannot hold tokens, said once and plainly, as the start of a sentence. The
+// keychain's own text is added only when it says more than "Unknown error" or the like.
+QString keychainProblem(QKeychain::Error error, const QString &detail)
+{
+    const QString said = detail.simplified();
+    const bool informative = !said.isEmpty() &&
+                             said.compare(QStringLiteral("Unknown error"), Qt::CaseInsensitive) &&
+                             said.compare(QStringLiteral("Unknown error."), Qt::CaseInsensitive);
+    switch (error) {
+    case QKeychain::AccessDenied:
+        return informative ? ProfileStore::tr("The desktop keychain refused access (%1)").arg(said)
+                           : ProfileStore::tr("The desktop keychain refused access");
+    case QKeychain::NoBackendAvailable:
+    case QKeychain::NotImplemented:
+        return ProfileStore::tr("No desktop keychain is available");
+    default:
+        return informative ? ProfileStore::tr("The desktop keychain failed (%1)").arg(said)
+                           : ProfileStore::tr("No desktop keychain is available");
+    }
+}
+
+QString memoryOnlyAfterSave(const QString &problem)
+{
+    return ProfileStore::tr("%1, so the token is kept in memory for this session only; you will "
+                            "be asked for it next time.")
+        .arg(problem);
+}
+
+QString memoryOnlyOnLoad(const QString &problem)
+{
+    return ProfileStore::tr("%1. Enter the token; it is kept in memory for this session only.")
+        .arg(problem);
+}
+
 // Runs a keychain job with a deadline: a Secret Service that never answers must not leave the
 // console waiting. `onDone` runs exactly once, with timedOut set when the deadline won.
 template<typename JobT, typename Done> void runJob(JobT *job, QObject *context, Done onDone)
@@ -62,7 +96,12 @@ ProfileStore::ProfileStore(QObject *parent)
 void ProfileStore::setKeychainEnabled(bool enabled)
 {
     m_keychainAvailable = enabled;
-    m_keychainProblem = enabled ? QString() : tr("the desktop keychain is switched off");
+    m_keychainProblem = enabled ? QString() : tr("The desktop keychain is switched off");
+}
+
+QString ProfileStore::keychainDidNotAnswer()
+{
+    return tr("The desktop keychain did not answer within %1 s").arg(kKeychainTimeoutMs / 1000);
 }
 
 void ProfileStore::markKeychainUnavailable(const QString &why)
@@ -80,10 +119,7 @@ void ProfileStore::save(const ConnectionProfile &profile, const QString &token)
     m_memoryTokens.insert(name, token);
     if (!m_keychainAvailable) {
         QTimer::singleShot(0, this, [this, name] {
-            Q_EMIT tokenStored(name, false,
-                               tr("The token is kept in memory for this session only (%1); you "
-                                  "will be asked for it next time.")
-                                   .arg(m_keychainProblem));
+            Q_EMIT tokenStored(name, false, memoryOnlyAfterSave(m_keychainProblem));
         });
         return;
     }
@@ -96,12 +132,10 @@ void ProfileStore::save(const ConnectionProfile &profile, const QString &token)
             Q_EMIT tokenStored(name, true, tr("The token is saved in the desktop keychain."));
             return;
         }
-        markKeychainUnavailable(timedOut ? tr("the desktop keychain did not answer")
-                                         : tr("no desktop keychain: %1").arg(done->errorString()));
-        Q_EMIT tokenStored(name, false,
-                           tr("The token is kept in memory for this session only (%1); you will "
-                              "be asked for it next time.")
-                               .arg(m_keychainProblem));
+        markKeychainUnavailable(timedOut || !done
+                                    ? keychainDidNotAnswer()
+                                    : keychainProblem(done->error(), done->errorString()));
+        Q_EMIT tokenStored(name, false, memoryOnlyAfterSave(m_keychainProblem));
     });
 }
 
@@ -124,11 +158,7 @@ void ProfileStore::loadToken(const QString &name)
         const QString token = memory != m_memoryTokens.constEnd() ? *memory : QString();
         QTimer::singleShot(0, this, [this, name, token] {
             Q_EMIT tokenLoaded(name, token,
-                               token.isEmpty()
-                                   ? tr("No desktop keychain (%1): enter the token; it is kept "
-                                        "in memory for this session only.")
-                                         .arg(m_keychainProblem)
-                                   : QString());
+                               token.isEmpty() ? memoryOnlyOnLoad(m_keychainProblem) : QString());
         });
         return;
     }
@@ -145,14 +175,12 @@ void ProfileStore::loadToken(const QString &name)
             Q_EMIT tokenLoaded(name, QString(), tr("No token is saved for this profile."));
             return;
         }
+        const QString problem = timedOut || !done
+                                    ? keychainDidNotAnswer()
+                                    : keychainProblem(done->error(), done->errorString());
         if (timedOut || !done || isBackendMissing(done->error()))
-            markKeychainUnavailable(timedOut || !done
-                                        ? tr("the desktop keychain did not answer")
-                                        : tr("no desktop keychain: %1").arg(done->errorString()));
-        Q_EMIT tokenLoaded(name, QString(),
-                           tr("No desktop keychain (%1): enter the token; it is kept in memory "
-                              "for this session only.")
-                               .arg(m_keychainProblem));
+            markKeychainUnavailable(problem);
+        Q_EMIT tokenLoaded(name, QString(), memoryOnlyOnLoad(problem));
     });
 }
 

@@ -44,11 +44,12 @@ Q_SIGNALS:
 
 private:
     void markKeychainUnavailable(const QString &why);
+    static QString keychainDidNotAnswer();
 
     ConsoleSettings m_settings;
     QHash<QString, QString> m_memoryTokens;
     bool m_keychainAvailable = true;
-    QString m_keychainProblem;
+    QString m_keychainProblem; // starts a sentence: "No desktop keychain is available"
 };
 
 } // namespace canary

@@ -87,6 +87,59 @@ void ChartGrid::createOverlayCharts()
         m_overlayCharts[row] = chart;
         m_layout->addWidget(chart, static_cast<int>(row) + 1, 0, 1, 2);
         connectChart(chart);
+        for (const TimelineEvent &event : m_events) {
+            chart->addEvent(event);
+        }
+    }
+}
+
+QList<KpiChart *> ChartGrid::allCharts() const
+{
+    QList<KpiChart *> charts;
+    for (std::size_t row = 0; row < m_columnCharts.size(); ++row) {
+        charts.append(m_columnCharts[row][0]);
+        charts.append(m_columnCharts[row][1]);
+        if (m_overlayCharts[row]) {
+            charts.append(m_overlayCharts[row]);
+        }
+    }
+    return charts;
+}
+
+void ChartGrid::addEvent(const TimelineEvent &event)
+{
+    const auto later = std::upper_bound(
+        m_events.begin(), m_events.end(), event.time,
+        [](SystemTime time, const TimelineEvent &other) { return time < other.time; });
+    m_events.insert(later, event);
+    for (KpiChart *chart : allCharts()) {
+        chart->addEvent(event);
+    }
+    dropExpiredEvents();
+}
+
+void ChartGrid::clearEvents()
+{
+    m_events.clear();
+    for (KpiChart *chart : allCharts()) {
+        chart->clearEvents();
+    }
+}
+
+void ChartGrid::dropExpiredEvents()
+{
+    SystemTime keepFrom = m_now - m_store.retention();
+    if (m_events.size() > kMaxEvents) {
+        keepFrom = std::max(keepFrom, m_events[m_events.size() - kMaxEvents].time);
+    }
+    if (m_events.empty() || m_events.front().time >= keepFrom) {
+        return;
+    }
+    while (!m_events.empty() && m_events.front().time < keepFrom) {
+        m_events.pop_front();
+    }
+    for (KpiChart *chart : allCharts()) {
+        chart->removeEventsBefore(keepFrom);
     }
 }
 
@@ -176,6 +229,7 @@ void ChartGrid::setPaused(bool paused)
 void ChartGrid::setNow(SystemTime now)
 {
     m_now = now;
+    dropExpiredEvents();
     if (!m_paused) {
         applyLiveRange();
     }

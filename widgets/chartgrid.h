@@ -1,6 +1,7 @@
 #pragma once
 
 #include "domain/rolloutstate.h"
+#include "domain/timelineevent.h"
 #include "metrics/timeseriesstore.h"
 
 #include <QList>
@@ -8,6 +9,7 @@
 
 #include <array>
 #include <chrono>
+#include <deque>
 #include <optional>
 
 class QGridLayout;
@@ -22,7 +24,8 @@ class KpiChart;
 // columns production | canary, or one chart per row with both variants (overlay). All charts
 // share one time range, and both columns of a row share one value range, so the eye compares
 // directly. Data arrival only marks the grid dirty; refresh() (driven by the owner's tick) loads
-// and replots the charts whose data or range changed.
+// and replots the charts whose data or range changed. Events (actions, version changes, restarts)
+// are markers on the shared time axis of every chart they concern.
 class ChartGrid final : public QWidget
 {
     Q_OBJECT
@@ -40,6 +43,14 @@ public:
     void setNow(SystemTime now); // the right edge while live
     void markDirty();
     void refresh();
+
+    // A marker at the event's time on every chart, or only on the role's column when it has one
+    // (the overlay chart shows all). Drawn at the next refresh. Events older than the store's
+    // retention (counted back from now) are dropped, like the data they annotate.
+    void addEvent(const canary::TimelineEvent &event);
+    void clearEvents(); // e.g. when connecting to another backend
+    const std::deque<TimelineEvent> &events() const { return m_events; }
+    static constexpr std::size_t kMaxEvents = 1000; // the oldest go first beyond this
 
     // The time span the charts show (after the next refresh while live).
     SystemTime viewFrom() const { return m_viewFrom; }
@@ -64,6 +75,8 @@ private:
     void onTimeRangeEdited(const QCPRange &range);
     void onHoverKeyChanged(double key);
     void scheduleRefresh();
+    void dropExpiredEvents();
+    QList<KpiChart *> allCharts() const; // both layouts, whether shown or not
 
     const metrics::TimeSeriesStore &m_store;
     QGridLayout *m_layout = nullptr;
@@ -71,6 +84,7 @@ private:
     std::array<std::array<KpiChart *, 2>, 4> m_columnCharts{};
     std::array<KpiChart *, 4> m_overlayCharts{};
     std::array<std::optional<std::pair<double, double>>, 4> m_rowRanges;
+    std::deque<TimelineEvent> m_events; // in time order
 
     std::chrono::seconds m_window{std::chrono::minutes(15)};
     SystemTime m_now;

@@ -2,6 +2,8 @@
 
 #include <QPalette>
 
+#include <algorithm>
+
 namespace canary {
 
 namespace {
@@ -34,7 +36,17 @@ ChartPalette ChartPalette::fromPalette(const QPalette &palette)
     p.quantiles = {QColor::fromRgb(okabeIto::kBluishGreen),
                    QColor::fromRgb(p.dark ? okabeIto::kSkyBlue : okabeIto::kBlue),
                    QColor::fromRgb(okabeIto::kReddishPurple)};
+    p.marker = mix(p.foreground, p.background, 0.2);
+    p.gapBand = mix(p.foreground, p.background, p.dark ? 0.8 : 0.78);
+    p.gapText = mix(p.foreground, p.background, 0.45);
     return p;
+}
+
+QColor ChartPalette::variantQuantile(VariantRole role, std::size_t quantileIndex) const
+{
+    static constexpr std::array<double, 3> kTowardsBackground = {0.55, 0.28, 0.0};
+    return mix(variant(role), background,
+               kTowardsBackground[std::min(quantileIndex, kTowardsBackground.size() - 1)]);
 }
 
 } // namespace canary

@@ -25,11 +25,18 @@ struct ChartPalette
     QColor production;
     QColor canary;
     std::array<QColor, 3> quantiles; // p50, p95, p99
+    QColor marker;  // event lines and their labels: neutral, so they never read as a data line
+    QColor gapBand; // the "no data" shading over gaps
+    QColor gapText;
 
     QColor variant(VariantRole role) const
     {
         return role == VariantRole::Production ? production : canary;
     }
+    // A quantile of one variant when both share a chart: the variant's colour, lighter (towards
+    // the background) for the lower quantiles, so colour says which model and shade which
+    // quantile.
+    QColor variantQuantile(VariantRole role, std::size_t quantileIndex) const;
 
     static ChartPalette fromPalette(const QPalette &palette);
 };

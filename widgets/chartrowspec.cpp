@@ -20,7 +20,8 @@ ChartRowSpec::Span ChartRowSpec::valueRange(std::optional<Span> extent,
                                             std::optional<Span> current) const
 {
     if (!extent || !std::isfinite(extent->first) || !std::isfinite(extent->second)) {
-        return upperLimit > 0 && !includeZero ? Span{0.0, upperLimit} : Span{0.0, minSpan};
+        return upperLimit > 0 && !includeZero ? Span{0.0, upperLimit}
+                                              : Span{-kZeroLift * minSpan, minSpan};
     }
     double lower = std::min(extent->first, extent->second);
     double upper = std::max(extent->first, extent->second);
@@ -40,6 +41,8 @@ ChartRowSpec::Span ChartRowSpec::valueRange(std::optional<Span> extent,
     upper += pad;
     if (!includeZero || lower < 0.0) {
         lower -= pad;
+    } else {
+        lower -= (upper - lower) * kZeroLift;
     }
     if (upperLimit > 0 && upper > upperLimit) {
         upper = upperLimit;

@@ -42,11 +42,15 @@ struct ChartRowSpec
 
     using Span = std::pair<double, double>; // lower, upper
     // The value axis for data spanning `extent` (none: no data): padded, at least minSpan tall,
-    // from 0 where includeZero. While `current` still fits the data well it is kept, so a live
+    // from just below 0 where includeZero, so a line at 0 (no errors) runs visibly above the
+    // axis and cannot be taken for a gap. The margin is smaller than any tick step, so no
+    // negative tick appears. While `current` still fits the data well it is kept, so a live
     // chart does not twitch with every new point.
     Span valueRange(std::optional<Span> extent, std::optional<Span> current) const;
 
     static const std::array<ChartRowSpec, 4> &all();
+
+    static constexpr double kZeroLift = 0.03; // share of the axis height below 0
 };
 
 inline constexpr std::size_t kChartRowCount = 4;

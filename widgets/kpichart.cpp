@@ -1,6 +1,7 @@
 #include "kpichart.h"
 
 #include <QDateTime>
+#include <QFontMetrics>
 #include <QToolTip>
 
 #include <algorithm>
@@ -33,6 +34,59 @@ QFont smallerFont(QFont font, double factor)
     }
     return font;
 }
+
+QString clock(SystemTime time)
+{
+    return QDateTime::fromMSecsSinceEpoch(time.time_since_epoch().count())
+        .toString(QStringLiteral("HH:mm:ss"));
+}
+
+// Where a line has no value, from its decimated points: from a gap point to the next value, or
+// to `end` while the gap lasts. Before the first point is "no history yet", not a gap.
+std::vector<KpiChart::TimeSpan> gapsOf(const std::deque<TimePoint> &points, SystemTime end)
+{
+    std::vector<KpiChart::TimeSpan> gaps;
+    std::optional<SystemTime> gapStart;
+    for (const TimePoint &point : points) {
+        if (point.isGap()) {
+            if (!gapStart) {
+                gapStart = point.time;
+            }
+        } else if (gapStart) {
+            gaps.emplace_back(*gapStart, point.time);
+            gapStart.reset();
+        }
+    }
+    if (gapStart && *gapStart < end) {
+        gaps.emplace_back(*gapStart, end);
+    }
+    return gaps;
+}
+
+// The spans in both lists (each sorted and disjoint).
+std::vector<KpiChart::TimeSpan> intersect(const std::vector<KpiChart::TimeSpan> &a,
+                                          const std::vector<KpiChart::TimeSpan> &b)
+{
+    std::vector<KpiChart::TimeSpan> both;
+    std::size_t i = 0;
+    std::size_t j = 0;
+    while (i < a.size() && j < b.size()) {
+        const SystemTime from = std::max(a[i].first, b[j].first);
+        const SystemTime to = std::min(a[i].second, b[j].second);
+        if (from < to) {
+            both.emplace_back(from, to);
+        }
+        if (a[i].second < b[j].second) {
+            ++i;
+        } else {
+            ++j;
+        }
+    }
+    return both;
+}
+
+constexpr int kLabelRows = 3;
+constexpr int kLabelGap = 4; // pixels between staggered labels
 
 } // namespace
 
@@ -96,6 +150,7 @@ KpiChart::KpiChart(const metrics::TimeSeriesStore &store, const ChartRowSpec &ro
 
     connect(xAxis, qOverload<const QCPRange &>(&QCPAxis::rangeChanged), this,
             &KpiChart::onXRangeChanged);
+    connect(this, &QCustomPlot::beforeReplot, this, &KpiChart::layoutOverlays);
 }
 
 void KpiChart::buildLayout()
@@ -164,10 +219,7 @@ void KpiChart::applyPalette()
 
     const bool overlay = m_variants.size() > 1;
     for (const Line &line : m_lines) {
-        QColor colour = line.spec.quantileIndex >= 0
-                            ? p.quantiles[static_cast<std::size_t>(line.spec.quantileIndex)]
-                            : p.variant(line.role);
-        QPen pen(colour, kLineWidth);
+        QPen pen(lineColour(line.role, line.spec), kLineWidth);
         if (overlay && line.role == VariantRole::Canary) {
             pen.setStyle(Qt::DashLine);
         }
@@ -179,7 +231,262 @@ void KpiChart::applyPalette()
     m_cursor->setPen(QPen(p.cursor, 1, Qt::DotLine));
     m_emptyText->setColor(p.mutedForeground);
     m_emptyText->setFont(tickFont);
+    for (EventMarker &marker : m_markers) {
+        styleMarker(marker);
+    }
+    m_gapTextWidth = QFontMetrics(tickFont).horizontalAdvance(QStringLiteral("no data")) + 6;
+    for (const auto &[band, text] : m_gapBands) {
+        band->setBrush(QBrush(p.gapBand, Qt::BDiagPattern));
+        text->setColor(p.gapText);
+        text->setFont(tickFont);
+    }
     m_needsReplot = true;
+}
+
+QColor KpiChart::lineColour(VariantRole role, const ChartLineSpec &spec) const
+{
+    if (spec.quantileIndex < 0) {
+        return m_palette.variant(role);
+    }
+    const auto quantile = static_cast<std::size_t>(spec.quantileIndex);
+    return m_variants.size() > 1 ? m_palette.variantQuantile(role, quantile)
+                                 : m_palette.quantiles[quantile];
+}
+
+bool KpiChart::showsEvent(const TimelineEvent &event) const
+{
+    return !event.role ||
+           std::find(m_variants.begin(), m_variants.end(), *event.role) != m_variants.end();
+}
+
+QString KpiChart::markerText(const TimelineEvent &event)
+{
+    const QString label = QString::fromStdString(event.label).simplified();
+    switch (event.kind) {
+    case TimelineEvent::Kind::VersionChange:
+        return label.startsWith(QStringLiteral("now ")) ? label : QStringLiteral("now ") + label;
+    case TimelineEvent::Kind::Restart:
+        return QStringLiteral("\u21bb ") + (label.isEmpty() ? QStringLiteral("restart") : label);
+    case TimelineEvent::Kind::Action:
+        break;
+    }
+    return label;
+}
+
+QString KpiChart::markerToolTip(const TimelineEvent &event)
+{
+    // Rich text, so a long detail wraps; everything from the event is escaped.
+    QString html = QStringLiteral("<b>%1 &nbsp;%2</b>")
+                       .arg(clock(event.time), markerText(event).toHtmlEscaped());
+    const QString detail = QString::fromStdString(event.detail).trimmed();
+    if (!detail.isEmpty()) {
+        html += QStringLiteral("<br>") + detail.toHtmlEscaped();
+    }
+    return html;
+}
+
+void KpiChart::styleMarker(EventMarker &marker) const
+{
+    // One neutral colour for every kind, so a marker never reads as a data line; the kind shows
+    // in the line's pattern and the label's tag: outlined for an action, filled for a version
+    // change, dotted for a restart. The same in light and dark palettes.
+    const ChartPalette &p = m_palette;
+    QPen line(p.marker, 1);
+    QPen border(p.marker, 1);
+    QBrush fill(p.background);
+    QColor text = p.foreground;
+    switch (marker.event.kind) {
+    case TimelineEvent::Kind::Action:
+        break;
+    case TimelineEvent::Kind::VersionChange:
+        line.setStyle(Qt::DashLine);
+        line.setWidth(2);
+        fill = QBrush(p.marker);
+        text = p.background;
+        break;
+    case TimelineEvent::Kind::Restart:
+        line.setStyle(Qt::DotLine);
+        line.setWidth(2);
+        border.setStyle(Qt::DotLine);
+        break;
+    }
+    marker.line->setPen(line);
+    marker.label->setPen(border);
+    marker.label->setBrush(fill);
+    marker.label->setColor(text);
+    marker.label->setFont(smallerFont(font(), 0.85));
+    // Measured once here, not at every replot: a font lookup per label per replot adds up.
+    const QFontMetrics metrics(marker.label->font());
+    marker.labelSize =
+        QSize(metrics.horizontalAdvance(marker.label->text()) + 6, metrics.height() + 2);
+}
+
+void KpiChart::addEvent(const TimelineEvent &event)
+{
+    if (!showsEvent(event)) {
+        return;
+    }
+    EventMarker marker{event, new QCPItemStraightLine(this), new QCPItemText(this), {}};
+    const double key = toKey(event.time);
+    marker.line->point1->setTypeX(QCPItemPosition::ptPlotCoords);
+    marker.line->point1->setTypeY(QCPItemPosition::ptAxisRectRatio);
+    marker.line->point1->setCoords(key, 0.0);
+    marker.line->point2->setTypeX(QCPItemPosition::ptPlotCoords);
+    marker.line->point2->setTypeY(QCPItemPosition::ptAxisRectRatio);
+    marker.line->point2->setCoords(key, 1.0);
+    marker.line->setSelectable(false);
+    // A vertical line on whole pixels gains nothing from smoothing, which costs the raster
+    // engine several times more.
+    marker.line->setAntialiased(false);
+    marker.label->setAntialiased(false);
+    // The label hangs from the top of its line; layoutOverlays() moves it in pixels from there.
+    marker.label->position->setType(QCPItemPosition::ptAbsolute);
+    marker.label->position->setParentAnchor(marker.line->point1);
+    marker.label->position->setCoords(3, 2);
+    marker.label->setPositionAlignment(Qt::AlignLeft | Qt::AlignTop);
+    marker.label->setPadding(QMargins(3, 1, 3, 1));
+    marker.label->setText(markerText(event));
+    marker.label->setSelectable(false);
+    // Above every marker line, so a later event's line never crosses an earlier label.
+    marker.label->setLayer(QStringLiteral("axes"));
+    styleMarker(marker);
+
+    const auto later = std::upper_bound(
+        m_markers.begin(), m_markers.end(), event.time,
+        [](SystemTime time, const EventMarker &other) { return time < other.event.time; });
+    m_markers.insert(later, marker);
+    m_needsReplot = true;
+}
+
+void KpiChart::removeEventsBefore(SystemTime time)
+{
+    while (!m_markers.empty() && m_markers.front().event.time < time) {
+        removeItem(m_markers.front().label);
+        removeItem(m_markers.front().line);
+        m_markers.pop_front();
+        m_needsReplot = true;
+    }
+}
+
+void KpiChart::clearEvents()
+{
+    for (const EventMarker &marker : m_markers) {
+        removeItem(marker.label);
+        removeItem(marker.line);
+    }
+    m_needsReplot = m_needsReplot || !m_markers.empty();
+    m_markers.clear();
+}
+
+const KpiChart::EventMarker *KpiChart::markerAt(double pixelX) const
+{
+    const EventMarker *nearest = nullptr;
+    double nearestDistance = kMarkerHitPixels + 0.5;
+    for (const EventMarker &marker : m_markers) {
+        const double distance = std::abs(xAxis->coordToPixel(toKey(marker.event.time)) - pixelX);
+        if (distance <= nearestDistance) {
+            nearest = &marker;
+            nearestDistance = distance;
+        }
+    }
+    return nearest;
+}
+
+QString KpiChart::toolTipAt(const QPointF &pos) const
+{
+    if (const EventMarker *marker = markerAt(pos.x())) {
+        return markerToolTip(marker->event);
+    }
+    return readOut(xAxis->pixelToCoord(pos.x()));
+}
+
+QList<QCPItemRect *> KpiChart::gapBands() const
+{
+    QList<QCPItemRect *> bands;
+    for (const auto &pair : m_gapBands) {
+        if (pair.first->visible()) {
+            bands.append(pair.first);
+        }
+    }
+    return bands;
+}
+
+void KpiChart::updateGapBands()
+{
+    while (m_gapBands.size() < m_gaps.size()) {
+        auto *band = new QCPItemRect(this);
+        band->setLayer(QStringLiteral("grid"));
+        band->topLeft->setTypeX(QCPItemPosition::ptPlotCoords);
+        band->topLeft->setTypeY(QCPItemPosition::ptAxisRectRatio);
+        band->bottomRight->setTypeX(QCPItemPosition::ptPlotCoords);
+        band->bottomRight->setTypeY(QCPItemPosition::ptAxisRectRatio);
+        band->setPen(Qt::NoPen);
+        band->setBrush(QBrush(m_palette.gapBand, Qt::BDiagPattern));
+        band->setSelectable(false);
+        auto *text = new QCPItemText(this);
+        text->setLayer(QStringLiteral("grid"));
+        text->position->setType(QCPItemPosition::ptAxisRectRatio);
+        text->position->setTypeX(QCPItemPosition::ptPlotCoords);
+        text->setPositionAlignment(Qt::AlignHCenter | Qt::AlignBottom);
+        text->setText(QStringLiteral("no data"));
+        text->setColor(m_palette.gapText);
+        text->setFont(smallerFont(font(), 0.88));
+        text->setSelectable(false);
+        m_gapBands.emplace_back(band, text);
+    }
+    for (std::size_t i = 0; i < m_gapBands.size(); ++i) {
+        auto &[band, text] = m_gapBands[i];
+        const bool used = i < m_gaps.size();
+        band->setVisible(used);
+        text->setVisible(false); // layoutOverlays() shows it where there is room
+        if (used) {
+            const double from = toKey(m_gaps[i].first);
+            const double to = toKey(m_gaps[i].second);
+            band->topLeft->setCoords(from, 0.0);
+            band->bottomRight->setCoords(to, 1.0);
+            text->position->setCoords((from + to) / 2, 0.97);
+        }
+    }
+}
+
+void KpiChart::layoutOverlays()
+{
+    const QRect plot = axisRect()->rect();
+    for (std::size_t i = 0; i < m_gapBands.size() && i < m_gaps.size(); ++i) {
+        auto &[band, text] = m_gapBands[i];
+        const double width = xAxis->coordToPixel(toKey(m_gaps[i].second)) -
+                             xAxis->coordToPixel(toKey(m_gaps[i].first));
+        text->setVisible(width >= m_gapTextWidth);
+    }
+
+    // Greedy rows: each label takes the first row where it clears the previous label; with no
+    // row free it is hidden (its tooltip still tells). Near the right edge it hangs to the left.
+    std::array<double, kLabelRows> rowEnds;
+    rowEnds.fill(-std::numeric_limits<double>::infinity());
+    for (const EventMarker &marker : m_markers) {
+        const double x = xAxis->coordToPixel(toKey(marker.event.time));
+        if (x < plot.left() - 1 || x > plot.right() + 1) {
+            marker.label->setVisible(false);
+            continue;
+        }
+        const int width = marker.labelSize.width();
+        const int height = marker.labelSize.height();
+        const bool leftOfLine = x + 3 + width > plot.right();
+        const double left = leftOfLine ? x - 3 - width : x + 3;
+        int row = 0;
+        while (row < kLabelRows && rowEnds[static_cast<std::size_t>(row)] + kLabelGap > left) {
+            ++row;
+        }
+        if (row == kLabelRows || 2 + (row + 1) * (height + 2) > plot.height()) {
+            marker.label->setVisible(false);
+            continue;
+        }
+        rowEnds[static_cast<std::size_t>(row)] = left + width;
+        marker.label->setVisible(true);
+        marker.label->setPositionAlignment((leftOfLine ? Qt::AlignRight : Qt::AlignLeft) |
+                                           Qt::AlignTop);
+        marker.label->position->setCoords(leftOfLine ? -3 : 3, 2 + row * (height + 2));
+    }
 }
 
 void KpiChart::setTimeLabelsVisible(bool visible)
@@ -276,9 +583,16 @@ bool KpiChart::sync(SystemTime from, SystemTime to, bool dataMayHaveChanged)
     double lowest = std::numeric_limits<double>::infinity();
     double highest = -std::numeric_limits<double>::infinity();
     QVector<QCPGraphData> buffer;
+    std::optional<std::vector<TimeSpan>> noLineHasData;
     for (Line &line : m_lines) {
         const TimeSeries &series = m_store.series(line.role, line.spec.kpi);
         const auto &points = line.lod.points(series, firstBucket, lastBucket, bucketWidth);
+        if (!series.empty()) {
+            // A shaded band only where nothing is drawn: in the overlay one variant's missing
+            // line shows as that line stopping.
+            const auto lineGaps = gapsOf(points, loadTo);
+            noLineHasData = noLineHasData ? intersect(*noLineHasData, lineGaps) : lineGaps;
+        }
         buffer.clear();
         buffer.reserve(static_cast<qsizetype>(points.size()));
         for (const TimePoint &point : points) {
@@ -300,6 +614,8 @@ bool KpiChart::sync(SystemTime from, SystemTime to, bool dataMayHaveChanged)
     m_extent =
         lowest <= highest ? std::optional<QCPRange>(QCPRange(lowest, highest)) : std::nullopt;
     m_emptyText->setVisible(!m_extent);
+    m_gaps = noLineHasData ? std::move(*noLineHasData) : std::vector<TimeSpan>{};
+    updateGapBands();
     m_loadedFrom = from;
     m_loadedTo = to;
     m_loadedBuckets = buckets;
@@ -360,9 +676,8 @@ QString KpiChart::readOut(double key) const
     const auto tolerance =
         std::chrono::milliseconds(std::llround(std::max(1.5, 3.0 * secondsPerPixel) * 1000.0));
 
-    QString html = QStringLiteral("<b>%1</b><table cellspacing=\"0\" cellpadding=\"1\">")
-                       .arg(QDateTime::fromMSecsSinceEpoch(time.time_since_epoch().count())
-                                .toString(QStringLiteral("HH:mm:ss")));
+    QString html =
+        QStringLiteral("<b>%1</b><table cellspacing=\"0\" cellpadding=\"1\">").arg(clock(time));
     for (const VariantRole role : {VariantRole::Production, VariantRole::Canary}) {
         for (const ChartLineSpec &spec : m_row.lines) {
             const TimeSeries &series = m_store.series(role, spec.kpi);
@@ -380,10 +695,7 @@ QString KpiChart::readOut(double key) const
                     nearest = point;
                 }
             }
-            const QColor colour =
-                spec.quantileIndex >= 0
-                    ? m_palette.quantiles[static_cast<std::size_t>(spec.quantileIndex)]
-                    : m_palette.variant(role);
+            const QColor colour = lineColour(role, spec);
             const QString value = nearest && !nearest->isGap()
                                       ? m_row.formatValue(nearest->value * m_row.scale)
                                       : QStringLiteral("no data");
@@ -408,7 +720,7 @@ void KpiChart::mouseMoveEvent(QMouseEvent *event)
     }
     const double key = xAxis->pixelToCoord(pos.x());
     Q_EMIT hoverKeyChanged(key);
-    QToolTip::showText(event->globalPosition().toPoint(), readOut(key), this);
+    QToolTip::showText(event->globalPosition().toPoint(), toolTipAt(pos), this);
 }
 
 void KpiChart::mouseDoubleClickEvent(QMouseEvent *event)

@@ -3,12 +3,15 @@
 #include "chartpalette.h"
 #include "chartrowspec.h"
 #include "domain/rolloutstate.h"
+#include "domain/timelineevent.h"
 #include "lodcache.h"
 #include "metrics/timeseriesstore.h"
 #include "qcustomplotinclude.h"
 
 #include <cstddef>
+#include <deque>
 #include <optional>
+#include <utility>
 #include <vector>
 
 namespace canary {
@@ -48,8 +51,45 @@ public:
     std::size_t bucketCount() const;
     bool hasVisibleData() const { return m_extent.has_value(); }
 
+    // An event on the time axis: a vertical line with a short label at the top of the plot, the
+    // event's detail as the tooltip near the line. Items in plot coordinates, so they pan and zoom
+    // with the axis and are only laid out when the chart is replotted anyway.
+    struct EventMarker
+    {
+        TimelineEvent event;
+        QCPItemStraightLine *line = nullptr;
+        QCPItemText *label = nullptr;
+        QSize labelSize; // in pixels, with its padding
+    };
+    // A column chart shows the events of its variant and those of both; the overlay chart all.
+    bool showsEvent(const TimelineEvent &event) const;
+    // Adds a marker (in time order) if this chart shows the event; the next replot draws it.
+    void addEvent(const TimelineEvent &event);
+    void removeEventsBefore(SystemTime time);
+    void clearEvents();
+    const std::deque<EventMarker> &eventMarkers() const { return m_markers; }
+    // What a label says: the event's label, "now v2.1" for a version change, "↻ restart".
+    static QString markerText(const TimelineEvent &event);
+    // The plain-text tooltip of a marker: time, what happened, and the detail.
+    static QString markerToolTip(const TimelineEvent &event);
+
+    // The tooltip for the pointer at `pos` (widget pixels): a marker's when within a few pixels
+    // of its line, otherwise the values of every line at that time (HTML).
+    QString toolTipAt(const QPointF &pos) const;
+
+    // Where none of this chart's lines has a value (missed polls, unknown KPIs) in the loaded
+    // range, and the shaded "no data" bands drawn over them.
+    using TimeSpan = std::pair<SystemTime, SystemTime>;
+    const std::vector<TimeSpan> &gaps() const { return m_gaps; }
+    QList<QCPItemRect *> gapBands() const;
+
+    // A line's colour: by variant; latency quantiles by quantile in a column, and in the overlay
+    // by variant with a lighter shade for the lower quantiles.
+    QColor lineColour(VariantRole role, const ChartLineSpec &spec) const;
+
     static double toKey(SystemTime time);
     static SystemTime fromKey(double key);
+    static constexpr int kMarkerHitPixels = 4;
 
     static constexpr int kLeftMargin = 62;
     static constexpr int kRightMargin = 14;
@@ -86,6 +126,12 @@ private:
 
     void buildLayout();
     void applyPalette();
+    void styleMarker(EventMarker &marker) const;
+    void updateGapBands();
+    // Before each full replot: staggers marker labels so they do not overlap, and labels the gap
+    // bands wide enough to hold a word.
+    void layoutOverlays();
+    const EventMarker *markerAt(double pixelX) const;
     void onXRangeChanged(const QCPRange &range);
     bool dataChangedInRange(const Line &line, SystemTime loadFrom, SystemTime loadTo) const;
     SeriesStamp stampOf(const Line &line) const;
@@ -98,6 +144,10 @@ private:
     ChartPalette m_palette;
     QCPItemStraightLine *m_cursor = nullptr;
     QCPItemText *m_emptyText = nullptr;
+    std::deque<EventMarker> m_markers; // in time order
+    std::vector<TimeSpan> m_gaps;
+    std::vector<std::pair<QCPItemRect *, QCPItemText *>> m_gapBands; // pooled; unused ones hidden
+    int m_gapTextWidth = 0;                                          // of "no data", in pixels
 
     SystemTime m_loadedFrom{};
     SystemTime m_loadedTo{};

@@ -23,13 +23,19 @@ MessageBar::MessageBar(QWidget *parent)
     layout->setContentsMargins(14, 6, 6, 6);
     layout->addWidget(m_label, 1);
     layout->addWidget(m_close, 0, Qt::AlignTop);
-    connect(m_close, &QToolButton::clicked, this, &MessageBar::clear);
+    connect(m_close, &QToolButton::clicked, this, qOverload<>(&MessageBar::clear));
     setVisible(false);
 }
 
 void MessageBar::showMessage(Level level, const QString &text)
 {
+    showMessage(level, text, QString());
+}
+
+void MessageBar::showMessage(Level level, const QString &text, const QString &key)
+{
     m_level = level;
+    m_key = key;
     m_label->setText(text);
     ++m_generation;
     setVisible(true);
@@ -45,8 +51,15 @@ void MessageBar::showMessage(Level level, const QString &text)
 void MessageBar::clear()
 {
     ++m_generation;
+    m_key.clear();
     m_label->clear();
     setVisible(false);
+}
+
+void MessageBar::clear(const QString &key)
+{
+    if (!key.isEmpty() && key == m_key)
+        clear();
 }
 
 QString MessageBar::text() const

@@ -11,7 +11,7 @@ namespace canary {
 
 namespace {
 
-constexpr qsizetype kMaxReasonLength = 160;
+constexpr qsizetype kMaxToolTipLength = 8000;
 
 } // namespace
 
@@ -20,7 +20,8 @@ StaleBanner::StaleBanner(QWidget *parent)
 {
     setObjectName(QStringLiteral("staleBanner"));
     setAutoFillBackground(true);
-    setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Fixed);
+    // Minimum, not Fixed: a reason that wraps to more lines makes the banner taller.
+    setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Minimum);
 
     auto *layout = new QHBoxLayout(this);
     layout->setContentsMargins(10, 6, 10, 6);
@@ -74,9 +75,23 @@ QString StaleBanner::oneLine(const QString &reason)
 {
     QString line = reason.simplified();
     if (line.size() > kMaxReasonLength) {
-        line = line.left(kMaxReasonLength - 1) + QChar(0x2026);
+        // Cut at a word where there is one near the limit, so no word is left half.
+        qsizetype cut = line.lastIndexOf(QLatin1Char(' '), kMaxReasonLength - 1);
+        if (cut < kMaxReasonLength * 3 / 4) {
+            cut = kMaxReasonLength - 1;
+        }
+        line = line.left(cut) + QChar(0x2026);
     }
     return line;
+}
+
+void StaleBanner::setReasonToolTip(const QString &reason)
+{
+    // Rich text so a long reason wraps in the tooltip too; the reason itself is escaped.
+    const QString whole = reason.simplified().left(kMaxToolTipLength);
+    setToolTip(whole.isEmpty()
+                   ? QString()
+                   : QStringLiteral("<p>") + whole.toHtmlEscaped() + QStringLiteral("</p>"));
 }
 
 void StaleBanner::showStale(std::chrono::milliseconds ageOfLastGoodUpdate, int missedPolls,
@@ -94,7 +109,7 @@ void StaleBanner::showStale(std::chrono::milliseconds ageOfLastGoodUpdate, int m
     }
     text += QStringLiteral(" \u2014 charts show a gap");
     m_label->setText(text);
-    setToolTip(reason.left(4 * kMaxReasonLength));
+    setReasonToolTip(reason);
     applyLevel(Level::Stale);
 }
 
@@ -110,7 +125,7 @@ void StaleBanner::showLost(std::chrono::milliseconds ageOfLastGoodUpdate, const 
         text += QStringLiteral(" (") + why + QLatin1Char(')');
     }
     m_label->setText(text);
-    setToolTip(reason.left(4 * kMaxReasonLength));
+    setReasonToolTip(reason);
     applyLevel(Level::Lost);
 }
 

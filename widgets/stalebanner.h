@@ -19,8 +19,9 @@ public:
 
     explicit StaleBanner(QWidget *parent = nullptr);
 
-    // A negative age means there was no good update yet. `reason` is shown as plain text,
-    // shortened to one line.
+    // A negative age means there was no good update yet. `reason` is shown as plain text on one
+    // line of its own words (newlines folded), wrapped to the banner's width; only a reason
+    // longer than kMaxReasonLength is cut, and the whole of it is then the banner's tooltip.
     void showStale(std::chrono::milliseconds ageOfLastGoodUpdate, int missedPolls,
                    const QString &reason);
     void showLost(std::chrono::milliseconds ageOfLastGoodUpdate, const QString &reason);
@@ -32,6 +33,8 @@ public:
     // "12 s", "1 min 5 s", "2 h 3 min", "1 d 4 h".
     static QString formatAge(std::chrono::milliseconds age);
 
+    static constexpr qsizetype kMaxReasonLength = 600;
+
 protected:
     void changeEvent(QEvent *event) override;
 
@@ -39,6 +42,7 @@ private:
     void applyLevel(Level level);
     void restyle();
     static QString oneLine(const QString &reason);
+    void setReasonToolTip(const QString &reason);
 
     QLabel *m_icon = nullptr;
     QLabel *m_label = nullptr;

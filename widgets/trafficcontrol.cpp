@@ -3,6 +3,7 @@
 #include <QDoubleSpinBox>
 #include <QGridLayout>
 #include <QHBoxLayout>
+#include <QKeyEvent>
 #include <QLabel>
 #include <QMessageBox>
 #include <QProgressBar>
@@ -11,7 +12,6 @@
 #include <QVBoxLayout>
 
 #include <cmath>
-#include <cstdlib>
 
 namespace canary {
 
@@ -103,7 +103,8 @@ TrafficControl::TrafficControl(QWidget *parent)
     m_spin->setSingleStep(0.1);
     m_spin->setSuffix(QStringLiteral(" %"));
     m_spin->setAccelerated(true);
-    m_spin->setToolTip(tr("Canary weight in 0.1 % steps; press Apply to send it"));
+    m_spin->setToolTip(tr("Canary weight in 0.1 % steps; press Enter or Apply to send it"));
+    m_spin->installEventFilter(this);
     m_apply = new QPushButton(tr("Apply"), this);
     m_apply->setObjectName(QStringLiteral("applyWeight"));
     m_apply->setToolTip(tr("Send the weight in the box to the backend"));
@@ -216,13 +217,33 @@ void TrafficControl::request(Weight weight)
         showWeight(m_confirmed);
         return;
     }
-    if (std::abs(weight.tenths() - m_confirmed.tenths()) > kConfirmJumpTenths &&
-        !confirmJump(m_confirmed, weight)) {
+    if (needsConfirmation(m_confirmed, weight) && !confirmJump(m_confirmed, weight)) {
         revertToConfirmed();
         return;
     }
     showWeight(weight);
     Q_EMIT weightRequested(weight);
+}
+
+bool TrafficControl::needsConfirmation(Weight from, Weight to)
+{
+    // Only more canary traffic puts more users at risk; a step down, however large, is the safe
+    // direction and must not be slowed by a dialog.
+    return to.tenths() - from.tenths() > kConfirmJumpTenths;
+}
+
+bool TrafficControl::eventFilter(QObject *watched, QEvent *event)
+{
+    if (watched == m_spin && event->type() == QEvent::KeyPress) {
+        const int key = static_cast<QKeyEvent *>(event)->key();
+        if (key == Qt::Key_Return || key == Qt::Key_Enter) {
+            // Take what is typed even if it was not committed yet, then act as Apply does.
+            m_spin->interpretText();
+            request(shownWeight());
+            return true;
+        }
+    }
+    return QWidget::eventFilter(watched, event);
 }
 
 bool TrafficControl::confirmJump(Weight from, Weight to)
@@ -232,9 +253,10 @@ bool TrafficControl::confirmJump(Weight from, Weight to)
                         .arg(percentText(from), percentText(to)),
                     QMessageBox::NoButton, this);
     box.setObjectName(QStringLiteral("confirmWeightJump"));
-    box.setInformativeText(tr("That is a jump of %1 points. Large steps expose many users to the "
-                              "canary at once.")
-                               .arg(std::abs(to.tenths() - from.tenths()) / 10.0, 0, 'f', 1));
+    box.setInformativeText(
+        tr("That raises the canary's share by %1 points at once: many more users "
+           "would be served by the canary.")
+            .arg((to.tenths() - from.tenths()) / 10.0, 0, 'f', 1));
     QPushButton *move =
         box.addButton(tr("Move to %1").arg(percentText(to)), QMessageBox::AcceptRole);
     move->setObjectName(QStringLiteral("confirmJump"));
@@ -293,9 +315,11 @@ void TrafficControl::updatePending()
         m_pendingLabel->setText(tr("Sending %1 to the backend…").arg(percentText(shown)));
     else if (shown != m_confirmed)
         m_pendingLabel->setText(
-            tr("Not applied yet: %1. Release the slider or press Apply.").arg(percentText(shown)));
+            tr("Not applied yet: %1. Release the slider, or press Enter or Apply.")
+                .arg(percentText(shown)));
     else
-        m_pendingLabel->setText(tr("Drag and release, type a value and Apply, or pick a step."));
+        m_pendingLabel->setText(
+            tr("Drag and release, type a value and press Enter, or pick a step."));
 }
 
 } // namespace canary

@@ -16,8 +16,9 @@ class QSlider;
 namespace canary {
 
 // The canary's traffic lever. Shows the weight the backend confirmed; the operator picks a new
-// one with the slider (sent when it is released, never while dragging), the spin box + Apply, or
-// a quick step. Jumps of more than 25 points ask to confirm first.
+// one with the slider (sent when it is released, never while dragging), the spin box + Apply (or
+// Enter in the box), or a quick step. Raising the canary's share by more than 25 points asks to
+// confirm first; lowering it never does, since that moves users back to production.
 class TrafficControl final : public QWidget
 {
     Q_OBJECT
@@ -52,8 +53,12 @@ public:
 Q_SIGNALS:
     void weightRequested(canary::Weight weight);
 
+protected:
+    bool eventFilter(QObject *watched, QEvent *event) override;
+
 private:
     void request(Weight weight);
+    static bool needsConfirmation(Weight from, Weight to);
     bool confirmJump(Weight from, Weight to);
     void showWeight(Weight weight);
     void onSliderMoved(int tenths);

@@ -46,6 +46,36 @@ std::string trim(std::string_view s)
     return std::string(s);
 }
 
+// "host:port" of a URL, for messages (never the path, query or credentials).
+std::string authorityOf(const std::string &url)
+{
+    std::string_view rest(url);
+    if (const auto scheme = rest.find("://"); scheme != std::string_view::npos)
+        rest.remove_prefix(scheme + 3);
+    rest = rest.substr(0, rest.find_first_of("/?#"));
+    if (const auto at = rest.rfind('@'); at != std::string_view::npos)
+        rest.remove_prefix(at + 1);
+    return rest.empty() ? std::string("the backend") : std::string(rest);
+}
+
+// TLS fails before the request is written: the handshake comes first.
+bool isTlsSetupError(int curlCode)
+{
+    switch (curlCode) {
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_INVALIDCERTSTATUS:
+        return true;
+    default:
+        return false;
+    }
+}
+
 } // namespace
 
 std::string HttpResponse::header(std::string_view lowerCaseName) const
@@ -170,12 +200,17 @@ struct HttpTransport::Worker
         curl_multi_remove_handle(multi, easy);
         if (code == CURLE_OK) {
             curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &t->response.status);
-        } else if (t->tooLarge) {
-            t->response.transportError = "the answer is larger than " +
-                                         std::to_string(t->request.maxResponseBytes) + " bytes";
         } else {
-            t->response.transportError =
-                t->errorBuffer[0] ? std::string(t->errorBuffer) : curl_easy_strerror(code);
+            long requestBytes = 0;
+            curl_easy_getinfo(easy, CURLINFO_REQUEST_SIZE, &requestBytes);
+            const HttpResponse::Outcome outcome = classify(code, requestBytes, t->tooLarge);
+            t->response.outcome = outcome;
+            t->response.status = 0;
+            t->response.headers.clear();
+            t->response.body.clear();
+            t->response.transportError = describe(outcome, code, t->request,
+                                                  t->errorBuffer[0] ? std::string(t->errorBuffer)
+                                                                    : curl_easy_strerror(code));
         }
         curl_easy_cleanup(easy);
         curl_slist_free_all(t->headerList);
@@ -239,6 +274,89 @@ void HttpTransport::send(HttpRequest request, QObject *context, Callback onDone)
     transfer->context = context;
     transfer->onDone = std::move(onDone);
     m_worker->enqueue(std::move(transfer));
+}
+
+HttpResponse::Outcome HttpTransport::classify(int curlCode, long requestBytesSent, bool tooLarge)
+{
+    using Outcome = HttpResponse::Outcome;
+    if (curlCode == CURLE_OK)
+        return Outcome::Answered;
+    if (tooLarge)
+        return Outcome::TooLarge;
+    switch (curlCode) {
+    case CURLE_UNSUPPORTED_PROTOCOL:
+        // Either the URL's scheme, or an answer in no HTTP version curl accepts (HTTP/0.9).
+        return requestBytesSent > 0 ? Outcome::NoAnswer : Outcome::NotSent;
+    case CURLE_URL_MALFORMAT:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_CONNECT:
+        return Outcome::NotSent;
+    case CURLE_GOT_NOTHING:
+    case CURLE_WEIRD_SERVER_REPLY:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_RECV_ERROR:
+        return Outcome::NoAnswer; // the backend was reached and sent something back, or hung up
+    default:
+        if (isTlsSetupError(curlCode))
+            return Outcome::NotSent;
+        // Timeouts and resets: curl counts the request bytes it wrote, so none means the
+        // connection was never ready (e.g. a connect timeout) and nothing reached the backend.
+        return requestBytesSent > 0 ? Outcome::NoAnswer : Outcome::NotSent;
+    }
+}
+
+std::string HttpTransport::describe(HttpResponse::Outcome outcome, int curlCode,
+                                    const HttpRequest &request, const std::string &detail)
+{
+    using Outcome = HttpResponse::Outcome;
+    const std::string where = authorityOf(request.url);
+    const std::string ms = std::to_string(request.timeout.count()) + " ms";
+    switch (outcome) {
+    case Outcome::Answered:
+        return {};
+    case Outcome::TooLarge:
+        return "The answer from " + where + " is larger than " +
+               std::to_string(request.maxResponseBytes) +
+               " bytes, more than the console accepts, so it was dropped.";
+    case Outcome::NotSent:
+        switch (curlCode) {
+        case CURLE_COULDNT_CONNECT:
+            return "Could not connect to " + where +
+                   " (connection refused or unreachable: is the backend running?); the request "
+                   "was not sent.";
+        case CURLE_COULDNT_RESOLVE_HOST:
+        case CURLE_COULDNT_RESOLVE_PROXY:
+            return "The host name in " + where +
+                   " could not be resolved; the request was not sent.";
+        case CURLE_OPERATION_TIMEDOUT:
+            return "Timed out after " + ms + " without a connection to " + where +
+                   "; the request was not sent.";
+        case CURLE_UNSUPPORTED_PROTOCOL:
+        case CURLE_URL_MALFORMAT:
+            return "The address " + request.url + " cannot be used (" + detail +
+                   "); the request was not sent.";
+        default:
+            break;
+        }
+        if (isTlsSetupError(curlCode))
+            return "The TLS connection to " + where + " could not be set up (" + detail +
+                   "); the request was not sent.";
+        return "The request to " + where + " could not be sent (" + detail + ").";
+    case Outcome::NoAnswer:
+        if (curlCode == CURLE_OPERATION_TIMEDOUT)
+            return "The request was sent, but " + where + " did not answer: timed out after " + ms +
+                   ".";
+        if (curlCode == CURLE_GOT_NOTHING)
+            return "The request was sent, but " + where +
+                   " closed the connection without answering.";
+        if (curlCode == CURLE_WEIRD_SERVER_REPLY || curlCode == CURLE_UNSUPPORTED_PROTOCOL)
+            return "The request was sent, but what " + where + " sent back is not HTTP (" + detail +
+                   ").";
+        return "The request was sent, but no complete answer came from " + where + " (" + detail +
+               ").";
+    }
+    return detail;
 }
 
 std::string HttpTransport::curlVersion()

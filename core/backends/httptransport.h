@@ -25,14 +25,24 @@ struct HttpRequest
 
 struct HttpResponse
 {
-    // Set when no HTTP answer arrived (refused, timed out, TLS failure, answer too large). A 4xx or
-    // 5xx is an answer, not a transport error: look at `status`.
+    // What became of the request. Only Answered carries a status; a 4xx or 5xx is an answer.
+    enum class Outcome {
+        Answered, // an HTTP answer arrived, whatever its status
+        NotSent,  // the request never left: connection refused, name not resolved, TLS setup
+                  // failed, no connection within the timeout. Safe to send again.
+        NoAnswer, // sent (or the connection was up), then no complete HTTP answer: timed out,
+                  // reset, closed, or something that is not HTTP. A command may have been done.
+        TooLarge, // an answer came but is larger than maxResponseBytes; it was dropped
+    };
+
+    Outcome outcome = Outcome::Answered;
+    // Set for every outcome but Answered: a plain sentence saying what happened and where.
     std::string transportError;
     long status = 0;
     std::vector<std::pair<std::string, std::string>> headers; // names lower-cased
     std::string body;
 
-    bool answered() const { return transportError.empty(); }
+    bool answered() const { return outcome == Outcome::Answered && transportError.empty(); }
     // The first header of that (lower-case) name, or an empty string.
     std::string header(std::string_view lowerCaseName) const;
 };
@@ -54,6 +64,13 @@ public:
 
     // Versions of the libraries behind the transport, for --version and About dialogs.
     static std::string curlVersion();
+
+    // The outcome of a failed transfer and its sentence, from curl's result. `requestBytesSent`
+    // tells a request that never left from one that went unanswered; `detail` is curl's own
+    // message. Public so the wording can be checked without a network.
+    static HttpResponse::Outcome classify(int curlCode, long requestBytesSent, bool tooLarge);
+    static std::string describe(HttpResponse::Outcome outcome, int curlCode,
+                                const HttpRequest &request, const std::string &detail);
 
 private:
     struct Worker;

@@ -10,12 +10,14 @@
 #include <QSignalSpy>
 #include <QTest>
 #include <QToolTip>
+#include <QVBoxLayout>
 #include <QWheelEvent>
 
 #include <chrono>
 #include <cmath>
 #include <memory>
 #include <random>
+#include <tuple>
 
 using namespace canary;
 using namespace std::chrono_literals;
@@ -107,6 +109,47 @@ std::vector<double> finiteValues(const QCPGraph *graph)
     return values;
 }
 
+TimelineEvent timelineEvent(SystemTime time, TimelineEvent::Kind kind,
+                            std::optional<VariantRole> role, std::string label, std::string detail)
+{
+    TimelineEvent e;
+    e.time = time;
+    e.kind = kind;
+    e.role = role;
+    e.label = std::move(label);
+    e.detail = std::move(detail);
+    return e;
+}
+
+QPalette darkPalette()
+{
+    QPalette dark;
+    dark.setColor(QPalette::Window, QColor(0x20, 0x22, 0x25));
+    dark.setColor(QPalette::Base, QColor(0x16, 0x18, 0x1b));
+    dark.setColor(QPalette::Text, QColor(0xe6, 0xe6, 0xe6));
+    dark.setColor(QPalette::WindowText, QColor(0xe6, 0xe6, 0xe6));
+    return dark;
+}
+
+// The events an operator would see in the quarter hour around the fixture's outage (which runs
+// from 10 to 9 minutes before the end).
+void addSampleEvents(ChartGrid &grid, SystemTime now)
+{
+    using Kind = TimelineEvent::Kind;
+    grid.addEvent(timelineEvent(now - 14min, Kind::Action, std::nullopt, "stage",
+                                "Staged sentiment v2.1 as the canary at 0 % weight."));
+    grid.addEvent(timelineEvent(now - 13min, Kind::Action, std::nullopt, "5 %",
+                                "Canary weight set from 0 % to 5 % by this console."));
+    grid.addEvent(timelineEvent(now - 12min - 30s, Kind::VersionChange, VariantRole::Canary, "v2.1",
+                                "The canary now serves sentiment v2.1 (was v2.0)."));
+    grid.addEvent(timelineEvent(now - 12min, Kind::Action, std::nullopt, "25 %",
+                                "Canary weight set from 5 % to 25 % by this console."));
+    grid.addEvent(timelineEvent(now - 8min - 50s, Kind::Restart, std::nullopt, "restart",
+                                "Counters went backwards: the backend restarted."));
+    grid.addEvent(timelineEvent(now - 3min, Kind::Action, std::nullopt, "50 %",
+                                "Canary weight set from 25 % to 50 % by this console."));
+}
+
 } // namespace
 
 class TestChartGrid final : public QObject
@@ -134,6 +177,18 @@ private Q_SLOTS:
     void staleBannerTexts_data();
     void staleBannerTexts();
     void staleBannerHidesAndKeepsReasonPlain();
+    void staleBannerWrapsLongReason();
+    void eventMarkersOnTheirCharts_data();
+    void eventMarkersOnTheirCharts();
+    void markersFollowPanAndZoom();
+    void markerToolTipAtTheLine();
+    void markerKindsLookDistinct();
+    void markerLabelsDoNotOverlap();
+    void addEventOnlyMarksForTheNextRefresh();
+    void eventsFollowTheRetention();
+    void gapIsShadedAsNoData();
+    void zeroLineRunsAboveTheAxis();
+    void overlayTellsVariantsApartByColour();
     void screenshot();
 };
 
@@ -636,15 +691,427 @@ void TestChartGrid::staleBannerHidesAndKeepsReasonPlain()
         QStringLiteral("<b>bad</b>\n\nline two ") + QString(500, QLatin1Char('x'));
     banner.showStale(5s, 2, hostile);
     QVERIFY(banner.isVisible());
-    QVERIFY(banner.text().contains(QStringLiteral("<b>bad</b> line two")));
+    // All of a long reason is there, on one line of its own words (the label wraps it).
+    QVERIFY(banner.text().contains(QStringLiteral("<b>bad</b> line two ") +
+                                   QString(500, QLatin1Char('x'))));
     QVERIFY(!banner.text().contains(QLatin1Char('\n')));
-    QVERIFY(banner.text().size() < 300);
+    QVERIFY(!banner.text().contains(QChar(0x2026)));
     const auto *label = banner.findChild<QLabel *>(QStringLiteral("staleBannerText"));
     QVERIFY(label);
     QCOMPARE(label->textFormat(), Qt::PlainText);
+    QVERIFY(label->wordWrap());
+    // The tooltip is rich text (so it wraps) with the reason escaped, never interpreted.
+    QVERIFY(banner.toolTip().contains(QStringLiteral("&lt;b&gt;bad&lt;/b&gt; line two")));
+    QVERIFY(!banner.toolTip().contains(QStringLiteral("<b>")));
     QVERIFY(banner.palette().color(QPalette::Window) == QColor::fromRgb(okabeIto::kOrange));
     banner.showLost(70s, QString());
     QVERIFY(banner.palette().color(QPalette::Window) == QColor::fromRgb(okabeIto::kVermillion));
+    QVERIFY(banner.toolTip().isEmpty());
+}
+
+void TestChartGrid::staleBannerWrapsLongReason()
+{
+    // A real reason that runs long: the whole of it shows, wrapped over more lines.
+    const QString reason = QStringLiteral(
+        "The request was sent, but canary-gateway.prod.internal.example.com:8443 did not answer "
+        "within 1000 ms; the last three polls of /metrics and /v1/rollout timed out the same way "
+        "while the gateway's load balancer kept accepting connections.");
+    QWidget window;
+    auto *layout = new QVBoxLayout(&window);
+    auto *banner = new StaleBanner(&window);
+    layout->addWidget(banner);
+    layout->addStretch(1);
+    window.resize(480, 400);
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    banner->showStale(12s, 3, reason);
+    QVERIFY(banner->text().contains(reason));
+    QTRY_VERIFY(banner->height() >= 3 * banner->fontMetrics().height());
+    const auto *label = banner->findChild<QLabel *>(QStringLiteral("staleBannerText"));
+    QVERIFY(label->height() >= label->heightForWidth(label->width()));
+
+    // Past the limit it is cut at a word, and the tooltip holds all of it.
+    QString endless;
+    for (int i = 0; i < 400; ++i) {
+        endless += QStringLiteral("word%1 ").arg(i);
+    }
+    banner->showLost(70s, endless);
+    QVERIFY(banner->text().size() < StaleBanner::kMaxReasonLength + 120);
+    QVERIFY(banner->text().contains(QStringLiteral("\u2026)")));
+    const qsizetype cut = banner->text().lastIndexOf(QChar(0x2026));
+    // Cut between two words, not inside one.
+    const qsizetype start = banner->text().indexOf(QStringLiteral(" (")) + 2;
+    const QString shown = banner->text().mid(start, cut - start);
+    QVERIFY(endless.startsWith(shown));
+    QCOMPARE(endless.at(shown.size()), QLatin1Char(' '));
+    QVERIFY(banner->toolTip().contains(QStringLiteral("word399")));
+}
+
+void TestChartGrid::eventMarkersOnTheirCharts_data()
+{
+    QTest::addColumn<int>("role"); // -1: both variants
+    QTest::newRow("both") << -1;
+    QTest::newRow("production") << int(VariantRole::Production);
+    QTest::newRow("canary") << int(VariantRole::Canary);
+}
+
+void TestChartGrid::eventMarkersOnTheirCharts()
+{
+    QFETCH(int, role);
+    const std::optional<VariantRole> eventRole =
+        role < 0 ? std::nullopt : std::optional<VariantRole>(VariantRole(role));
+    Fixture f(600);
+    QVERIFY(f.exposed());
+    const SystemTime at = f.now - 120s;
+    f.grid->addEvent(timelineEvent(at, TimelineEvent::Kind::Action, eventRole, "promote",
+                                   "Promoted the canary."));
+    f.grid->refresh();
+
+    for (std::size_t row = 0; row < kChartRowCount; ++row) {
+        for (const VariantRole column : {VariantRole::Production, VariantRole::Canary}) {
+            KpiChart *chart = f.grid->chart(row, column);
+            const bool expected = !eventRole || *eventRole == column;
+            QCOMPARE(chart->eventMarkers().size(), expected ? 1u : 0u);
+            if (!expected) {
+                continue;
+            }
+            const KpiChart::EventMarker &marker = chart->eventMarkers().front();
+            QCOMPARE(marker.line->point1->key(), KpiChart::toKey(at));
+            QCOMPARE(marker.line->point2->key(), KpiChart::toKey(at));
+            // Drawn where the time axis puts that moment, inside the plot.
+            const double x = chart->xAxis->coordToPixel(KpiChart::toKey(at));
+            QCOMPARE(marker.line->point1->pixelPosition().x(), x);
+            QVERIFY(chart->axisRect()->rect().contains(
+                QPoint(qRound(x), chart->axisRect()->rect().center().y())));
+            QCOMPARE(marker.label->text(), QStringLiteral("promote"));
+            QVERIFY(marker.label->visible());
+            QVERIFY(marker.label->position->pixelPosition().x() >= x);
+        }
+    }
+    // The overlay shows both variants, so every event.
+    f.grid->setOverlay(true);
+    f.grid->refresh();
+    for (KpiChart *chart : f.grid->visibleCharts()) {
+        QCOMPARE(chart->eventMarkers().size(), 1u);
+        QCOMPARE(chart->eventMarkers().front().line->point1->key(), KpiChart::toKey(at));
+    }
+}
+
+void TestChartGrid::markersFollowPanAndZoom()
+{
+    Fixture f(600);
+    QVERIFY(f.exposed());
+    const SystemTime at = f.now - 100s;
+    f.grid->addEvent(timelineEvent(at, TimelineEvent::Kind::Restart, std::nullopt, "restart", "x"));
+    f.grid->refresh();
+    KpiChart *chart = f.grid->chart(1, VariantRole::Canary);
+    const double before = chart->eventMarkers().front().line->point1->pixelPosition().x();
+
+    // Zoom in on one chart: every chart follows, and the marker stays at its moment.
+    const QPointF centre = chart->axisRect()->rect().center();
+    QWheelEvent wheel(centre, chart->mapToGlobal(centre), QPoint(), QPoint(0, 120), Qt::NoButton,
+                      Qt::NoModifier, Qt::NoScrollPhase, false);
+    QApplication::sendEvent(chart, &wheel);
+    KpiChart *other = f.grid->chart(3, VariantRole::Production);
+    QTRY_COMPARE(other->xAxis->range(), chart->xAxis->range());
+    for (KpiChart *c : {chart, other}) {
+        const double x = c->eventMarkers().front().line->point1->pixelPosition().x();
+        QCOMPARE(x, c->xAxis->coordToPixel(KpiChart::toKey(at)));
+    }
+    QVERIFY(std::abs(chart->eventMarkers().front().line->point1->pixelPosition().x() - before) >
+            1.0);
+}
+
+void TestChartGrid::markerToolTipAtTheLine()
+{
+    Fixture f(600);
+    QVERIFY(f.exposed());
+    const SystemTime at = f.now - 150s;
+    f.grid->addEvent(timelineEvent(at, TimelineEvent::Kind::VersionChange, VariantRole::Canary,
+                                   "v2.1", "The canary now serves sentiment v2.1 <was v2.0>."));
+    f.grid->refresh();
+    KpiChart *chart = f.grid->chart(2, VariantRole::Canary);
+    const int x = qRound(chart->xAxis->coordToPixel(KpiChart::toKey(at)));
+    const int y = chart->axisRect()->rect().center().y();
+
+    for (const int offset : {0, 2, -3}) {
+        const QString tip = chart->toolTipAt(QPointF(x + offset, y));
+        QVERIFY2(tip.contains(QStringLiteral("now v2.1")), qPrintable(tip));
+        QVERIFY2(tip.contains(QStringLiteral("sentiment v2.1 &lt;was v2.0&gt;.")), qPrintable(tip));
+    }
+    // Away from the line the values are read out as before.
+    const QString values = chart->toolTipAt(QPointF(x + 30, y));
+    QVERIFY(!values.contains(QStringLiteral("v2.1")));
+    QVERIFY(values.contains(QStringLiteral("production")));
+
+    QTest::mouseMove(chart, QPoint(x + 1, y));
+    QTRY_VERIFY(QToolTip::isVisible());
+    QTRY_VERIFY2(QToolTip::text().contains(QStringLiteral("sentiment v2.1")),
+                 qPrintable(QToolTip::text()));
+}
+
+void TestChartGrid::markerKindsLookDistinct()
+{
+    Fixture f(600);
+    QVERIFY(f.exposed());
+    using Kind = TimelineEvent::Kind;
+    f.grid->addEvent(timelineEvent(f.now - 200s, Kind::Action, std::nullopt, "25 %", "a"));
+    f.grid->addEvent(timelineEvent(f.now - 150s, Kind::VersionChange, std::nullopt, "v2.1", "b"));
+    f.grid->addEvent(timelineEvent(f.now - 100s, Kind::Restart, std::nullopt, "", "c"));
+    f.grid->refresh();
+
+    const auto looks = [](const KpiChart::EventMarker &m) {
+        return std::make_tuple(int(m.line->pen().style()), m.label->brush().color().rgba(),
+                               int(m.label->pen().style()));
+    };
+    for (const bool dark : {false, true}) {
+        if (dark) {
+            f.grid->setPalette(darkPalette());
+            f.grid->refresh();
+        }
+        KpiChart *chart = f.grid->chart(0, VariantRole::Production);
+        const auto &markers = chart->eventMarkers();
+        QCOMPARE(markers.size(), 3u);
+        QCOMPARE(markers[0].label->text(), QStringLiteral("25 %"));
+        QCOMPARE(markers[1].label->text(), QStringLiteral("now v2.1"));
+        QCOMPARE(markers[2].label->text(), QStringLiteral("\u21bb restart"));
+        QCOMPARE(markers[0].line->pen().style(), Qt::SolidLine);
+        QCOMPARE(markers[1].line->pen().style(), Qt::DashLine);
+        QCOMPARE(markers[2].line->pen().style(), Qt::DotLine);
+        QVERIFY(looks(markers[0]) != looks(markers[1]));
+        QVERIFY(looks(markers[1]) != looks(markers[2]));
+        QVERIFY(looks(markers[0]) != looks(markers[2]));
+        // Readable on the plot: the marker colour stands off the background, and is not the
+        // colour of a data line.
+        const QColor background = chart->axisRect()->backgroundBrush().color();
+        const QColor line = markers[0].line->pen().color();
+        QVERIFY(std::abs(line.lightnessF() - background.lightnessF()) > 0.5);
+        for (int i = 0; i < chart->graphCount(); ++i) {
+            QVERIFY(chart->graph(i)->pen().color() != line);
+        }
+        QCOMPARE(markers[1].label->color(), background); // filled tag: text in the base colour
+    }
+}
+
+void TestChartGrid::markerLabelsDoNotOverlap()
+{
+    Fixture f(600);
+    QVERIFY(f.exposed());
+    // Three events within a few seconds: the labels stagger instead of piling up.
+    for (int i = 0; i < 3; ++i) {
+        f.grid->addEvent(timelineEvent(f.now - 200s + std::chrono::seconds(i),
+                                       TimelineEvent::Kind::Action, std::nullopt, "weight 10 %",
+                                       "step"));
+    }
+    // One at the right edge hangs to the left of its line, inside the plot.
+    f.grid->addEvent(
+        timelineEvent(f.now, TimelineEvent::Kind::Action, std::nullopt, "rollback", "r"));
+    f.grid->refresh();
+    KpiChart *chart = f.grid->chart(0, VariantRole::Canary);
+    QList<QRectF> boxes;
+    for (const auto &marker : chart->eventMarkers()) {
+        QVERIFY(marker.label->visible());
+        const QRectF box(marker.label->topLeft->pixelPosition(),
+                         marker.label->bottomRight->pixelPosition());
+        for (const QRectF &other : boxes) {
+            QVERIFY(!box.intersects(other));
+        }
+        boxes.append(box);
+    }
+    QVERIFY(boxes.back().right() <= chart->axisRect()->rect().right() + 1);
+    // Labels sit above every marker line: no line is drawn across a label.
+    for (const auto &marker : chart->eventMarkers()) {
+        QVERIFY(marker.label->layer()->index() > marker.line->layer()->index());
+    }
+}
+
+void TestChartGrid::addEventOnlyMarksForTheNextRefresh()
+{
+    Fixture f(600);
+    QVERIFY(f.exposed());
+    f.grid->refresh();
+    QApplication::processEvents();
+    std::vector<std::unique_ptr<QSignalSpy>> spies;
+    const QList<KpiChart *> charts = f.grid->visibleCharts();
+    for (KpiChart *chart : charts) {
+        spies.push_back(std::make_unique<QSignalSpy>(chart, &QCustomPlot::afterReplot));
+    }
+    f.grid->addEvent(
+        timelineEvent(f.now - 10s, TimelineEvent::Kind::Action, VariantRole::Canary, "10 %", "w"));
+    QApplication::processEvents();
+    for (const auto &spy : spies) {
+        QCOMPARE(spy->size(), 0);
+    }
+    f.grid->refresh();
+    // Only the canary column got a marker; nothing else moved, so only it is redrawn.
+    for (qsizetype i = 0; i < charts.size(); ++i) {
+        const bool canary = charts[i]->variants().front() == VariantRole::Canary;
+        QCOMPARE(spies[static_cast<std::size_t>(i)]->size(), canary ? 1 : 0);
+    }
+}
+
+void TestChartGrid::eventsFollowTheRetention()
+{
+    Fixture f(600);
+    f.store->setRetention(10min);
+    f.grid->addEvent(
+        timelineEvent(f.now - 20min, TimelineEvent::Kind::Action, std::nullopt, "old", "o"));
+    QVERIFY(f.grid->events().empty()); // older than the data it would annotate
+    f.grid->addEvent(
+        timelineEvent(f.now - 5min, TimelineEvent::Kind::Action, std::nullopt, "a", "a"));
+    f.grid->addEvent(
+        timelineEvent(f.now - 1min, TimelineEvent::Kind::Restart, std::nullopt, "b", "b"));
+    QCOMPARE(f.grid->events().size(), 2u);
+    QCOMPARE(f.grid->chart(0, VariantRole::Production)->eventMarkers().size(), 2u);
+
+    f.grid->setNow(f.now + 6min);
+    QCOMPARE(f.grid->events().size(), 1u);
+    QCOMPARE(f.grid->events().front().label, std::string("b"));
+    for (std::size_t row = 0; row < kChartRowCount; ++row) {
+        for (const VariantRole role : {VariantRole::Production, VariantRole::Canary}) {
+            const auto &markers = f.grid->chart(row, role)->eventMarkers();
+            QCOMPARE(markers.size(), 1u);
+            QCOMPARE(markers.front().event.label, std::string("b"));
+        }
+    }
+    // Items are gone from the plot, not just hidden.
+    KpiChart *chart = f.grid->chart(0, VariantRole::Canary);
+    int lines = 0;
+    for (int i = 0; i < chart->itemCount(); ++i) {
+        lines += qobject_cast<QCPItemStraightLine *>(chart->item(i)) ? 1 : 0;
+    }
+    QCOMPARE(lines, 2); // the hover cursor and the one marker left
+
+    f.grid->clearEvents();
+    QVERIFY(f.grid->events().empty());
+    QVERIFY(chart->eventMarkers().empty());
+}
+
+void TestChartGrid::gapIsShadedAsNoData()
+{
+    // Ten missed polls two minutes before the end.
+    Fixture f(600, 480, 10);
+    QVERIFY(f.exposed());
+    f.grid->refresh();
+    for (KpiChart *chart : f.grid->visibleCharts()) {
+        const QList<QCPItemRect *> bands = chart->gapBands();
+        QCOMPARE(bands.size(), 1);
+        QCOMPARE(chart->gaps().size(), 1u);
+        // From the first missed poll to the first value after the outage.
+        QCOMPARE(chart->gaps().front().first, kStart + 480s);
+        QCOMPARE(chart->gaps().front().second, kStart + 490s);
+        QCOMPARE(bands.front()->topLeft->key(), KpiChart::toKey(kStart + 480s));
+        QCOMPARE(bands.front()->bottomRight->key(), KpiChart::toKey(kStart + 490s));
+        QVERIFY(bands.front()->brush().style() != Qt::NoBrush);
+        // Under the lines, over the whole height.
+        QCOMPARE(bands.front()->layer()->name(), QStringLiteral("grid"));
+        QCOMPARE(bands.front()->topLeft->value(), 0.0);
+        QCOMPARE(bands.front()->bottomRight->value(), 1.0);
+    }
+    // Scrolled past the outage, the band goes with it.
+    f.grid->setTimeWindow(1min);
+    f.grid->refresh();
+    for (KpiChart *chart : f.grid->visibleCharts()) {
+        QVERIFY(chart->gapBands().isEmpty());
+    }
+
+    // An outage still going on is shaded to the right edge.
+    TimeSeriesStore store;
+    fill(store, 300);
+    store.appendGap(kStart + 300s);
+    ChartGrid grid(store);
+    grid.resize(1280, 800);
+    grid.setNow(kStart + 330s);
+    grid.setTimeWindow(5min);
+    grid.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&grid));
+    grid.refresh();
+    KpiChart *chart = grid.chart(1, VariantRole::Canary);
+    QCOMPARE(chart->gapBands().size(), 1);
+    QCOMPARE(chart->gaps().front().first, kStart + 300s);
+    QVERIFY(chart->gaps().front().second >= kStart + 330s);
+}
+
+void TestChartGrid::zeroLineRunsAboveTheAxis()
+{
+    // No errors at all: the error line sits at 0 and must not look like the axis or a gap.
+    TimeSeriesStore store;
+    for (int s = 0; s < 300; ++s) {
+        for (const VariantRole role : {VariantRole::Production, VariantRole::Canary}) {
+            store.append(role, Kpi::ErrorRate, kStart + std::chrono::seconds(s), 0.0);
+        }
+    }
+    ChartGrid grid(store);
+    grid.resize(1280, 800);
+    grid.setNow(kStart + 299s);
+    grid.setTimeWindow(5min);
+    grid.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&grid));
+    grid.refresh();
+    KpiChart *chart = grid.chart(1, VariantRole::Production);
+    QVERIFY(chart->yAxis->range().lower < 0.0);
+    const double zeroPixel = chart->yAxis->coordToPixel(0.0);
+    QVERIFY2(
+        zeroPixel <= chart->axisRect()->bottom() - 3,
+        qPrintable(QStringLiteral("%1 vs %2").arg(zeroPixel).arg(chart->axisRect()->bottom())));
+    QVERIFY(chart->gapBands().isEmpty()); // a zero is data
+    // No negative tick label: the lift is less than one tick step.
+    QVector<double> ticks;
+    QVector<QString> labels;
+    chart->yAxis->ticker()->generate(chart->yAxis->range(), chart->locale(), QLatin1Char('g'), 6,
+                                     ticks, nullptr, &labels);
+    for (qsizetype i = 0; i < ticks.size(); ++i) {
+        if (chart->yAxis->range().contains(ticks[i])) {
+            QVERIFY2(ticks[i] >= 0.0, qPrintable(labels[i]));
+        }
+    }
+    QVERIFY(ticks.contains(0.0));
+
+    // The rule itself, for every row that starts at zero.
+    for (const ChartRowSpec &row : ChartRowSpec::all()) {
+        if (!row.includeZero) {
+            continue;
+        }
+        const auto range = row.valueRange(ChartRowSpec::Span{0.0, 0.0}, std::nullopt);
+        QVERIFY(range.first < 0.0);
+        QVERIFY(-range.first <= 0.05 * (range.second - range.first));
+        QVERIFY(row.valueRange(std::nullopt, std::nullopt).first < 0.0);
+    }
+}
+
+void TestChartGrid::overlayTellsVariantsApartByColour()
+{
+    Fixture f(600);
+    QVERIFY(f.exposed());
+    f.grid->setOverlay(true);
+    f.grid->refresh();
+    const ChartPalette light = ChartPalette::fromPalette(f.grid->palette());
+    for (KpiChart *chart : f.grid->visibleCharts()) {
+        for (const ChartLineSpec &spec : chart->row().lines) {
+            const QPen production = chart->graphFor(VariantRole::Production, spec.kpi)->pen();
+            const QPen canary = chart->graphFor(VariantRole::Canary, spec.kpi)->pen();
+            QCOMPARE(production.style(), Qt::SolidLine);
+            QCOMPARE(canary.style(), Qt::DashLine);
+            // Colour says which model: each line is its variant's hue, whatever the quantile.
+            QCOMPARE(production.color().hue(), light.production.hue());
+            QCOMPARE(canary.color().hue(), light.canary.hue());
+            QVERIFY(production.color() != canary.color());
+        }
+    }
+    // Quantiles of one variant differ by shade, the highest in full colour.
+    KpiChart *latency = f.grid->chart(0, std::nullopt);
+    const QColor p50 = latency->graphFor(VariantRole::Canary, Kpi::LatencyP50)->pen().color();
+    const QColor p99 = latency->graphFor(VariantRole::Canary, Kpi::LatencyP99)->pen().color();
+    QVERIFY(p50 != p99);
+    QCOMPARE(p99, light.canary);
+    // Side by side each column keeps the quantile colours.
+    f.grid->setOverlay(false);
+    f.grid->refresh();
+    QCOMPARE(f.grid->chart(0, VariantRole::Canary)
+                 ->graphFor(VariantRole::Canary, Kpi::LatencyP50)
+                 ->pen()
+                 .color(),
+             light.quantiles[0]);
 }
 
 void TestChartGrid::screenshot()
@@ -656,18 +1123,18 @@ void TestChartGrid::screenshot()
     f.grid->refresh();
     const QString sideBySide = screenshotPath(QStringLiteral("chartgrid.png"));
     QVERIFY(f.grid->grab().save(sideBySide));
+    // Events and the outage at 15 minutes, as docs/images/chart-markers.png shows them.
+    addSampleEvents(*f.grid, f.now);
+    f.grid->setTimeWindow(15min);
+    f.grid->refresh();
+    QVERIFY(f.grid->grab().save(screenshotPath(QStringLiteral("chart-markers.png"))));
 
     f.grid->setOverlay(true);
     f.grid->setTimeWindow(15min);
     f.grid->refresh();
     QVERIFY(f.grid->grab().save(screenshotPath(QStringLiteral("chartgrid-overlay.png"))));
 
-    QPalette dark;
-    dark.setColor(QPalette::Window, QColor(0x20, 0x22, 0x25));
-    dark.setColor(QPalette::Base, QColor(0x16, 0x18, 0x1b));
-    dark.setColor(QPalette::Text, QColor(0xe6, 0xe6, 0xe6));
-    dark.setColor(QPalette::WindowText, QColor(0xe6, 0xe6, 0xe6));
-    f.grid->setPalette(dark);
+    f.grid->setPalette(darkPalette());
     f.grid->setOverlay(false);
     f.grid->refresh();
     QVERIFY(f.grid->grab().save(screenshotPath(QStringLiteral("chartgrid-dark.png"))));

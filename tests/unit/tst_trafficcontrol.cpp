@@ -92,6 +92,8 @@ private Q_SLOTS:
     void quickSteps();
     void largeJumpAsksToConfirm_data();
     void largeJumpAsksToConfirm();
+    void enterInTheBoxApplies_data();
+    void enterInTheBoxApplies();
     void revertsToConfirmedWeight();
     void confirmedWeightDoesNotYankTheHandleMidDrag();
     void disabledWhenBusyOrNoCanary_data();
@@ -192,22 +194,29 @@ void TestTrafficControl::quickSteps()
 
 void TestTrafficControl::largeJumpAsksToConfirm_data()
 {
+    QTest::addColumn<int>("from");
     QTest::addColumn<int>("target");
     QTest::addColumn<bool>("accept");
     QTest::addColumn<bool>("asks");
-    QTest::newRow("exactly-25-points") << 350 << false << false;
-    QTest::newRow("25.1-points-accepted") << 351 << true << true;
-    QTest::newRow("25.1-points-rejected") << 351 << false << true;
-    QTest::newRow("down-to-0-is-10-points") << 0 << false << false;
-    QTest::newRow("to-100-accepted") << 1000 << true << true;
-    QTest::newRow("to-100-rejected") << 1000 << false << true;
+    QTest::newRow("exactly-25-points") << 100 << 350 << false << false;
+    QTest::newRow("25.1-points-accepted") << 100 << 351 << true << true;
+    QTest::newRow("25.1-points-rejected") << 100 << 351 << false << true;
+    QTest::newRow("down-to-0-is-10-points") << 100 << 0 << false << false;
+    QTest::newRow("to-100-accepted") << 100 << 1000 << true << true;
+    QTest::newRow("to-100-rejected") << 100 << 1000 << false << true;
+    // Steps down move users back to production: never slowed by a dialog, however large.
+    QTest::newRow("50-down-to-1") << 500 << 10 << false << false;
+    QTest::newRow("100-down-to-0") << 1000 << 0 << false << false;
+    QTest::newRow("60-up-from-40-to-100") << 400 << 1000 << false << true;
 }
 
 void TestTrafficControl::largeJumpAsksToConfirm()
 {
+    QFETCH(int, from);
     QFETCH(int, target);
     QFETCH(bool, accept);
     QFETCH(bool, asks);
+    m_control->setConfirmedWeight(tenths(from));
     QSignalSpy spy(m_control.get(), &TrafficControl::weightRequested);
     ModalAnswerer answerer(accept);
     m_control->slider()->setSliderDown(true);
@@ -219,8 +228,44 @@ void TestTrafficControl::largeJumpAsksToConfirm()
     if (sent)
         QCOMPARE(spy.at(0).at(0).value<Weight>(), tenths(target));
     // A refused jump puts the controls back where the backend is.
-    QCOMPARE(m_control->shownWeight(), sent ? tenths(target) : tenths(100));
-    QCOMPARE(m_control->slider()->value(), sent ? target : 100);
+    QCOMPARE(m_control->shownWeight(), sent ? tenths(target) : tenths(from));
+    QCOMPARE(m_control->slider()->value(), sent ? target : from);
+}
+
+void TestTrafficControl::enterInTheBoxApplies_data()
+{
+    QTest::addColumn<QString>("typed");
+    QTest::addColumn<int>("key");
+    QTest::addColumn<int>("expected"); // tenths requested; -1: nothing sent
+    QTest::addColumn<bool>("asks");
+    QTest::newRow("return") << QStringLiteral("12.5") << int(Qt::Key_Return) << 125 << false;
+    QTest::newRow("keypad-enter") << QStringLiteral("3") << int(Qt::Key_Enter) << 30 << false;
+    QTest::newRow("same-as-confirmed")
+        << QStringLiteral("10") << int(Qt::Key_Return) << -1 << false;
+    // Enter goes through the same check as Apply: a big raise still asks (refused here).
+    QTest::newRow("big-raise-asks") << QStringLiteral("80") << int(Qt::Key_Return) << -1 << true;
+}
+
+void TestTrafficControl::enterInTheBoxApplies()
+{
+    QFETCH(QString, typed);
+    QFETCH(int, key);
+    QFETCH(int, expected);
+    QFETCH(bool, asks);
+    QSignalSpy spy(m_control.get(), &TrafficControl::weightRequested);
+    ModalAnswerer answerer(false);
+    QDoubleSpinBox *spin = m_control->spinBox();
+    spin->setFocus();
+    spin->selectAll();
+    QTest::keyClicks(spin, typed);
+    QCOMPARE(spy.count(), 0); // typing alone sends nothing
+    QTest::keyClick(spin, Qt::Key(key));
+    QCOMPARE(answerer.seen(), asks);
+    QCOMPARE(spy.count(), expected >= 0 ? 1 : 0);
+    if (expected >= 0) {
+        QCOMPARE(spy.at(0).at(0).value<Weight>(), tenths(expected));
+        QCOMPARE(m_control->slider()->value(), expected);
+    }
 }
 
 void TestTrafficControl::revertsToConfirmedWeight()
