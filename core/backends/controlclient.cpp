@@ -4,25 +4,6 @@ namespace canary {
 
 namespace {
 
-// HttpResponse says why no answer came only in words (transportError); these are the words
-// libcurl and HttpTransport use. Matching them is the one place that knows, until the transport
-// reports a failure kind of its own.
-constexpr std::string_view kTooLargePrefix = "the answer is larger than ";
-
-// libcurl's messages for failures before a single byte of the request was written: the name did
-// not resolve, the connection was refused or never completed. Anything else may have arrived.
-bool failedBeforeSending(const std::string &transportError)
-{
-    for (std::string_view marker :
-         {"Failed to connect to", "Couldn't connect to server", "Could not resolve host",
-          "Couldn't resolve host", "Could not resolve proxy", "Couldn't resolve proxy",
-          "Resolving timed out after", "Connection timed out after"}) {
-        if (transportError.find(marker) != std::string::npos)
-            return true;
-    }
-    return false;
-}
-
 bool isProblem(const HttpResponse &response)
 {
     return response.header("content-type").starts_with("application/problem+json");
@@ -85,9 +66,8 @@ std::string ControlError::message() const
     case Kind::None:
         return {};
     case Kind::Unreachable:
-        return (requestSent ? "backend unreachable: "
-                            : "backend unreachable (nothing was sent): ") +
-               detail;
+        // The transport's sentence says whether the request left.
+        return "backend unreachable: " + detail;
     case Kind::BadAnswer:
         if (answerLimitBytes > 0)
             return "the answer from the backend was larger than " +
@@ -168,13 +148,13 @@ ControlResult ControlClient::interpretAnswer(const HttpResponse &response)
     ControlResult result;
     ControlError &error = result.error;
     if (!response.answered()) {
-        if (response.transportError.starts_with(kTooLargePrefix)) {
+        if (response.outcome == HttpResponse::Outcome::TooLarge) {
             // An answer came; it was only too large to read.
             error.kind = ControlError::Kind::BadAnswer;
             error.answerLimitBytes = kMaxAnswerBytes;
         } else {
             error.kind = ControlError::Kind::Unreachable;
-            error.requestSent = !failedBeforeSending(response.transportError);
+            error.requestSent = response.outcome != HttpResponse::Outcome::NotSent;
         }
         error.detail = response.transportError;
         return result;

@@ -228,7 +228,7 @@ void TestControlClient::requestSent_data()
     QTest::addColumn<QString>("message");
 
     // Refused: nothing left this machine, so nothing can have been applied.
-    QTest::newRow("refused") << "refused" << false << "backend unreachable (nothing was sent): ";
+    QTest::newRow("refused") << "refused" << false << "backend unreachable: Could not connect to ";
     // Sent, then silence or a hang-up: it may have arrived.
     QTest::newRow("silent") << "silent" << true << "backend unreachable: ";
     QTest::newRow("hangs-up") << "hangs-up" << true << "backend unreachable: ";
