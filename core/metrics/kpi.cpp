@@ -777,6 +777,26 @@ bool VariantKpis::known(Kpi kpi) const
     return !std::isnan(value(kpi));
 }
 
+bool isKpiFamily(std::string_view familyName)
+{
+    // A family's samples are named after it: OpenMetrics adds suffixes (_total, _created,
+    // _bucket), and text 0.0.4 makes a sample name without a TYPE line its own family, so
+    // canary_requests_created is one there.
+    if (familyName.empty()) {
+        return false;
+    }
+    for (std::string_view name : {names::kRequests, names::kErrors, names::kFeedback,
+                                  names::kCorrect, names::kDuration, names::kWeight}) {
+        if (name.ends_with("_total")) {
+            name.remove_suffix(std::string_view("_total").size());
+        }
+        if (name.starts_with(familyName) || familyName.starts_with(name)) {
+            return true;
+        }
+    }
+    return false;
+}
+
 Scrape makeScrape(SystemTime time, Exposition exposition)
 {
     Scrape scrape{time, std::move(exposition), nullptr};

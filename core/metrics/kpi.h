@@ -37,6 +37,10 @@ inline constexpr std::string_view kVariantLabel = "variant";
 inline constexpr std::string_view kVersionLabel = "version";
 } // namespace names
 
+// Whether a metric family can hold samples the KPIs read (by the names above), so a reader may
+// keep only those families' samples.
+bool isKpiFamily(std::string_view familyName);
+
 // The KPI-relevant series of one exposition, flattened and sorted by identity (defined in kpi.cpp).
 struct KpiSeries;
 
