@@ -164,6 +164,7 @@ struct KpiSeries
     struct Series
     {
         std::string key; // metric name and label set (without `le`): the identity across scrapes
+        std::size_t keyHash = 0;
         Source source = Source::Requests;
         std::size_t role = 0;
         std::string version;
@@ -184,7 +185,7 @@ struct KpiSeries
         }
     };
 
-    std::vector<Series> series; // sorted by key
+    std::vector<Series> series; // in identityOrder, so that two scrapes merge in one pass
     std::array<std::vector<WeightSeries>, kRoleCount> weights;
     std::array<std::vector<std::string>, kRoleCount> versions; // sorted, without repeats
     // Per role, the sources (and, last, the weight) that had one label set twice: their sums
@@ -196,6 +197,16 @@ struct KpiSeries
 namespace {
 
 constexpr std::size_t kWeightDuplicate = kSourceCount;
+
+// A total order on series identities that is the same in every scrape; by hash first, which
+// settles almost every comparison without reading the keys.
+bool identityOrder(const KpiSeries::Series &a, const KpiSeries::Series &b)
+{
+    if (a.keyHash != b.keyHash) {
+        return a.keyHash < b.keyHash;
+    }
+    return a.key < b.key;
+}
 
 void warn(std::vector<std::string> &warnings, std::string message)
 {
@@ -303,8 +314,26 @@ std::shared_ptr<const KpiSeries> flatten(const Exposition &exposition)
             flat->duplicates[series.role][sourceIndex(series.source)] = true;
         }
     }
-    std::sort(flat->series.begin(), flat->series.end(),
-              [](const auto &a, const auto &b) { return a.key < b.key; });
+    // Sort small (hash, index) pairs, then move each series once into its place.
+    std::vector<std::pair<std::size_t, std::size_t>> order;
+    order.reserve(flat->series.size());
+    for (std::size_t i = 0; i < flat->series.size(); ++i) {
+        auto &series = flat->series[i];
+        series.keyHash = std::hash<std::string>{}(series.key);
+        order.emplace_back(series.keyHash, i);
+    }
+    std::sort(order.begin(), order.end(), [&](const auto &a, const auto &b) {
+        if (a.first != b.first) {
+            return a.first < b.first;
+        }
+        return flat->series[a.second].key < flat->series[b.second].key;
+    });
+    std::vector<KpiSeries::Series> sorted;
+    sorted.reserve(order.size());
+    for (const auto &entry : order) {
+        sorted.push_back(std::move(flat->series[entry.second]));
+    }
+    flat->series = std::move(sorted);
     for (std::size_t r = 0; r < kRoleCount; ++r) {
         flat->versions[r].assign(versions[r].begin(), versions[r].end());
     }
@@ -422,11 +451,13 @@ void addPair(WindowSums &sums, const KpiSeries &before, SystemTime beforeTime, c
     std::array<std::size_t, kRoleCount> fell{};
     auto old = before.series.begin();
     for (const auto &series : now.series) {
-        while (old != before.series.end() && old->key < series.key) {
+        while (old != before.series.end() && identityOrder(*old, series)) {
             ++old;
         }
         const KpiSeries::Series *previous =
-            old != before.series.end() && old->key == series.key ? &*old : nullptr;
+            old != before.series.end() && old->keyHash == series.keyHash && old->key == series.key
+                ? &*old
+                : nullptr;
         auto &sum = sums.sources[series.role][sourceIndex(series.source)];
         const bool reset = addInterval(sum, previous, series, beforeTime);
         if (previous && previous->total() > 0) {
