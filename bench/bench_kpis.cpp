@@ -75,8 +75,12 @@ int main(int argc, char **argv)
     // The monitor's way: each scrape flattened once when made, then windows over them.
     start = std::chrono::steady_clock::now();
     std::vector<Scrape> scrapes;
-    for (int i = 0; i <= 30; ++i)
-        scrapes.push_back(makeScrape(t0 + std::chrono::seconds(i), makeExposition(series, i)));
+    for (int i = 0; i <= 30; ++i) {
+        Scrape &made = scrapes.emplace_back(
+            makeScrape(t0 + std::chrono::seconds(i), makeExposition(series, i)));
+        // The KPIs read only the flattened series: the samples need not be kept for a window.
+        made.exposition.families = {};
+    }
     std::printf("31 scrapes made (built and flattened): %.3f s, %.3f s each\n", secondsSince(start),
                 secondsSince(start) / 31);
     start = std::chrono::steady_clock::now();

@@ -163,7 +163,9 @@ struct KpiSeries
 {
     struct Series
     {
-        std::string key; // metric name and label set (without `le`): the identity across scrapes
+        // Metric name and label set (without `le`): the identity across scrapes. It lies in
+        // KpiSeries::keys, in series order, so that merging two scrapes reads memory in order.
+        std::string_view key;
         std::size_t keyHash = 0;
         Source source = Source::Requests;
         std::size_t role = 0;
@@ -185,7 +187,12 @@ struct KpiSeries
         }
     };
 
+    KpiSeries() = default;
+    KpiSeries(const KpiSeries &) = delete; // `series` points into `keys`
+    KpiSeries &operator=(const KpiSeries &) = delete;
+
     std::vector<Series> series; // in identityOrder, so that two scrapes merge in one pass
+    std::string keys;           // every series' key, back to back
     std::array<std::vector<WeightSeries>, kRoleCount> weights;
     std::array<std::vector<std::string>, kRoleCount> versions; // sorted, without repeats
     // Per role, the sources (and, last, the weight) that had one label set twice: their sums
@@ -225,6 +232,7 @@ std::shared_ptr<const KpiSeries> flatten(const Exposition &exposition)
 {
     auto flat = std::make_shared<KpiSeries>();
     std::unordered_map<std::string, std::size_t> index;
+    std::vector<const std::string *> keyOf; // parallel to flat->series while it is built
     std::unordered_set<std::string> weightKeys;
     std::array<std::set<std::string>, kRoleCount> versions;
     for (const auto &family : exposition.families) {
@@ -256,12 +264,12 @@ std::shared_ptr<const KpiSeries> flatten(const Exposition &exposition)
                 continue;
             }
             const bool histogram = what.source == Source::Duration;
-            std::string key =
-                seriesKey(sourceName(what.source), sample.labels, histogram ? "le" : "");
-            const auto [it, inserted] = index.try_emplace(key, flat->series.size());
+            const auto [it, inserted] = index.try_emplace(
+                seriesKey(sourceName(what.source), sample.labels, histogram ? "le" : ""),
+                flat->series.size());
             if (inserted) {
+                keyOf.push_back(&it->first); // a node's key stays where it is
                 auto &added = flat->series.emplace_back();
-                added.key = std::move(key);
                 added.source = what.source;
                 added.role = r;
                 added.version = std::move(version);
@@ -299,10 +307,6 @@ std::shared_ptr<const KpiSeries> flatten(const Exposition &exposition)
             }
         }
     }
-    // A _created sample alone is no series.
-    std::erase_if(flat->series, [](const KpiSeries::Series &series) {
-        return !series.value && series.buckets.empty() && series.problem.empty();
-    });
     for (auto &series : flat->series) {
         auto &buckets = series.buckets;
         std::sort(buckets.begin(), buckets.end(),
@@ -314,24 +318,33 @@ std::shared_ptr<const KpiSeries> flatten(const Exposition &exposition)
             flat->duplicates[series.role][sourceIndex(series.source)] = true;
         }
     }
-    // Sort small (hash, index) pairs, then move each series once into its place.
+    // Sort small (hash, index) pairs, then move each series once into its place, its key into
+    // `keys`. A _created sample alone is no series.
     std::vector<std::pair<std::size_t, std::size_t>> order;
     order.reserve(flat->series.size());
+    std::size_t keyBytes = 0;
     for (std::size_t i = 0; i < flat->series.size(); ++i) {
         auto &series = flat->series[i];
-        series.keyHash = std::hash<std::string>{}(series.key);
-        order.emplace_back(series.keyHash, i);
+        if (series.value || !series.buckets.empty() || !series.problem.empty()) {
+            series.keyHash = std::hash<std::string>{}(*keyOf[i]);
+            order.emplace_back(series.keyHash, i);
+            keyBytes += keyOf[i]->size();
+        }
     }
     std::sort(order.begin(), order.end(), [&](const auto &a, const auto &b) {
         if (a.first != b.first) {
             return a.first < b.first;
         }
-        return flat->series[a.second].key < flat->series[b.second].key;
+        return *keyOf[a.second] < *keyOf[b.second];
     });
     std::vector<KpiSeries::Series> sorted;
     sorted.reserve(order.size());
+    flat->keys.reserve(keyBytes); // no reallocation below: the views stay valid
     for (const auto &entry : order) {
-        sorted.push_back(std::move(flat->series[entry.second]));
+        const std::string &key = *keyOf[entry.second];
+        auto &series = sorted.emplace_back(std::move(flat->series[entry.second]));
+        series.key = std::string_view(flat->keys.data() + flat->keys.size(), key.size());
+        flat->keys += key;
     }
     flat->series = std::move(sorted);
     for (std::size_t r = 0; r < kRoleCount; ++r) {
