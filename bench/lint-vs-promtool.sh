@@ -76,7 +76,7 @@ measure() { # LABEL COMMAND...: prints median seconds and the largest max RSS ov
     done
     sort -n "$work/times" | awk -v label="$label" -v rc="$rc" -v runs="$runs" '
         { t[NR] = $1; if ($2 > rss) rss = $2 }
-        END { printf "%-40s median %6.2f s (min %.2f, max %.2f, %d runs)   max RSS %7.1f MB   exit %d\n",
+        END { printf "%-40s median %6.2f s (min %.2f, max %.2f, %d runs)   max RSS %7.1f MiB   exit %d\n",
                      label, t[int((NR + 1) / 2)], t[1], t[NR], runs, rss / 1024, rc }'
 }
 measure "canaryctl metrics-lint FILE" "$canaryctl" metrics-lint "$input"
