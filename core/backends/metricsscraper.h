@@ -52,8 +52,8 @@ public:
 
     // Turns one HTTP answer into a scrape; public so it can be tested without a server.
     static ScrapeResult interpretAnswer(const HttpResponse &response, SystemTime takenAt);
-    // interpretAnswer on `pool`; onDone then runs on the thread of `context` (which must live on
-    // the calling thread), unless context is destroyed first.
+    // interpretAnswer on `pool`; onDone then runs on the thread of `context` (not null; it must
+    // live on the calling thread), unless context is destroyed first.
     static void interpretInBackground(HttpResponse response, SystemTime takenAt, QThreadPool *pool,
                                       QObject *context, Callback onDone);
 

@@ -41,7 +41,7 @@ inline constexpr std::string_view kVersionLabel = "version";
 // keep only those families' samples.
 bool isKpiFamily(std::string_view familyName);
 
-// The KPI-relevant series of one exposition, flattened and sorted by identity (defined in kpi.cpp).
+// The KPI-relevant series of one exposition, flattened and ordered by identity (in kpi.cpp).
 struct KpiSeries;
 
 // A parsed exposition and the moment it was taken.
@@ -51,12 +51,14 @@ struct Scrape
     Exposition exposition;
     // `exposition` flattened once, by makeScrape(), so that a window over many scrapes re-reads
     // none of them. When null the KPI functions flatten on the fly (correct, but slower). It does
-    // not follow later edits of `exposition`: make the scrape again after changing it.
+    // not follow later edits of `exposition`: make the scrape again after changing it. A holder
+    // of many scrapes may drop `exposition.families` once this is set; the KPIs need only it and
+    // `exposition.errors`.
     std::shared_ptr<const KpiSeries> kpiSeries = nullptr;
 };
 
 // A scrape with its KPI series flattened now (call it where the scrape is made, off the GUI
-// thread when the exposition is large).
+// thread when the exposition is large). An exposition that did not parse is not flattened.
 Scrape makeScrape(SystemTime time, Exposition exposition);
 
 // A counter series that fell in the window: Prometheus reads that as a restart of the process
@@ -68,7 +70,7 @@ struct CounterReset
     SystemTime seenAt{}; // the scrape that read the lower value
 };
 
-// One variant's indicators over the window between two scrapes, summed over its model versions.
+// One variant's indicators over a window of scrapes, summed over its model versions.
 // NaN (or nullopt) means unknown, never zero; reason() then says why.
 struct VariantKpis
 {

@@ -1,5 +1,7 @@
 #include "metrics/kpi.h"
 
+#include "metrics/expositionparser.h"
+
 #include <QTest>
 
 #include <algorithm>
@@ -172,6 +174,7 @@ private Q_SLOTS:
     void longWindowSumsBuckets();
     void longWindowRefusesDisorder();
     void madeScrapeMatchesUnflattened();
+    void parsedCreatedSamples();
 };
 
 void TestKpi::basicWindow()
@@ -726,6 +729,35 @@ void TestKpi::madeScrapeMatchesUnflattened()
         QCOMPARE(made.production.value(kpi), plain.production.value(kpi));
         QCOMPARE(made.canary.value(kpi), plain.canary.value(kpi));
     }
+}
+
+void TestKpi::parsedCreatedSamples()
+{
+    // The OpenMetrics text the parser reads: _created samples belong to the counter's family.
+    const auto exposition = [](const char *canaryVersion, int canaryRequests, double created) {
+        std::string text =
+            "# TYPE canary_requests counter\n"
+            "canary_requests_total{variant=\"production\",version=\"1.0\"} 500\n"
+            "canary_requests_created{variant=\"production\",version=\"1.0\"} 1.6e9\n";
+        text += "canary_requests_total{variant=\"canary\",version=\"" + std::string(canaryVersion) +
+                "\"} " + std::to_string(canaryRequests) + "\n";
+        text += "canary_requests_created{variant=\"canary\",version=\"" +
+                std::string(canaryVersion) + "\"} " + std::to_string(created) + "\n# EOF\n";
+        const Exposition parsed = parseExposition(text, ExpositionFormat::OpenMetrics);
+        if (!parsed.ok()) {
+            qWarning("%s", parsed.errors.front().message.c_str());
+        }
+        return parsed;
+    };
+    const double t0 = unixSeconds(kT0);
+    const Scrape before = makeScrape(kT0, exposition("1.0", 10000, t0 - 100));
+    // Relabelled, counters carried on: a starting point.
+    const Scrape carried = makeScrape(kT0 + 10s, exposition("1.1", 10010, t0 - 100));
+    QCOMPARE(computeKpis(before, carried).canary.requestsInWindow, 0.0);
+    // A new series born after the previous scrape: everything it counted is new.
+    const Scrape born = makeScrape(kT0 + 10s, exposition("1.1", 30, t0 + 5));
+    QCOMPARE(computeKpis(before, born).canary.requestsInWindow, 30.0);
+    QCOMPARE(computeKpis(before, born).canary.activeVersions, strings({"1.1"}));
 }
 
 QTEST_APPLESS_MAIN(TestKpi)
