@@ -40,7 +40,8 @@ Exposition parseExposition(std::string_view text, ExpositionFormat format,
 
 // Checks an exposition handed over in pieces of any size (a line may span pieces), with the same
 // rules, errors and positions as parseExposition() but keeping no samples: memory grows with the
-// number of families (and, in OpenMetrics, with the label sets of one family), not with the input.
+// number of families, the longest line and, in OpenMetrics, the label sets of one family, not with
+// the input.
 class ExpositionChecker final
 {
 public:
