@@ -1,12 +1,16 @@
 // Parse throughput of the exposition parser: realistic.txt (Prometheus text 0.0.4) and a generated
 // OpenMetrics scrape of similar size. Usage: bench_expositionparser [realistic.txt] [iterations]
+// Memory (run under /usr/bin/time -v): bench_expositionparser --once FILE [whole|console] parses
+// FILE once, keeping every sample (whole) or as the console's metrics scraper reads an answer.
 
+#include "backends/metricsscraper.h"
 #include "metrics/expositionparser.h"
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -117,10 +121,44 @@ int report(const char *label, const std::string &text, ExpositionFormat format, 
     return 0;
 }
 
+int parseOnce(const char *path, bool asConsole)
+{
+    std::string text = readFile(path);
+    const std::size_t bytes = text.size();
+    const auto start = std::chrono::steady_clock::now();
+    std::size_t samples = 0;
+    std::string verdict = "ok";
+    if (asConsole) {
+        canary::HttpResponse response;
+        response.status = 200;
+        response.headers.emplace_back("content-type", "text/plain; version=0.0.4");
+        response.body = std::move(text);
+        const auto result = canary::MetricsScraper::interpretAnswer(response, {});
+        for (const auto &f : result.scrape.exposition.families)
+            samples += f.samples.size();
+        if (!result.ok())
+            verdict = result.error;
+    } else {
+        const auto exposition =
+            canary::metrics::parseExposition(text, ExpositionFormat::PrometheusText);
+        for (const auto &f : exposition.families)
+            samples += f.samples.size();
+        if (!exposition.ok())
+            verdict = exposition.errors.front().message;
+    }
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    std::printf("%s: %zu bytes, %zu samples kept, %.3f s, %s\n", path, bytes, samples, seconds,
+                verdict.c_str());
+    return 0;
+}
+
 } // namespace
 
 int main(int argc, char **argv)
 {
+    if (argc > 2 && std::strcmp(argv[1], "--once") == 0)
+        return parseOnce(argv[2], argc > 3 && std::strcmp(argv[3], "console") == 0);
     const char *path = argc > 1 ? argv[1] : CANARY_TEST_DATA "/prometheus-text/realistic.txt";
     const int iterations = argc > 2 ? std::max(10, std::atoi(argv[2])) : 2000;
     const std::string realistic = readFile(path);

@@ -9,6 +9,12 @@ bin="$build/bin"
 echo "== exposition parser"
 "$build/bench/bench_expositionparser"
 echo
+echo "== KPIs over scrapes with 286,000 distinct series"
+"$build/bench/bench_kpis" 286000
+echo
+echo "== canaryctl metrics-lint against promtool check metrics (60 MB generated exposition)"
+"$here/lint-vs-promtool.sh" "$build" 60
+echo
 echo "== time-series store"
 "$build/bench/bench_timeseries"
 if [[ -x $build/bench/bench_dashboard ]]; then

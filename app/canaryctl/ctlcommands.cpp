@@ -397,20 +397,28 @@ int Commands::metricsLint(const QString &path)
                      file.errorString().toUtf8().constData());
         return kUsage;
     }
-    const QByteArray text = file.read(kMaxInputBytes + 1);
-    if (text.size() > kMaxInputBytes) {
-        std::fprintf(m_err, "canaryctl: %s is larger than %lld bytes\n", name.c_str(),
-                     static_cast<long long>(kMaxInputBytes));
-        return kUsage;
-    }
     const auto format = m_options.openMetrics ? metrics::ExpositionFormat::OpenMetrics
                                               : metrics::ExpositionFormat::PrometheusText;
-    const auto exposition =
-        metrics::parseExposition(std::string_view(text.constData(), text.size()), format);
-    for (const auto &error : exposition.errors)
+    // Checked piece by piece, so a file of any size needs the same little memory.
+    constexpr qint64 kPieceBytes = 1024 * 1024;
+    std::string piece(std::size_t(kPieceBytes), '\0');
+    metrics::ExpositionChecker checker(format);
+    while (!checker.stopped()) {
+        const qint64 read = file.read(piece.data(), kPieceBytes);
+        if (read < 0) {
+            std::fprintf(m_err, "canaryctl: cannot read %s: %s\n", name.c_str(),
+                         file.errorString().toUtf8().constData());
+            return kUsage;
+        }
+        if (read == 0)
+            break;
+        checker.feed(std::string_view(piece.data(), std::size_t(read)));
+    }
+    const auto errors = checker.finish();
+    for (const auto &error : errors)
         std::fprintf(m_out, "%s:%d:%d: %s\n", name.c_str(), error.line, error.column,
                      error.message.c_str());
-    return exposition.ok() ? kOk : kLintFailed;
+    return errors.empty() ? kOk : kLintFailed;
 }
 
 } // namespace canary::ctl

@@ -2,11 +2,12 @@
 
 #include "metrics/expositionparser.h"
 
-namespace canary {
+#include <QFutureWatcher>
+#include <QPromise>
 
-namespace {
-constexpr std::size_t kMaxExpositionBytes = 16 * 1024 * 1024;
-}
+#include <memory>
+
+namespace canary {
 
 MetricsScraper::MetricsScraper(HttpTransport *transport, std::string url, const Clock &clock,
                                QObject *parent)
@@ -22,14 +23,36 @@ void MetricsScraper::scrape(QObject *context, Callback onDone)
     request.url = m_url;
     request.timeout = m_timeout;
     request.verifyTls = m_verifyTls;
-    request.maxResponseBytes = kMaxExpositionBytes;
+    request.maxResponseBytes = metrics::kMaxExpositionBytes;
     request.headers.emplace_back("Accept", "application/openmetrics-text;version=1.0.0,"
                                            "text/plain;version=0.0.4;q=0.5");
     const SystemTime takenAt = m_clock.now();
+    QThreadPool *pool = m_pool ? m_pool.data() : QThreadPool::globalInstance();
+    // The transport calls back on context's thread and only while context lives.
     m_transport->send(std::move(request), context,
-                      [takenAt, onDone = std::move(onDone)](HttpResponse response) {
-                          onDone(interpretAnswer(response, takenAt));
+                      [takenAt, pool, context, onDone = std::move(onDone)](HttpResponse response) {
+                          interpretInBackground(std::move(response), takenAt, pool, context,
+                                                onDone);
                       });
+}
+
+void MetricsScraper::interpretInBackground(HttpResponse response, SystemTime takenAt,
+                                           QThreadPool *pool, QObject *context, Callback onDone)
+{
+    auto promise = std::make_shared<QPromise<ScrapeResult>>();
+    // The watcher lives and dies with context: once context is gone nothing is delivered.
+    auto *watcher = new QFutureWatcher<ScrapeResult>(context);
+    QObject::connect(watcher, &QFutureWatcherBase::finished, context,
+                     [watcher, onDone = std::move(onDone)] {
+                         watcher->deleteLater();
+                         onDone(watcher->future().takeResult());
+                     });
+    watcher->setFuture(promise->future());
+    promise->start();
+    pool->start([promise, response = std::move(response), takenAt] {
+        promise->addResult(interpretAnswer(response, takenAt));
+        promise->finish();
+    });
 }
 
 ScrapeResult MetricsScraper::interpretAnswer(const HttpResponse &response, SystemTime takenAt)
@@ -45,9 +68,16 @@ ScrapeResult MetricsScraper::interpretAnswer(const HttpResponse &response, Syste
         return result;
     }
     const auto format = metrics::formatForContentType(response.header("content-type"));
-    auto &exposition = result.scrape.exposition;
-    exposition = metrics::parseExposition(response.body, format);
-    if (!exposition.ok()) {
+    metrics::ParseOptions options;
+    options.maxSamples = kMaxScrapeSeries;
+    options.keepSamplesOf = metrics::isKpiFamily;
+    result.scrape =
+        metrics::makeScrape(takenAt, metrics::parseExposition(response.body, format, options));
+    const auto &exposition = result.scrape.exposition;
+    if (exposition.tooManySamples) {
+        result.error = "the metrics answer has more than " + std::to_string(kMaxScrapeSeries) +
+                       " series; the console reads at most " + std::to_string(kMaxScrapeSeries);
+    } else if (!exposition.ok()) {
         const auto &first = exposition.errors.front();
         result.error = "metrics answer does not parse: line " + std::to_string(first.line) + ":" +
                        std::to_string(first.column) + ": " + first.message;

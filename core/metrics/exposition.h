@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -52,7 +53,8 @@ struct Sample
     std::vector<Label> labels;
     double value = 0;
     std::optional<double> timestampSeconds; // 0.0.4 milliseconds are converted to seconds
-    std::optional<Exemplar> exemplar;       // OpenMetrics only
+    // OpenMetrics only, and rare: held apart so that every other sample stays small.
+    std::shared_ptr<const Exemplar> exemplar;
 
     // The value of a label, or nullptr when the sample has no such label.
     const std::string *label(std::string_view name) const;
@@ -78,6 +80,7 @@ struct Exposition
 {
     std::vector<MetricFamily> families;
     std::vector<ParseError> errors; // empty when the input is valid
+    bool tooManySamples = false;    // parsing stopped at ParseOptions::maxSamples
 
     bool ok() const { return errors.empty(); }
     const MetricFamily *family(std::string_view name) const;

@@ -557,12 +557,16 @@ struct OpenMetricsFamily
 class Parser final
 {
 public:
-    Parser(std::string_view text, ExpositionFormat format)
-        : m_text(text)
-        , m_format(format)
+    Parser(ExpositionFormat format, ParseOptions options)
+        : m_format(format)
+        , m_options(std::move(options))
     {}
 
-    Exposition run();
+    // Reads the lines in [p, end). Each must end with '\n' except, when `atEnd`, the last.
+    void consume(const char *p, const char *end, bool atEnd);
+    // Ends the input; `end` is where consume() stopped (its buffer still alive).
+    Exposition finish(const char *end);
+    bool stopped() const { return m_stopped; }
 
 private:
     // Errors
@@ -596,10 +600,16 @@ private:
     void omHistogramCheck();
 
     Sample makeSample(const RawSample &raw) const;
+    // Counts a sample against ParseOptions::maxSamples; false (and stops) beyond it.
+    bool admitSample();
+    void noteFamily();
 
-    std::string_view m_text;
     ExpositionFormat m_format;
+    ParseOptions m_options;
     Exposition m_out;
+    std::vector<bool> m_keepSamples; // parallel to m_out.families
+    std::size_t m_samples = 0;
+    bool m_endsWithNewline = false;
     bool m_stopped = false;
     int m_line = 0;
     const char *m_lineBegin = nullptr;
@@ -607,9 +617,10 @@ private:
     std::vector<std::string_view> m_dupScratch;
 
     // 0.0.4
-    std::unordered_map<std::string_view, std::size_t> m_textFamilies;
+    // Owned names: a streamed input's earlier lines are gone.
+    std::unordered_map<std::string, std::size_t, StringHash, std::equal_to<>> m_textFamilies;
     std::vector<TextFamilyState> m_textStates;
-    std::string_view m_lastSampleName;
+    std::string m_lastSampleName;
     std::size_t m_lastSampleFamily = 0;
     bool m_haveLastSample = false;
 
@@ -621,16 +632,10 @@ private:
     std::vector<std::size_t> m_keyOrder;
 };
 
-Exposition Parser::run()
+void Parser::consume(const char *p, const char *const end, bool atEnd)
 {
-    if (m_text.size() > kMaxExpositionBytes) {
-        errorAt(1, 1,
-                "the exposition is " + std::to_string(m_text.size()) + " bytes; at most " +
-                    std::to_string(kMaxExpositionBytes) + " bytes are accepted");
-        return std::move(m_out);
-    }
-    const char *p = m_text.data();
-    const char *const end = p + m_text.size();
+    if (p < end)
+        m_endsWithNewline = end[-1] == '\n';
     while (p < end && !m_stopped) {
         const auto *newline = static_cast<const char *>(std::memchr(p, '\n', std::size_t(end - p)));
         const char *lineEnd = newline ? newline : end;
@@ -643,18 +648,22 @@ Exposition Parser::run()
             textLine(p, lineEnd);
             // expfmt reads a line up to its '\n'; one cut short by the end of input is an error
             // unless it is only blanks.
-            if (!newline && !m_stopped && errorsBefore == m_out.errors.size() &&
+            if (!newline && atEnd && !m_stopped && errorsBefore == m_out.errors.size() &&
                 skipBlanks(p, lineEnd) != lineEnd) {
                 error(lineEnd, "unexpected end of input: the last line must end with a newline");
             }
         }
         p = newline ? newline + 1 : end;
     }
+}
+
+Exposition Parser::finish(const char *end)
+{
     if (m_format == ExpositionFormat::OpenMetrics && !m_stopped) {
         omFinishFamily();
         if (!m_eofSeen) {
             // Point just past the last byte: a new line if the input ends with one.
-            if (m_line == 0 || end[-1] == '\n') {
+            if (m_line == 0 || m_endsWithNewline) {
                 ++m_line;
                 m_lineBegin = end;
             }
@@ -662,6 +671,27 @@ Exposition Parser::run()
         }
     }
     return std::move(m_out);
+}
+
+bool Parser::admitSample()
+{
+    if (m_options.maxSamples == 0 || ++m_samples <= m_options.maxSamples)
+        return true;
+    if (!m_stopped) {
+        error(m_lineBegin, "more than " + std::to_string(m_options.maxSamples) +
+                               " samples; at most " + std::to_string(m_options.maxSamples) +
+                               " are read");
+        m_out.tooManySamples = true;
+        m_stopped = true;
+    }
+    return false;
+}
+
+// Called after a family is appended to m_out.families.
+void Parser::noteFamily()
+{
+    const auto &keep = m_options.keepSamplesOf;
+    m_keepSamples.push_back(!keep || keep(m_out.families.back().name));
 }
 
 void Parser::error(const char *at, std::string message)
@@ -690,12 +720,13 @@ Sample Parser::makeSample(const RawSample &raw) const
     sample.value = raw.value;
     sample.timestampSeconds = raw.timestamp;
     if (raw.hasExemplar) {
-        Exemplar &exemplar = sample.exemplar.emplace();
-        exemplar.labels.resize(raw.exemplarLabels.size());
+        auto exemplar = std::make_shared<Exemplar>();
+        exemplar->labels.resize(raw.exemplarLabels.size());
         for (std::size_t i = 0; i < raw.exemplarLabels.size(); ++i)
-            assignLabel(exemplar.labels[i], raw.exemplarLabels[i]);
-        exemplar.value = raw.exemplarValue;
-        exemplar.timestampSeconds = raw.exemplarTimestamp;
+            assignLabel(exemplar->labels[i], raw.exemplarLabels[i]);
+        exemplar->value = raw.exemplarValue;
+        exemplar->timestampSeconds = raw.exemplarTimestamp;
+        sample.exemplar = std::move(exemplar);
     }
     return sample;
 }
@@ -718,8 +749,9 @@ std::size_t Parser::textNewFamily(std::string_view name)
 {
     const std::size_t index = m_out.families.size();
     m_out.families.emplace_back().name.assign(name);
+    noteFamily();
     m_textStates.emplace_back();
-    m_textFamilies.emplace(name, index);
+    m_textFamilies.emplace(std::string(name), index);
     return index;
 }
 
@@ -851,7 +883,7 @@ void Parser::textSample(const char *p, const char *end)
         index = m_lastSampleFamily;
     } else {
         index = textFamilyFor(s.name);
-        m_lastSampleName = s.name;
+        m_lastSampleName.assign(s.name);
         m_lastSampleFamily = index;
         m_haveLastSample = true;
     }
@@ -900,7 +932,8 @@ void Parser::textSample(const char *p, const char *end)
         }
         s.timestamp = double(milliseconds) / 1000.0;
     }
-    m_out.families[index].samples.push_back(makeSample(s));
+    if (admitSample() && m_keepSamples[index])
+        m_out.families[index].samples.push_back(makeSample(s));
 }
 
 bool Parser::textLabels(const char *&p, const char *end, MetricType familyType)
@@ -1158,6 +1191,7 @@ void Parser::omStartFamily(std::string_view name, const char *at, Claim claim)
     m_om.seenGroups.clear();
     m_om.histogram = HistogramGroup{};
     m_out.families.emplace_back().name.assign(name);
+    noteFamily();
     omClaim(m_out.families.back().name, at, claim);
 }
 
@@ -1591,7 +1625,8 @@ void Parser::omAcceptSample()
     if (isHistogramType(type))
         omHistogramSample(suffix, sample.value, le, leValid, sample.timestampSeconds);
 
-    family.samples.push_back(std::move(sample));
+    if (admitSample() && m_keepSamples[m_om.index])
+        family.samples.push_back(std::move(sample));
 }
 
 void Parser::omHistogramSample(std::string_view suffix, double value, double le, bool leValid,
@@ -1659,9 +1694,76 @@ void Parser::omHistogramCheck()
 
 } // namespace
 
-Exposition parseExposition(std::string_view text, ExpositionFormat format)
+Exposition parseExposition(std::string_view text, ExpositionFormat format,
+                           const ParseOptions &options)
 {
-    return Parser(text, format).run();
+    if (text.size() > kMaxExpositionBytes) {
+        Exposition refused;
+        refused.errors.push_back({1, 1,
+                                  "the exposition is " + std::to_string(text.size()) +
+                                      " bytes; at most " + std::to_string(kMaxExpositionBytes) +
+                                      " bytes are accepted"});
+        return refused;
+    }
+    Parser parser(format, options);
+    const char *end = text.data() + text.size();
+    parser.consume(text.data(), end, true);
+    return parser.finish(end);
+}
+
+struct ExpositionChecker::State
+{
+    explicit State(ExpositionFormat format)
+        : parser(format, ParseOptions{0, [](std::string_view) {
+                                          return false;
+                                      }})
+    {}
+
+    Parser parser;
+    std::string partialLine; // the start of a line that the next piece ends
+};
+
+ExpositionChecker::ExpositionChecker(ExpositionFormat format)
+    : m_state(std::make_unique<State>(format))
+{}
+
+ExpositionChecker::~ExpositionChecker() = default;
+
+void ExpositionChecker::feed(std::string_view bytes)
+{
+    State &s = *m_state;
+    if (s.parser.stopped() || bytes.empty())
+        return;
+    const std::size_t lastNewline = bytes.rfind('\n');
+    if (lastNewline == std::string_view::npos) {
+        s.partialLine.append(bytes);
+        return;
+    }
+    std::size_t from = 0;
+    if (!s.partialLine.empty()) {
+        // Complete the carried-over line and read it on its own.
+        from = bytes.find('\n') + 1;
+        s.partialLine.append(bytes.substr(0, from));
+        s.parser.consume(s.partialLine.data(), s.partialLine.data() + s.partialLine.size(), false);
+        s.partialLine.clear();
+    }
+    // Whole lines are read where they lie, without a copy.
+    s.parser.consume(bytes.data() + from, bytes.data() + lastNewline + 1, false);
+    s.partialLine.assign(bytes.substr(lastNewline + 1));
+}
+
+bool ExpositionChecker::stopped() const
+{
+    return m_state->parser.stopped();
+}
+
+std::vector<ParseError> ExpositionChecker::finish()
+{
+    State &s = *m_state;
+    const char *begin = s.partialLine.data();
+    const char *end = begin + s.partialLine.size();
+    s.parser.consume(begin, end, true);
+    return s.parser.finish(end).errors;
 }
 
 } // namespace canary::metrics

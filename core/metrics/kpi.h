@@ -6,7 +6,9 @@
 #include <array>
 #include <cstddef>
 #include <limits>
+#include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -35,14 +37,40 @@ inline constexpr std::string_view kVariantLabel = "variant";
 inline constexpr std::string_view kVersionLabel = "version";
 } // namespace names
 
+// Whether a metric family can hold samples the KPIs read (by the names above), so a reader may
+// keep only those families' samples.
+bool isKpiFamily(std::string_view familyName);
+
+// The KPI-relevant series of one exposition, flattened and ordered by identity (in kpi.cpp).
+struct KpiSeries;
+
 // A parsed exposition and the moment it was taken.
 struct Scrape
 {
     SystemTime time{};
     Exposition exposition;
+    // `exposition` flattened once, by makeScrape(), so that a window over many scrapes re-reads
+    // none of them. When null the KPI functions flatten on the fly (correct, but slower). It does
+    // not follow later edits of `exposition`: make the scrape again after changing it. A holder
+    // of many scrapes may drop `exposition.families` once this is set; the KPIs need only it and
+    // `exposition.errors`.
+    std::shared_ptr<const KpiSeries> kpiSeries = nullptr;
 };
 
-// One variant's indicators over the window between two scrapes, summed over its model versions.
+// A scrape with its KPI series flattened now (call it where the scrape is made, off the GUI
+// thread when the exposition is large). An exposition that did not parse is not flattened.
+Scrape makeScrape(SystemTime time, Exposition exposition);
+
+// A counter series that fell in the window: Prometheus reads that as a restart of the process
+// behind it, and the delta over that interval is the new value.
+struct CounterReset
+{
+    std::string metric;  // e.g. canary_requests_total, canary_request_duration_seconds
+    std::string version; // the series' model version label ("" when it has none)
+    SystemTime seenAt{}; // the scrape that read the lower value
+};
+
+// One variant's indicators over a window of scrapes, summed over its model versions.
 // NaN (or nullopt) means unknown, never zero; reason() then says why.
 struct VariantKpis
 {
@@ -62,6 +90,13 @@ struct VariantKpis
 
     std::vector<std::string> versions;       // versions with any series in the current scrape
     std::vector<std::string> activeVersions; // versions that served requests in the window
+
+    // Counter series (histograms included) that fell in the window, oldest first, at most one
+    // entry per metric, version and scrape.
+    std::vector<CounterReset> resets;
+    // Set when, between two scrapes, every counter series of the variant that had counted
+    // anything fell at once: the backend behind it restarted. The latest such scrape.
+    std::optional<SystemTime> restartedAt;
 
     std::array<std::string, kKpiCount> reasons; // empty where the KPI is known
 
@@ -90,10 +125,21 @@ struct KpiResult
     }
 };
 
-// The KPIs over the window (previous.time, current.time]. Counters are differenced per series
-// with Prometheus' reset rule (a lower value means a restart; the delta is the new value), a series
-// missing from the previous scrape starts from 0, and latency quantiles come from the bucket
-// deltas summed over versions by `le`. Pure: no I/O, no clock.
+// The KPIs over the window (scrapes.front().time, scrapes.back().time], from consecutive good
+// scrapes without a gap, oldest first. Each series' deltas are summed over every consecutive pair,
+// then rates are taken over the whole span and latency quantiles from the summed bucket deltas
+// (never an average of shorter windows' quantiles). Per pair and series, Prometheus' rules:
+//  - a lower value than before means the process restarted: the delta is the new value (and the
+//    reset is reported in VariantKpis::resets);
+//  - a series' first sample is a starting point, not an increase (delta 0), so a backend whose
+//    counters carry on under a new label does not show invented traffic; unless its OpenMetrics
+//    `_created` sample says it began after the previous scrape, then it counts from 0;
+//  - a histogram series (its buckets and _count) resets or starts as one.
+// Latency buckets are summed over versions by `le`. A KPI is a finite number or unknown with a
+// reason, never an infinity. Pure: no I/O, no clock.
+KpiResult computeKpisOver(std::span<const Scrape> scrapes);
+
+// The two-scrape window (previous.time, current.time]: computeKpisOver of the pair.
 KpiResult computeKpis(const Scrape &previous, const Scrape &current);
 
 } // namespace canary::metrics

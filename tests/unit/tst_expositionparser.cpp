@@ -42,6 +42,17 @@ QString firstError(const Exposition &e)
         .arg(QString::fromStdString(err.message));
 }
 
+QString describe(const std::vector<ParseError> &errors)
+{
+    QStringList lines;
+    for (const ParseError &err : errors)
+        lines << QStringLiteral("%1:%2 %3")
+                     .arg(err.line)
+                     .arg(err.column)
+                     .arg(QString::fromStdString(err.message));
+    return lines.isEmpty() ? QStringLiteral("(no error)") : lines.join(QLatin1Char('\n'));
+}
+
 QStringList suiteCases()
 {
     return QDir(kOpenMetricsSuite).entryList(QDir::Dirs | QDir::NoDotAndDotDot, QDir::Name);
@@ -76,6 +87,11 @@ private Q_SLOTS:
     void truncatedAndMutated();
     void hostileInput_data();
     void hostileInput();
+    void streamingMatchesWholeText_data();
+    void streamingMatchesWholeText();
+    void sampleLimit();
+    void keepsOnlyChosenFamilies();
+    void refusesOversizedText();
 };
 
 void TestExpositionParser::openMetricsSuitePresent()
@@ -610,6 +626,124 @@ void TestExpositionParser::hostileInput()
     }
     // Linear time: a few MB take well under a second even in a debug build; quadratic would not.
     QVERIFY2(timer.elapsed() < 10000, qPrintable(QString::number(timer.elapsed())));
+}
+
+void TestExpositionParser::streamingMatchesWholeText_data()
+{
+    QTest::addColumn<QString>("path");
+    QTest::addColumn<ExpositionFormat>("format");
+
+    const QStringList cases = suiteCases();
+    const QDir corpus(kPrometheusText + QStringLiteral("/corpus"));
+    const QStringList files = corpus.entryList(QDir::Files, QDir::Name);
+    if (cases.size() < kMinOpenMetricsCases || files.size() < 26) {
+        QTest::newRow("data-missing") << QString() << ExpositionFormat::OpenMetrics;
+        return;
+    }
+    // Every input in its own grammar and, for more error paths, in the other one.
+    const auto both = [](const QString &name, const QString &file, ExpositionFormat own) {
+        const ExpositionFormat other = own == ExpositionFormat::OpenMetrics
+                                           ? ExpositionFormat::PrometheusText
+                                           : ExpositionFormat::OpenMetrics;
+        QTest::newRow(qPrintable(name)) << file << own;
+        QTest::newRow(qPrintable(name + QStringLiteral(" (other grammar)"))) << file << other;
+    };
+    for (const QString &name : cases)
+        both(name, kOpenMetricsSuite + QLatin1Char('/') + name + QStringLiteral("/metrics"),
+             ExpositionFormat::OpenMetrics);
+    for (const QString &name : files)
+        both(name, corpus.filePath(name), ExpositionFormat::PrometheusText);
+    both(QStringLiteral("realistic.txt"), kPrometheusText + QStringLiteral("/realistic.txt"),
+         ExpositionFormat::PrometheusText);
+}
+
+void TestExpositionParser::streamingMatchesWholeText()
+{
+    QFETCH(QString, path);
+    QFETCH(ExpositionFormat, format);
+    QVERIFY2(QFileInfo(path).isFile(), qPrintable(path));
+    const std::string text = readFile(path);
+    const Exposition whole = parseExposition(text, format);
+    const QString expected = describe(whole.errors);
+
+    // Pieces of one byte split every line and every token; 7 and 100 fall anywhere.
+    for (const std::size_t piece :
+         {std::size_t(1), std::size_t(7), std::size_t(100), text.size()}) {
+        ExpositionChecker checker(format);
+        for (std::size_t at = 0; at < text.size() && !checker.stopped(); at += piece)
+            checker.feed(std::string_view(text).substr(at, piece));
+        const QString streamed = describe(checker.finish());
+        QVERIFY2(streamed == expected,
+                 qPrintable(QStringLiteral("pieces of %1 bytes:\n%2\nwhole text:\n%3")
+                                .arg(piece)
+                                .arg(streamed, expected)));
+    }
+}
+
+void TestExpositionParser::sampleLimit()
+{
+    const std::string text = "a 1\nb 2\nc 3\n";
+    const Exposition within =
+        parseExposition(text, ExpositionFormat::PrometheusText, ParseOptions{3, {}});
+    QVERIFY2(within.ok(), qPrintable(firstError(within)));
+    QVERIFY(!within.tooManySamples);
+
+    const Exposition over =
+        parseExposition(text, ExpositionFormat::PrometheusText, ParseOptions{2, {}});
+    QVERIFY(over.tooManySamples);
+    QCOMPARE(over.errors.size(), std::size_t(1));
+    QCOMPARE(over.errors.front().line, 3);
+    QCOMPARE(firstError(over), QStringLiteral("3:1 more than 2 samples; at most 2 are read"));
+    std::size_t kept = 0;
+    for (const auto &family : over.families)
+        kept += family.samples.size();
+    QCOMPARE(kept, std::size_t(2));
+
+    const Exposition om = parseExposition("# TYPE a counter\na_total 1\na_created 5\n# EOF\n",
+                                          ExpositionFormat::OpenMetrics, ParseOptions{1, {}});
+    QVERIFY(om.tooManySamples);
+    QCOMPARE(om.errors.size(), std::size_t(1)); // stopped: no complaint about the missing rest
+}
+
+void TestExpositionParser::keepsOnlyChosenFamilies()
+{
+    const std::string text = readFile(kPrometheusText + QStringLiteral("/realistic.txt"));
+    const Exposition all = parseExposition(text, ExpositionFormat::PrometheusText);
+    QVERIFY(all.ok());
+    QVERIFY(all.families.size() > 2);
+    const std::string chosen = all.families[1].name;
+    ParseOptions options;
+    options.keepSamplesOf = [&](std::string_view name) {
+        return name == chosen;
+    };
+    const Exposition some = parseExposition(text, ExpositionFormat::PrometheusText, options);
+    QVERIFY(some.ok());
+    QCOMPARE(some.families.size(), all.families.size());
+    for (std::size_t i = 0; i < all.families.size(); ++i) {
+        QCOMPARE(some.families[i].name, all.families[i].name);
+        QCOMPARE(some.families[i].type, all.families[i].type);
+        QCOMPARE(some.families[i].samples.size(),
+                 some.families[i].name == chosen ? all.families[i].samples.size() : 0);
+    }
+    // Unkept samples are still checked.
+    options.keepSamplesOf = [](std::string_view) {
+        return false;
+    };
+    QCOMPARE(firstError(parseExposition("a 1\nb x\n", ExpositionFormat::PrometheusText, options)),
+             firstError(parseExposition("a 1\nb x\n", ExpositionFormat::PrometheusText)));
+}
+
+void TestExpositionParser::refusesOversizedText()
+{
+    const std::string big(kMaxExpositionBytes + 1, '\n');
+    const Exposition e = parseExposition(big, ExpositionFormat::PrometheusText);
+    QVERIFY(!e.ok());
+    QVERIFY(firstError(e).contains(QString::number(kMaxExpositionBytes)));
+    // A stream has no such limit.
+    ExpositionChecker checker(ExpositionFormat::PrometheusText);
+    checker.feed(big);
+    checker.feed("a 1\n");
+    QVERIFY(checker.finish().empty());
 }
 
 QTEST_APPLESS_MAIN(TestExpositionParser)

@@ -1,9 +1,14 @@
 #include "metrics/kpi.h"
 
+#include "metrics/expositionparser.h"
+
 #include <QTest>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <limits>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -17,6 +22,13 @@ namespace {
 using Buckets = std::vector<std::pair<std::string, double>>; // le text -> cumulative count
 
 const SystemTime kT0 = SystemTime(1'700'000'000'000ms);
+// The _created value of series that began long before the test's scrapes.
+constexpr double kLongAgo = 1.6e9;
+
+double unixSeconds(SystemTime time)
+{
+    return std::chrono::duration<double>(time.time_since_epoch()).count();
+}
 
 MetricFamily &familyOf(Exposition &exposition, const std::string &name, MetricType type)
 {
@@ -48,16 +60,19 @@ std::vector<Label> labels(const std::string &variant, const std::string &version
 }
 
 // OpenMetrics shape: family `canary_requests`, samples `canary_requests_total` and `_created`.
+// A `created` of NaN leaves the _created sample out (as text format 0.0.4 does).
 void addCounter(Exposition &exposition, const std::string &base, const std::string &variant,
-                const std::string &version, double value)
+                const std::string &version, double value, double created = kLongAgo)
 {
     auto &family = familyOf(exposition, base, MetricType::Counter);
     family.samples.push_back(sample(base + "_total", labels(variant, version), value));
-    family.samples.push_back(sample(base + "_created", labels(variant, version), 1.7e9));
+    if (!std::isnan(created)) {
+        family.samples.push_back(sample(base + "_created", labels(variant, version), created));
+    }
 }
 
 void addHistogram(Exposition &exposition, const std::string &variant, const std::string &version,
-                  const Buckets &buckets)
+                  const Buckets &buckets, double created = kLongAgo)
 {
     auto &family = familyOf(exposition, "canary_request_duration_seconds", MetricType::Histogram);
     for (const auto &[le, count] : buckets) {
@@ -70,6 +85,10 @@ void addHistogram(Exposition &exposition, const std::string &variant, const std:
                                     labels(variant, version), buckets.back().second));
     family.samples.push_back(
         sample("canary_request_duration_seconds_sum", labels(variant, version), 1.0));
+    if (!std::isnan(created)) {
+        family.samples.push_back(
+            sample("canary_request_duration_seconds_created", labels(variant, version), created));
+    }
 }
 
 void addWeight(Exposition &exposition, const std::string &variant, const std::string &version,
@@ -88,13 +107,14 @@ struct VariantCounts
 };
 
 void addVariant(Exposition &exposition, const std::string &variant, const std::string &version,
-                VariantCounts counts, const Buckets &buckets, double weight)
+                VariantCounts counts, const Buckets &buckets, double weight,
+                double created = kLongAgo)
 {
-    addCounter(exposition, "canary_requests", variant, version, counts.requests);
-    addCounter(exposition, "canary_request_errors", variant, version, counts.errors);
-    addCounter(exposition, "canary_feedback", variant, version, counts.feedback);
-    addCounter(exposition, "canary_predictions_correct", variant, version, counts.correct);
-    addHistogram(exposition, variant, version, buckets);
+    addCounter(exposition, "canary_requests", variant, version, counts.requests, created);
+    addCounter(exposition, "canary_request_errors", variant, version, counts.errors, created);
+    addCounter(exposition, "canary_feedback", variant, version, counts.feedback, created);
+    addCounter(exposition, "canary_predictions_correct", variant, version, counts.correct, created);
+    addHistogram(exposition, variant, version, buckets, created);
     addWeight(exposition, variant, version, weight);
 }
 
@@ -134,7 +154,7 @@ private Q_SLOTS:
     void basicWindow();
     void counterReset();
     void histogramResetWithUnchangedBucket();
-    void newSeriesStartsFromZero();
+    void newSeriesCreatedInWindowCountsFromZero();
     void versionSwitchAfterPromote();
     void histogramsSumAcrossVersionsByBound();
     void missingMetricIsUnknown_data();
@@ -145,6 +165,16 @@ private Q_SLOTS:
     void duplicateSeries();
     void sampleWithoutVariantIsIgnored();
     void prometheusTextNames();
+    void firstSampleIsStartingPoint_data();
+    void firstSampleIsStartingPoint();
+    void resetsAreReported();
+    void partialResetIsNoRestart();
+    void neverInfinite_data();
+    void neverInfinite();
+    void longWindowSumsBuckets();
+    void longWindowRefusesDisorder();
+    void madeScrapeMatchesUnflattened();
+    void parsedCreatedSamples();
 };
 
 void TestKpi::basicWindow()
@@ -234,7 +264,7 @@ void TestKpi::histogramResetWithUnchangedBucket()
              0.075);
 }
 
-void TestKpi::newSeriesStartsFromZero()
+void TestKpi::newSeriesCreatedInWindowCountsFromZero()
 {
     auto [before, after] = ::basicWindow();
     // A new canary version is staged between the scrapes; 2.0 stays exposed, frozen.
@@ -243,8 +273,9 @@ void TestKpi::newSeriesStartsFromZero()
                {{"0.1", 300}, {"0.5", 1400}, {"1", 1900}, {"+Inf", 2000}}, 90);
     addVariant(after.exposition, "canary", "2.0", {100, 5, 10, 8},
                {{"0.1", 10}, {"0.5", 50}, {"1", 90}, {"+Inf", 100}}, 0);
+    // 3.0's _created says it began inside the window, so all it counted is new.
     addVariant(after.exposition, "canary", "3.0", {40, 2, 4, 3},
-               {{"0.1", 30}, {"0.5", 38}, {"1", 40}, {"+Inf", 40}}, 10);
+               {{"0.1", 30}, {"0.5", 38}, {"1", 40}, {"+Inf", 40}}, 10, unixSeconds(kT0 + 2s));
 
     const auto result = computeKpis(before, after);
     QVERIFY(result.ok());
@@ -268,7 +299,7 @@ void TestKpi::versionSwitchAfterPromote()
     addVariant(after.exposition, "production", "1.0", {1000, 10, 100, 90},
                {{"0.1", 100}, {"0.5", 600}, {"1", 900}, {"+Inf", 1000}}, 0);
     addVariant(after.exposition, "production", "2.0", {200, 4, 50, 45},
-               {{"0.1", 100}, {"0.5", 180}, {"1", 200}, {"+Inf", 200}}, 100);
+               {{"0.1", 100}, {"0.5", 180}, {"1", 200}, {"+Inf", 200}}, 100, unixSeconds(kT0 + 1s));
     addVariant(after.exposition, "canary", "2.0", {100, 5, 10, 8},
                {{"0.1", 10}, {"0.5", 50}, {"1", 90}, {"+Inf", 100}}, 0);
 
@@ -457,6 +488,276 @@ void TestKpi::prometheusTextNames()
     const auto result = computeKpis(before, after);
     QCOMPARE(result.production.requestRate, 100.0);
     QCOMPARE(result.canary.accuracy.value(), 0.7);
+}
+
+void TestKpi::firstSampleIsStartingPoint_data()
+{
+    QTest::addColumn<double>("createdOffsetSeconds"); // NaN: no _created sample
+    QTest::addColumn<double>("expectedRequests");
+    QTest::addColumn<double>("expectedErrors");
+    QTest::addColumn<bool>("latencyKnown");
+
+    const double none = std::numeric_limits<double>::quiet_NaN();
+    // The backend's counters carry on from 1.0 to 1.1 (10000 -> 10010): only 10 are new, and a
+    // series never seen before cannot say which, so the window counts none of them.
+    QTest::newRow("relabel, no _created") << none << 0.0 << 0.0 << false;
+    QTest::newRow("_created before the previous scrape") << -3600.0 << 0.0 << 0.0 << false;
+    QTest::newRow("_created at the previous scrape") << 0.0 << 0.0 << 0.0 << false;
+    QTest::newRow("_created after the previous scrape") << 4.0 << 10010.0 << 110.0 << true;
+}
+
+void TestKpi::firstSampleIsStartingPoint()
+{
+    QFETCH(double, createdOffsetSeconds);
+    QFETCH(double, expectedRequests);
+    QFETCH(double, expectedErrors);
+    QFETCH(bool, latencyKnown);
+
+    const double created = unixSeconds(kT0) + createdOffsetSeconds;
+    Exposition before;
+    addVariant(before, "production", "1.0", {50000, 10, 0, 0}, {{"0.1", 50000}, {"+Inf", 50000}},
+               100);
+    addVariant(before, "canary", "1.0", {10000, 100, 0, 0}, {{"0.1", 9000}, {"+Inf", 10000}}, 0);
+    Exposition after;
+    addVariant(after, "production", "1.0", {50500, 10, 0, 0}, {{"0.1", 50500}, {"+Inf", 50500}},
+               100);
+    addVariant(after, "canary", "1.1", {10010, 110, 0, 0}, {{"0.1", 9010}, {"+Inf", 10010}}, 0,
+               created);
+    const auto result = computeKpis(scrapeAt(kT0, before), scrapeAt(kT0 + 10s, after));
+    QVERIFY2(result.ok(), result.error.c_str());
+    const auto &canaryKpis = result.canary;
+    QCOMPARE(canaryKpis.requestsInWindow, expectedRequests);
+    QCOMPARE(canaryKpis.requestRate, expectedRequests / 10);
+    QCOMPARE(canaryKpis.errorsInWindow, expectedErrors);
+    QCOMPARE(canaryKpis.known(Kpi::LatencyP50), latencyKnown);
+    if (latencyKnown) {
+        QCOMPARE(canaryKpis.errorRatio, 110.0 / 10010.0);
+        // Buckets from 0: 0.1:9010 +Inf:10010; rank 5005 -> 0.1 * 5005/9010.
+        QCOMPARE(canaryKpis.p50Seconds, 0.1 * 5005.0 / 9010.0);
+    } else {
+        QCOMPARE(canaryKpis.reason(Kpi::ErrorRate), std::string("no requests in the window"));
+        QCOMPARE(canaryKpis.reason(Kpi::LatencyP50), std::string("no requests in the window"));
+    }
+    QVERIFY(canaryKpis.resets.empty());
+    QCOMPARE(result.production.requestsInWindow, 500.0);
+}
+
+void TestKpi::resetsAreReported()
+{
+    Exposition before;
+    addVariant(before, "production", "1.0", {5000, 50, 500, 400}, {{"0.1", 1000}, {"+Inf", 5000}},
+               100);
+    addVariant(before, "canary", "2.0", {100, 0, 0, 0}, {{"0.1", 100}, {"+Inf", 100}}, 0);
+    Exposition after; // production's process restarted; the canary carried on
+    addVariant(after, "production", "1.0", {300, 3, 40, 30}, {{"0.1", 100}, {"+Inf", 300}}, 100);
+    addVariant(after, "canary", "2.0", {110, 0, 0, 0}, {{"0.1", 110}, {"+Inf", 110}}, 0);
+    const auto result = computeKpis(scrapeAt(kT0, before), scrapeAt(kT0 + 10s, after));
+    QVERIFY(result.ok());
+
+    const auto &prod = result.production;
+    QCOMPARE(prod.restartedAt, std::optional<SystemTime>(kT0 + 10s));
+    std::vector<std::string> metrics;
+    for (const auto &reset : prod.resets) {
+        QCOMPARE(reset.version, std::string("1.0"));
+        QCOMPARE(reset.seenAt, kT0 + 10s);
+        metrics.push_back(reset.metric);
+    }
+    std::sort(metrics.begin(), metrics.end());
+    QCOMPARE(metrics, strings({"canary_feedback_total", "canary_predictions_correct_total",
+                               "canary_request_duration_seconds", "canary_request_errors_total",
+                               "canary_requests_total"}));
+    QVERIFY(result.canary.resets.empty());
+    QVERIFY(!result.canary.restartedAt);
+}
+
+void TestKpi::partialResetIsNoRestart()
+{
+    // Only the error counter fell (e.g. an exporter that recreates one metric): reported, but
+    // the backend did not restart. A counter at 0 before cannot fall and does not count.
+    Exposition before;
+    addVariant(before, "production", "1.0", {5000, 50, 0, 0}, {{"0.1", 1000}, {"+Inf", 5000}}, 100);
+    Exposition after;
+    addVariant(after, "production", "1.0", {5100, 2, 0, 0}, {{"0.1", 1010}, {"+Inf", 5100}}, 100);
+    const auto result = computeKpis(scrapeAt(kT0, before), scrapeAt(kT0 + 10s, after));
+    const auto &prod = result.production;
+    QCOMPARE(prod.resets.size(), std::size_t(1));
+    QCOMPARE(prod.resets.front().metric, std::string("canary_request_errors_total"));
+    QVERIFY(!prod.restartedAt);
+    QCOMPARE(prod.errorsInWindow, 2.0);
+    QCOMPARE(prod.requestsInWindow, 100.0);
+}
+
+void TestKpi::neverInfinite_data()
+{
+    QTest::addColumn<double>("requestsEach"); // the canary's two versions' request counters
+    QTest::addColumn<QString>("lowBound");    // the lowest bucket's le
+    QTest::addColumn<QString>("highBound");   // the highest finite bucket's le
+    QTest::addColumn<QList<int>>("unknown");  // canary KPIs that must be unknown
+    QTest::addColumn<QString>("reasonContains");
+
+    const auto i = [](Kpi kpi) {
+        return static_cast<int>(kpi);
+    };
+    const QList<int> latency{i(Kpi::LatencyP50), i(Kpi::LatencyP95), i(Kpi::LatencyP99)};
+    QTest::newRow("finite") << 1e6 << QStringLiteral("0.1") << QStringLiteral("1") << QList<int>{}
+                            << QString();
+    // Each version's counter is finite; their sum is not.
+    QTest::newRow("request sum overflows")
+        << 1.7e308 << QStringLiteral("0.1") << QStringLiteral("1")
+        << QList<int>{i(Kpi::RequestRate), i(Kpi::ErrorRate)} << QStringLiteral("more than");
+    QTest::newRow("-Inf bucket") << 1e6 << QStringLiteral("-Inf") << QStringLiteral("1") << latency
+                                 << QStringLiteral("-Inf");
+    // Interpolating between -1e308 and 1e308 overflows: p50 would be +Inf, above p99.
+    QTest::newRow("bounds too far apart")
+        << 1e6 << QStringLiteral("-1e308") << QStringLiteral("1e308") << latency
+        << QStringLiteral("interpolate");
+    QTest::newRow("negative bounds") << 1e6 << QStringLiteral("-5") << QStringLiteral("-1")
+                                     << latency << QStringLiteral("negative");
+}
+
+void TestKpi::neverInfinite()
+{
+    QFETCH(double, requestsEach);
+    QFETCH(QString, lowBound);
+    QFETCH(QString, highBound);
+    QFETCH(QList<int>, unknown);
+    QFETCH(QString, reasonContains);
+
+    Exposition before;
+    Exposition after;
+    for (const char *version : {"2.0", "2.1"}) {
+        addVariant(before, "canary", version, {0, 0, 0, 0},
+                   {{lowBound.toStdString(), 0}, {highBound.toStdString(), 0}, {"+Inf", 0}}, 5);
+        // Observations in the lowest bucket (rank 1/100 of them) and in the highest finite one.
+        addVariant(after, "canary", version, {requestsEach, 10, 0, 0},
+                   {{lowBound.toStdString(), 1}, {highBound.toStdString(), 100}, {"+Inf", 100}},
+                   std::string(version) == "2.0" ? 5 : 0);
+    }
+    const auto result = computeKpis(scrapeAt(kT0, before), scrapeAt(kT0 + 10s, after));
+    QVERIFY(result.ok());
+    const auto &canaryKpis = result.canary;
+    for (Kpi kpi : {Kpi::RequestRate, Kpi::ErrorRate, Kpi::LatencyP50, Kpi::LatencyP95,
+                    Kpi::LatencyP99, Kpi::Weight}) {
+        const double value = canaryKpis.value(kpi);
+        QVERIFY2(std::isnan(value) || std::isfinite(value), std::string(toString(kpi)).c_str());
+        const bool expectUnknown = unknown.contains(static_cast<int>(kpi));
+        QCOMPARE(canaryKpis.known(kpi), !expectUnknown);
+        if (expectUnknown) {
+            QVERIFY2(canaryKpis.reason(kpi).find(reasonContains.toStdString()) != std::string::npos,
+                     canaryKpis.reason(kpi).c_str());
+        }
+    }
+    if (canaryKpis.known(Kpi::LatencyP50)) {
+        QVERIFY(canaryKpis.p50Seconds <= canaryKpis.p95Seconds);
+        QVERIFY(canaryKpis.p95Seconds <= canaryKpis.p99Seconds);
+    }
+}
+
+void TestKpi::longWindowSumsBuckets()
+{
+    // 31 scrapes a second apart: production serves 100 requests a second, all under 0.1 s,
+    // except seconds 10..19 where 10 of each 100 take 0.5..1 s. The gateway restarts at second
+    // 20: every counter starts again from that second's traffic.
+    std::vector<Scrape> scrapes;
+    double requests = 0;
+    double fast = 0;
+    double slow = 0;
+    for (int second = 0; second <= 30; ++second) {
+        if (second == 20) {
+            requests = fast = slow = 0;
+        }
+        if (second > 0) {
+            const bool slowStretch = second > 10 && second <= 20;
+            requests += 100;
+            fast += slowStretch ? 90 : 100;
+            slow += slowStretch ? 10 : 0;
+        }
+        Exposition exposition;
+        addVariant(exposition, "production", "1.0", {requests, 0, 0, 0},
+                   {{"0.1", fast}, {"0.5", fast}, {"1", fast + slow}, {"+Inf", fast + slow}}, 100,
+                   unixSeconds(kT0 + (second >= 20 ? 19500ms : -1h)));
+        scrapes.push_back(makeScrape(kT0 + std::chrono::seconds(second), std::move(exposition)));
+    }
+    const KpiResult result = computeKpisOver(scrapes);
+    QVERIFY2(result.ok(), result.error.c_str());
+    QCOMPARE(result.elapsedSeconds, 30.0);
+    QCOMPARE(result.time, kT0 + 30s);
+    const auto &prod = result.production;
+    QCOMPARE(prod.requestsInWindow, 3000.0); // the reset loses nothing
+    QCOMPARE(prod.requestRate, 100.0);
+    // Summed bucket deltas: 0.1:2900 0.5:2900 1:3000 +Inf:3000.
+    // p99: rank 2970 -> le 1: 0.5 + 0.5 * (2970-2900)/100 = 0.85. (The mean of the three 10-s
+    // windows' p99s would be (0.099 + 0.95 + 0.099) / 3 = 0.383.)
+    QCOMPARE(prod.p99Seconds, 0.85);
+    // p50: rank 1500 -> le 0.1: 0.1 * 1500/2900
+    QCOMPARE(prod.p50Seconds, 0.1 * 1500.0 / 2900.0);
+    QCOMPARE(prod.restartedAt, std::optional<SystemTime>(kT0 + 20s));
+    QVERIFY(!prod.resets.empty());
+
+    // The pairwise windows agree with the long one where they overlap.
+    const KpiResult slowTen = computeKpisOver(std::span(scrapes).subspan(10, 11));
+    QCOMPARE(slowTen.production.p99Seconds, 0.95);
+    QCOMPARE(computeKpis(scrapes[0], scrapes[30]).ok(), true);
+    QVERIFY(std::isnan(result.canary.requestRate));
+}
+
+void TestKpi::longWindowRefusesDisorder()
+{
+    auto [a, b] = ::basicWindow();
+    const std::vector<Scrape> backwards{b, a, b};
+    const KpiResult result = computeKpisOver(backwards);
+    QVERIFY(!result.ok());
+    QVERIFY(!result.production.known(Kpi::RequestRate));
+    QVERIFY(!computeKpisOver(std::span<const Scrape>(&a, 1)).ok());
+    std::vector<Scrape> badMiddle{a, b, b};
+    badMiddle[1].time = a.time + 1s;
+    badMiddle[1].exposition.errors.push_back({1, 1, "bad"});
+    QCOMPARE(computeKpisOver(badMiddle).error,
+             std::string("a scrape inside the window did not parse"));
+}
+
+void TestKpi::madeScrapeMatchesUnflattened()
+{
+    const auto [before, after] = ::basicWindow();
+    const Scrape madeBefore = makeScrape(before.time, before.exposition);
+    const Scrape madeAfter = makeScrape(after.time, after.exposition);
+    QVERIFY(madeBefore.kpiSeries && madeAfter.kpiSeries);
+    QVERIFY(!before.kpiSeries);
+    const auto plain = computeKpis(before, after);
+    const auto made = computeKpis(madeBefore, madeAfter);
+    for (Kpi kpi : kAllKpis) {
+        QCOMPARE(made.production.value(kpi), plain.production.value(kpi));
+        QCOMPARE(made.canary.value(kpi), plain.canary.value(kpi));
+    }
+}
+
+void TestKpi::parsedCreatedSamples()
+{
+    // The OpenMetrics text the parser reads: _created samples belong to the counter's family.
+    const auto exposition = [](const char *canaryVersion, int canaryRequests, double created) {
+        std::string text =
+            "# TYPE canary_requests counter\n"
+            "canary_requests_total{variant=\"production\",version=\"1.0\"} 500\n"
+            "canary_requests_created{variant=\"production\",version=\"1.0\"} 1.6e9\n";
+        text += "canary_requests_total{variant=\"canary\",version=\"" + std::string(canaryVersion) +
+                "\"} " + std::to_string(canaryRequests) + "\n";
+        text += "canary_requests_created{variant=\"canary\",version=\"" +
+                std::string(canaryVersion) + "\"} " + std::to_string(created) + "\n# EOF\n";
+        const Exposition parsed = parseExposition(text, ExpositionFormat::OpenMetrics);
+        if (!parsed.ok()) {
+            qWarning("%s", parsed.errors.front().message.c_str());
+        }
+        return parsed;
+    };
+    const double t0 = unixSeconds(kT0);
+    const Scrape before = makeScrape(kT0, exposition("1.0", 10000, t0 - 100));
+    // Relabelled, counters carried on: a starting point.
+    const Scrape carried = makeScrape(kT0 + 10s, exposition("1.1", 10010, t0 - 100));
+    QCOMPARE(computeKpis(before, carried).canary.requestsInWindow, 0.0);
+    // A new series born after the previous scrape: everything it counted is new.
+    const Scrape born = makeScrape(kT0 + 10s, exposition("1.1", 30, t0 + 5));
+    QCOMPARE(computeKpis(before, born).canary.requestsInWindow, 30.0);
+    QCOMPARE(computeKpis(before, born).canary.activeVersions, strings({"1.1"}));
 }
 
 QTEST_APPLESS_MAIN(TestKpi)
