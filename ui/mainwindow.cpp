@@ -464,6 +464,8 @@ void MainWindow::onStateChanged(const RolloutState &state)
 
 void MainWindow::onTimelineEvent(const TimelineEvent &event)
 {
+    if (m_chartGrid)
+        m_chartGrid->addEvent(event);
     if (event.kind == TimelineEvent::Kind::Restart)
         m_messages->showMessage(MessageBar::Level::Warning, QString::fromStdString(event.detail));
 }
@@ -497,6 +499,8 @@ QString MainWindow::linkText() const
 void MainWindow::onHealthChanged(LinkHealth health)
 {
     m_linkLabel->setText(linkText());
+    if (m_monitor && m_monitor->stateFeed().health == LinkHealth::Live)
+        m_messages->clear(QStringLiteral("unreachable"));
     QPalette p = m_linkLabel->palette();
     p.setColor(QPalette::WindowText, linkColor(health));
     m_linkLabel->setPalette(p);
@@ -577,8 +581,11 @@ void MainWindow::onActionSucceeded(const QString &summary)
 void MainWindow::onActionFailed(const QString &message, bool conflict)
 {
     m_traffic->revertToConfirmed();
+    // A failure to reach the backend lasts only as long as the outage: it goes once the backend
+    // answers again. A refusal (409, 400, 401) stays until read.
+    const bool unreachable = m_actions && m_actions->lastFailureWasUnreachable();
     m_messages->showMessage(conflict ? MessageBar::Level::Warning : MessageBar::Level::Error,
-                            message);
+                            message, unreachable ? QStringLiteral("unreachable") : QString());
     statusBar()->showMessage(message, 10'000);
     updateRecentActions();
 }

@@ -60,7 +60,11 @@ ScrapeResult MetricsScraper::interpretAnswer(const HttpResponse &response, Syste
     ScrapeResult result;
     result.scrape.time = takenAt;
     if (!response.answered()) {
-        result.error = "metrics endpoint unreachable: " + response.transportError;
+        // The transport's sentence says what happened (not sent, no answer, too large).
+        const char *what = response.outcome == HttpResponse::Outcome::NotSent
+                               ? "metrics endpoint unreachable: "
+                               : "metrics endpoint gave no usable answer: ";
+        result.error = what + response.transportError;
         return result;
     }
     if (response.status != 200) {

@@ -149,6 +149,7 @@ void RolloutActions::finish(std::uint64_t recordId, ControlResult result, const 
     }
 
     const bool conflict = error.kind == ControlError::Kind::StaleRevision;
+    m_lastFailureUnreachable = error.kind == ControlError::Kind::Unreachable;
     QString text;
     std::optional<std::int64_t> current;
     if (conflict && error.current) {

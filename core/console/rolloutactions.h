@@ -24,6 +24,9 @@ public:
     RolloutActions(ControlClient *client, RolloutMonitor *monitor, QObject *parent = nullptr);
 
     bool busy() const { return m_busy; }
+    // Whether the last failure was a backend that could not be reached (no answer at all), as
+    // opposed to one that answered and refused.
+    bool lastFailureWasUnreachable() const { return m_lastFailureUnreachable; }
 
     // Each action is recorded with the numbers it was decided on: `decidedOn` is the snapshot the
     // operator was shown (the monitor's current one when none is given).
@@ -61,6 +64,7 @@ private:
     ActionLog m_ownLog;
     ActionLog *m_log = &m_ownLog;
     bool m_busy = false;
+    bool m_lastFailureUnreachable = false;
 };
 
 } // namespace canary

@@ -229,51 +229,77 @@ void RolloutMonitor::finishRoundIfDone()
 
 void RolloutMonitor::takeScrape(ScrapeResult scrape)
 {
-    if (!m_recent.empty() && !m_gapOpen) {
-        // The chart point covers kpiWindow: its baseline is the newest scrape at least kpiWindow
-        // old, or the oldest one there is. Older scrapes stay for the decision snapshot.
-        const SystemTime keepFrom =
-            scrape.scrape.time - std::max(m_settings.kpiWindow, m_settings.decisionWindow);
-        while (m_recent.size() > 1 && m_recent[1].time <= keepFrom)
-            m_recent.pop_front();
-        const SystemTime windowStart = scrape.scrape.time - m_settings.kpiWindow;
-        std::size_t base = 0;
-        while (base + 1 < m_recent.size() && m_recent[base + 1].time <= windowStart)
-            ++base;
-        metrics::KpiResult kpis = metrics::computeKpis(m_recent[base], scrape.scrape);
-        if (kpis.ok()) {
-            m_history.append(kpis);
-            noteCounterResets(kpis);
-            m_latestKpis = std::move(kpis);
-            m_recent.push_back(std::move(scrape.scrape));
-            updateSnapshot();
-            Q_EMIT kpisUpdated(*m_latestKpis);
-            return;
-        }
-        // A refused window (e.g. the clock did not move) yields no point; start afresh.
+    // The KPIs read only the flattened series; the parsed families are not kept around.
+    scrape.scrape.exposition.families.clear();
+    if (m_recent.empty() || m_gapOpen) {
+        m_gapOpen = false;
+        m_recent.clear();
+        m_recent.push_back(std::move(scrape.scrape));
+        return;
     }
-    m_gapOpen = false;
-    m_recent.clear();
+    // Keep the scrapes of the longer window; each window is summed over every consecutive pair in
+    // it, so a reset or a series appearing inside the window is handled where it happened.
+    const SystemTime newest = scrape.scrape.time;
+    const SystemTime keepFrom = newest - std::max(m_settings.kpiWindow, m_settings.decisionWindow);
+    std::size_t drop = 0;
+    while (drop + 1 < m_recent.size() && m_recent[drop + 1].time <= keepFrom)
+        ++drop;
+    m_recent.erase(m_recent.begin(), m_recent.begin() + std::ptrdiff_t(drop));
     m_recent.push_back(std::move(scrape.scrape));
+
+    metrics::KpiResult kpis = metrics::computeKpisOver(windowOf(m_settings.kpiWindow));
+    if (!kpis.ok()) {
+        // A refused window (e.g. the clock did not move) yields no point; start afresh.
+        metrics::Scrape last = std::move(m_recent.back());
+        m_recent.clear();
+        m_recent.push_back(std::move(last));
+        return;
+    }
+    m_history.append(kpis);
+    noteRestarts(kpis);
+    m_latestKpis = std::move(kpis);
+    updateSnapshot();
+    Q_EMIT kpisUpdated(*m_latestKpis);
+}
+
+std::span<const metrics::Scrape> RolloutMonitor::windowOf(std::chrono::milliseconds length) const
+{
+    // From the newest scrape at least `length` old (or the oldest there is) to the newest.
+    const SystemTime windowStart = m_recent.back().time - length;
+    std::size_t base = 0;
+    while (base + 1 < m_recent.size() && m_recent[base + 1].time <= windowStart)
+        ++base;
+    return std::span<const metrics::Scrape>(m_recent).subspan(base);
 }
 
 void RolloutMonitor::updateSnapshot()
 {
-    const SystemTime newest = m_recent.back().time;
-    const SystemTime windowStart = newest - m_settings.decisionWindow;
-    std::size_t base = 0;
-    while (base + 1 < m_recent.size() && m_recent[base + 1].time <= windowStart)
-        ++base;
+    const auto window = windowOf(m_settings.decisionWindow);
     KpiSnapshot snapshot;
-    snapshot.kpis = metrics::computeKpis(m_recent[base], m_recent.back());
-    snapshot.from = m_recent[base].time;
-    snapshot.to = newest;
-    snapshot.scrapes = m_recent.size() - base;
+    snapshot.kpis = metrics::computeKpisOver(window);
+    snapshot.from = window.front().time;
+    snapshot.to = window.back().time;
+    snapshot.scrapes = window.size();
     if (snapshot.valid())
         m_snapshot = std::move(snapshot);
 }
 
-void RolloutMonitor::noteCounterResets(const metrics::KpiResult &) {}
+void RolloutMonitor::noteRestarts(const metrics::KpiResult &kpis)
+{
+    for (VariantRole role : {VariantRole::Production, VariantRole::Canary}) {
+        const auto &restartedAt = kpis.variant(role).restartedAt;
+        auto &told = m_toldRestart[role == VariantRole::Production ? 0 : 1];
+        if (!restartedAt || (told && *told >= *restartedAt))
+            continue;
+        told = restartedAt;
+        const std::string name(toString(role));
+        addEvent({*restartedAt, TimelineEvent::Kind::Restart, role, "restart",
+                  "Every counter of the " + name +
+                      " variant went back to a lower value at once: the backend behind it "
+                      "restarted. The charts count from the new values; nothing from before the "
+                      "restart is mixed in."});
+    }
+}
 
 void RolloutMonitor::recordMiss(FeedStatus &feed, const QString &reason, bool countIt)
 {

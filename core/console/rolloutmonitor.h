@@ -16,11 +16,14 @@
 #include <QTimer>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <deque>
 #include <optional>
+#include <span>
 #include <string>
+#include <vector>
 
 namespace canary {
 
@@ -144,9 +147,10 @@ private:
     void recordGood(FeedStatus &feed);
     void takeScrape(ScrapeResult scrape);
     void updateSnapshot();
+    std::span<const metrics::Scrape> windowOf(std::chrono::milliseconds length) const;
     void applyState(const RolloutState &state);
     void noteStateChange(const RolloutState &before, const RolloutState &after);
-    void noteCounterResets(const metrics::KpiResult &kpis);
+    void noteRestarts(const metrics::KpiResult &kpis);
     void updateHealth();
     void scheduleNext();
 
@@ -164,12 +168,15 @@ private:
     std::chrono::milliseconds m_scheduledInterval{0};
 
     // Good scrapes since the last gap, within the longer of kpiWindow and decisionWindow.
-    std::deque<metrics::Scrape> m_recent;
+    std::vector<metrics::Scrape> m_recent;
     bool m_gapOpen = false;
     std::optional<RolloutState> m_state;
     std::optional<metrics::KpiResult> m_latestKpis;
     KpiSnapshot m_snapshot;
     std::deque<TimelineEvent> m_events;
+    // The newest counter restart already told, per variant: a reset stays inside the sliding KPI
+    // windows for several polls and must be told once.
+    std::array<std::optional<SystemTime>, 2> m_toldRestart;
     LinkHealth m_health = LinkHealth::Connecting;
     FeedStatus m_stateFeed;
     FeedStatus m_metricsFeed;

@@ -1,6 +1,7 @@
 // The console against backends that break, go stale or bend the spec (a scripted server on
 // loopback): the levers follow the rollout, old numbers are never offered as live, and one
 // decision reads one set of numbers.
+#include "chartgrid.h"
 #include "confirmactiondialog.h"
 #include "kpicomparison.h"
 #include "mainwindow.h"
@@ -105,6 +106,8 @@ public:
     void setMetricsBody(QByteArray body) { m_metricsBody = std::move(body); }
 
     QString url() const { return QString::fromStdString(m_backend.url()); }
+    void close() { m_backend.close(); }
+    bool listen() { return m_backend.listen(); }
     const std::vector<ScriptedRequest> &promotes() const { return m_promotes; }
     int mutatingRequests() const
     {
@@ -152,6 +155,7 @@ private Q_SLOTS:
     void specBendingBackendKeepsTheLevers();
     void emptyCanaryEntryIsAnEmptySlot();
     void pausedSaysSo();
+    void unreachableFailureGoesWithTheOutage();
 
 private:
     void connectWindow();
@@ -317,6 +321,16 @@ void TestConsoleTruth::oneSnapshotForPanelDialogAndLog()
     QVERIFY(record.kpisLive);
     QCOMPARE(KpiComparison::formatPercent(record.canary.errorPercent / 100.0), panelError);
     QCOMPARE(KpiComparison::formatCount(record.canary.requestsInWindow), panelRequests);
+
+    // The charts carry the promote and the new production model on their time axis.
+    const auto &events = m_window->chartGrid()->events();
+    const auto has = [&](TimelineEvent::Kind kind, const std::string &label) {
+        return std::any_of(events.begin(), events.end(), [&](const TimelineEvent &event) {
+            return event.kind == kind && event.label == label;
+        });
+    };
+    QVERIFY(has(TimelineEvent::Kind::Action, "promote"));
+    QVERIFY(has(TimelineEvent::Kind::VersionChange, "2"));
 }
 
 void TestConsoleTruth::specBendingBackendKeepsTheLevers()
@@ -371,6 +385,24 @@ void TestConsoleTruth::pausedSaysSo()
     QVERIFY(!linkText().startsWith(QStringLiteral("\u25cf live")));
     pause->setChecked(false);
     QCOMPARE(linkText(), QStringLiteral("\u25cf live"));
+}
+
+void TestConsoleTruth::unreachableFailureGoesWithTheOutage()
+{
+    connectWindow();
+    m_backend->close();
+    Q_EMIT m_window->trafficControl()->weightRequested(Weight::fromTenths(50));
+    QTRY_VERIFY(m_window->messageBar()->level() == MessageBar::Level::Error);
+    const QString failure = m_window->messageBar()->text();
+    QVERIFY2(failure.contains(QStringLiteral("The request was not sent; nothing was applied.")),
+             qPrintable(failure));
+    QTRY_VERIFY_WITH_TIMEOUT(m_window->monitor()->stateFeed().health != LinkHealth::Live, 5000);
+    QCOMPARE(m_window->messageBar()->text(), failure); // stays while the outage lasts
+
+    // The backend is back: the red bar goes with the outage, not minutes later.
+    QVERIFY(m_backend->listen());
+    QTRY_COMPARE_WITH_TIMEOUT(m_window->monitor()->stateFeed().health, LinkHealth::Live, 40'000);
+    QTRY_VERIFY(!m_window->messageBar()->text().contains(failure));
 }
 
 QTEST_MAIN(TestConsoleTruth)

@@ -116,6 +116,7 @@ private Q_SLOTS:
     void retentionTrimsHistory();
     void decisionSnapshotCoversItsWindow();
     void versionChangesAndRestartsAreEvents();
+    void relabelAndRestartOfCounters();
 
 private:
     std::unique_ptr<RolloutMonitor> monitorFor(const std::string &baseUrl, const Clock &clock,
@@ -300,7 +301,7 @@ void TestRolloutMonitor::badAnswersMakeItStale()
     QTRY_VERIFY(monitor->missedPolls() >= 3);
     QCOMPARE(monitor->health(), LinkHealth::Stale);
     QVERIFY2(monitor->lastError().contains(errorFragment), qPrintable(monitor->lastError()));
-    QVERIFY(failedSpy.count() >= 3);
+    QTRY_VERIFY(failedSpy.count() >= 3); // announced once the poll's answers are all in
     QCOMPARE(failedSpy.first().at(0).toString(), monitor->lastError());
     QVERIFY(!monitor->lastGoodUpdate());
     // The two feeds fail independently: the one that answers well stays Live and keeps being
@@ -624,4 +625,65 @@ void TestRolloutMonitor::versionChangesAndRestartsAreEvents()
     QVERIFY2(QString::fromStdString(event.detail).contains(QStringLiteral("from 6 to 1")),
              event.detail.c_str());
     QCOMPARE(monitor->events().size(), std::size_t(3));
+}
+
+void TestRolloutMonitor::relabelAndRestartOfCounters()
+{
+    ScriptedBackend backend;
+    backend.answer("GET", "/v1/rollout",
+                   ScriptedReply::json(200, rolloutDocument(3, "canary", "1", "2", 0)));
+    // Production serves 100 requests a scrape; the canary holds 0 % and serves none. Its counters
+    // carry on, as another team's backend does, when its version label changes.
+    long production = 50'000;
+    QByteArray canaryVersion = "2";
+    backend.handle("/metrics", [&](const ScriptedRequest &) -> std::optional<ScriptedReply> {
+        production += 100;
+        const QByteArray body = "# TYPE canary_requests_total counter\n"
+                                "canary_requests_total{variant=\"production\",version=\"1\"} " +
+                                QByteArray::number(production) +
+                                "\ncanary_requests_total{variant=\"canary\",version=\"" +
+                                canaryVersion + "\"} 161000\n";
+        return ScriptedReply::text(200, "text/plain; version=0.0.4", body);
+    });
+    ManualClock clock;
+    MonitorSettings settings;
+    settings.pollInterval = 60s;
+    auto monitor = monitorFor(backend.url(), clock, settings);
+    QSignalSpy eventSpy(monitor.get(), &RolloutMonitor::eventAdded);
+    monitor->start();
+    auto poll = [&] {
+        clock.advance(1s);
+        monitor->refreshNow();
+        QTRY_VERIFY(!monitor->isPolling());
+    };
+    QTRY_VERIFY(!monitor->isPolling());
+    for (int i = 0; i < 3; ++i)
+        poll();
+    canaryVersion = "2.1"; // relabelled: 161,000 requests under a series never seen before
+    for (int i = 0; i < 3; ++i) {
+        poll();
+        // Never invented traffic: the canary served nothing, whatever its counter says.
+        QCOMPARE(monitor->latestKpis()->canary.requestRate, 0.0);
+        QCOMPARE(monitor->snapshot().kpis.canary.requestsInWindow, 0.0);
+    }
+    const auto &canaryRates = monitor->history().series(VariantRole::Canary, Kpi::RequestRate);
+    for (std::size_t i = 0; i < canaryRates.size(); ++i)
+        QCOMPARE(canaryRates.at(i).value, 0.0);
+
+    // The backend restarts: every production counter falls. Told once, as a marker and an event,
+    // although the reset stays inside the sliding windows for several polls.
+    production = 0;
+    for (int i = 0; i < 5; ++i)
+        poll();
+    int restarts = 0;
+    for (const auto &arguments : eventSpy) {
+        const auto event = arguments.at(0).value<TimelineEvent>();
+        if (event.kind == TimelineEvent::Kind::Restart) {
+            ++restarts;
+            QCOMPARE(event.role, std::optional<VariantRole>(VariantRole::Production));
+        }
+    }
+    QCOMPARE(restarts, 1);
+    // After the restart the new values count (Prometheus' reset rule), not a negative rate.
+    QVERIFY(monitor->latestKpis()->production.requestRate > 0);
 }
