@@ -137,6 +137,7 @@ private Q_SLOTS:
     void metricsLintAcceptsGatewayMetrics_data();
     void metricsLintAcceptsGatewayMetrics();
     void metricsLintReportsPositions();
+    void metricsLintHasNoSizeCap();
     void checkBackendGatewayConforms_data();
     void checkBackendGatewayConforms();
     void checkBackendFindsDeviations_data();
@@ -465,6 +466,33 @@ void TestCanaryctl::metricsLintReportsPositions()
     Run run = canaryctl({QStringLiteral("metrics-lint"), path});
     QCOMPARE(run.exitCode, 1);
     QVERIFY2(run.out.startsWith(path + QStringLiteral(":3:")), qPrintable(run.out));
+}
+
+// A 72 MiB exposition (over the old 64 MiB cap) is linted in one streaming pass, and an error
+// at its very end is found with its line.
+void TestCanaryctl::metricsLintHasNoSizeCap()
+{
+    const QString path = m_dir.filePath(QStringLiteral("large.txt"));
+    QFile file(path);
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    file.write("# TYPE big counter\n");
+    QByteArray block;
+    for (int i = 0; i < 4096; ++i)
+        block += "big_total{series=\"" + QByteArray::number(i) + "\"} 1234567\n";
+    qint64 lines = 2;
+    while (file.size() < 72LL * 1024 * 1024) {
+        QCOMPARE(file.write(block), block.size());
+        lines += 4096;
+    }
+    file.write("big_total{series=\"last\" 1\n"); // unterminated label set
+    file.close();
+    Run run = canaryctl({QStringLiteral("metrics-lint"), path});
+    QCOMPARE(run.exitCode, 1);
+    QVERIFY2(run.out.startsWith(path + QLatin1Char(':') + QString::number(lines) +
+                                QLatin1Char(':')),
+             qPrintable(run.out.left(300)));
+    QVERIFY(!run.err.contains(QStringLiteral("MiB")));
+    QFile::remove(path);
 }
 
 void TestCanaryctl::checkBackendGatewayConforms_data()
