@@ -10,6 +10,8 @@ namespace {
 
 using nlohmann::json;
 
+constexpr std::size_t kMaxPathBytes = 256;
+
 // A char iterator that counts the bytes the parser has consumed, so the SAX handler (which is
 // told no positions) can say where a problem is.
 class CountingIterator
@@ -187,7 +189,11 @@ private:
         error.byte = byte;
         error.line = line;
         error.column = byte - lineStart;
+        error.reason = what;
         error.path = currentPath();
+        // A path through 64 levels of long keys could be huge; the start names the place.
+        if (error.path.size() > kMaxPathBytes)
+            error.path = error.path.substr(0, kMaxPathBytes - 3) + "...";
         error.message = what + " at byte " + std::to_string(byte) + " (line " +
                         std::to_string(line) + ", column " + std::to_string(error.column) + ")";
         if (!error.path.empty())
@@ -216,7 +222,8 @@ std::optional<json> parseBoundedJson(std::string_view text, JsonParseError *erro
                              CountingIterator(end, &builder.consumed), &builder);
     } catch (const json::exception &e) {
         // Not expected (the handler receives every parse error) but never let one escape.
-        builder.error.message = std::string("JSON could not be read: ") + e.what();
+        builder.error.reason = std::string("JSON could not be read: ") + e.what();
+        builder.error.message = builder.error.reason;
         ok = false;
     }
     if (ok)

@@ -28,6 +28,8 @@ struct JsonParseError
     // One sentence without the final period, with the place, e.g. "JSON nested deeper than 64
     // levels at byte 1234 (line 1, column 1234)".
     std::string message;
+    // The problem alone, without the place, e.g. "JSON nested deeper than 64 levels".
+    std::string reason;
     // Where in the document the problem is, e.g. "production.simulate.latency_p50_ms" or
     // "scenario[2]"; empty at the top level or when the text is not JSON up to there.
     std::string path;

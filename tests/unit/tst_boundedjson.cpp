@@ -163,6 +163,9 @@ void TestBoundedJson::errorPlaceIsReported()
     QCOMPARE(int(error.column), column);
     const auto where = "(line " + std::to_string(line) + ", column " + std::to_string(column) + ")";
     QVERIFY2(error.message.find(where) != std::string::npos, error.message.c_str());
+    QVERIFY2(QByteArray::fromStdString(error.message).startsWith(error.reason.c_str()),
+             error.message.c_str());
+    QVERIFY(error.reason.find("byte") == std::string::npos);
 }
 
 void TestBoundedJson::duplicateKeysOnlyWhenAsked()
