@@ -167,9 +167,15 @@ private:
                 // innermost level it is the one about to be added.
                 const auto size = container.size();
                 const auto index = innermost || size == 0 ? size : size - 1;
-                path += "[" + std::to_string(index) + "]";
+                // Appended piece by piece: "[" + std::string&& makes GCC 12 at -O2 warn about
+                // an overlapping memcpy in basic_string::insert (false positive, GCC bug 105329).
+                path += '[';
+                path += std::to_string(index);
+                path += ']';
             } else if (m_keys[level]) {
-                path += (path.empty() ? "" : ".") + *m_keys[level];
+                if (!path.empty())
+                    path += '.';
+                path += *m_keys[level];
             }
         }
         return path;
