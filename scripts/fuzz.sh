@@ -78,7 +78,11 @@ for harness in "${harnesses[@]}"; do
     if [[ $status -ne 0 ]]; then
         reproducer=$(ls -t "$prefix"* 2>/dev/null | head -n 1 || true)
         echo "fuzz.sh: $harness FAILED (exit $status); reproducer: ${reproducer:-none saved}; log: $log" >&2
-        grep -m 1 -E "ERROR: |runtime error|SUMMARY" "$log" >&2 || tail -n 5 "$log" >&2
+        # The sanitizer's verdict, or for an abort() the harness's own message just before it.
+        awk '/runtime error|ERROR: (Address|Leak|UndefinedBehavior)Sanitizer|SUMMARY:/ {print; n++}
+             /ERROR: libFuzzer/ {print prev; print; n++}
+             {prev = $0}
+             n >= 3 {exit}' "$log" >&2
         echo "fuzz.sh:   reproduce with $build/fuzz/$harness ${reproducer:-<file>}" >&2
         failed+=("$harness")
     else
