@@ -105,5 +105,21 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
         std::abort();
     }
     checkAnswer(*answer);
+
+    // A prediction that was served can be labelled exactly once.
+    if (route == 0 && answer->status == 200) {
+        const auto id = parseBoundedJson(answer->body)->at("request_id").get<std::string>();
+        HttpRequest label;
+        label.method = "POST";
+        label.target = "/v1/feedback";
+        label.headers = {{"Content-Type", "application/json"}};
+        label.body = nlohmann::json{{"request_id", id}, {"label", 1}}.dump();
+        const auto first = dataPlane.handleFeedback(label);
+        if (first.status != 200)
+            fail("labelling a served prediction", first);
+        const auto second = dataPlane.handleFeedback(label);
+        if (second.status != 409)
+            fail("labelling it again", second);
+    }
     return 0;
 }
