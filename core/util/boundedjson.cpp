@@ -106,7 +106,8 @@ public:
     }
 
 private:
-    // Where the next value goes; nullptr after failing.
+    // Puts a value where the parser is (the top level, the next array element or the value of
+    // the last key) and returns where it now lives.
     template<typename Value> json *add(Value &&value)
     {
         if (m_open.empty()) {
