@@ -3,6 +3,8 @@
 #include "random.h"
 #include "simulatedmodel.h"
 
+#include "util/boundedjson.h"
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
@@ -91,9 +93,14 @@ void DataPlane::predict(PredictRequest request, PredictCallback done)
                 } else if (answer.status < 200 || answer.status > 299) {
                     problem = "it answered HTTP " + std::to_string(answer.status);
                 } else {
-                    prediction = json::parse(answer.body, nullptr, false);
-                    if (prediction.is_discarded())
-                        problem = "its answer is not JSON";
+                    // Bounded: a hostile or broken model server must not crash the gateway
+                    // with a deeply nested answer (copying it below would recurse per level).
+                    JsonParseError error;
+                    auto parsed = parseBoundedJson(answer.body, &error);
+                    if (parsed)
+                        prediction = std::move(*parsed);
+                    else
+                        problem = "its answer is not usable JSON (" + error.message + ")";
                 }
                 if (problem.empty()) {
                     result.body["prediction"] = prediction;

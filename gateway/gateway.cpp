@@ -11,6 +11,8 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 
+#include <cstdio>
+#include <exception>
 #include <optional>
 #include <thread>
 #include <vector>
@@ -58,7 +60,24 @@ void Gateway::start(unsigned threads)
 {
     m_runtime->work.emplace(m_runtime->io.get_executor());
     for (unsigned i = 0; i < std::max(1u, threads); ++i)
-        m_runtime->threads.emplace_back([this] { m_runtime->io.run(); });
+        m_runtime->threads.emplace_back([this] { serve(); });
+}
+
+void Gateway::serve()
+{
+    // An exception escaping a handler would end the thread and with it the process (terminate).
+    // The request it belonged to is lost (its connection closes); every other one carries on.
+    for (;;) {
+        try {
+            m_runtime->io.run();
+            return; // stopped
+        } catch (const std::exception &e) {
+            std::fprintf(stderr, "canary-gateway: a request failed with an unexpected error: %s\n",
+                         e.what());
+        } catch (...) {
+            std::fprintf(stderr, "canary-gateway: a request failed with an unexpected error\n");
+        }
+    }
 }
 
 void Gateway::startLoad(double rps)

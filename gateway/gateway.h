@@ -48,6 +48,8 @@ public:
 
 private:
     HttpResponse metricsResponse(const HttpRequest &request) const;
+    // One io thread's loop: runs the io_context until stop(), surviving a handler's exception.
+    void serve();
 
     struct Runtime;
     const GatewayConfig m_config;

@@ -1,5 +1,7 @@
 #include "gatewayconfig.h"
 
+#include "util/boundedjson.h"
+
 #include <nlohmann/json.hpp>
 
 #include <cmath>
@@ -346,20 +348,29 @@ std::optional<GatewayConfig> parseGatewayConfig(std::string_view text, std::stri
                                                 std::string *error)
 {
     const std::string prefix = std::string(source) + ":";
-    json doc;
-    try {
-        doc = json::parse(text.begin(), text.end());
-    } catch (const json::parse_error &e) {
+    // Duplicate keys are refused: with "last wins" a second "production" would silently replace
+    // the first and the unknown-field check could never see a misspelt copy.
+    JsonParseOptions options;
+    options.refuseDuplicateKeys = true;
+    JsonParseError parseError;
+    const auto doc = parseBoundedJson(text, &parseError, options);
+    if (!doc) {
         if (error)
-            *error =
-                prefix + " not valid JSON (syntax error at byte " + std::to_string(e.byte) + ")";
+            *error = prefix + (parseError.path.empty() ? " " : parseError.path + ": ") +
+                     parseError.reason + " (line " + std::to_string(parseError.line) + ", column " +
+                     std::to_string(parseError.column) + ")";
         return std::nullopt;
     }
     try {
-        return parseConfig(doc);
+        return parseConfig(*doc);
     } catch (const ConfigError &e) {
         if (error)
             *error = prefix + e.message;
+    } catch (const json::exception &e) {
+        // Every field is type-checked before it is read, so this is a bug here; still the
+        // caller gets an error, not an exception.
+        if (error)
+            *error = prefix + " cannot be read: " + e.what();
     }
     return std::nullopt;
 }

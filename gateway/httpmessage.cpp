@@ -1,5 +1,7 @@
 #include "httpmessage.h"
 
+#include "util/boundedjson.h"
+
 #include <nlohmann/json.hpp>
 
 namespace canary::gateway {
@@ -106,12 +108,19 @@ bool parseJsonBody(const HttpRequest &request, nlohmann::json &out, HttpResponse
             "A request body must be sent with Content-Type: application/json.");
         return false;
     }
-    out = nlohmann::json::parse(request.body, nullptr, false);
-    if (out.is_discarded()) {
-        problem = HttpResponse::problem(400, "malformed-request", "Malformed request",
-                                        "The request body is not valid JSON.");
+    // Bounded: the body comes from anyone who can reach the port, and nlohmann copies, dumps and
+    // compares values recursively. A duplicate key would make the request mean two things.
+    JsonParseOptions options;
+    options.refuseDuplicateKeys = true;
+    JsonParseError error;
+    auto parsed = parseBoundedJson(request.body, &error, options);
+    if (!parsed) {
+        problem =
+            HttpResponse::problem(400, "malformed-request", "Malformed request",
+                                  "The request body is not usable JSON: " + error.message + ".");
         return false;
     }
+    out = std::move(*parsed);
     return true;
 }
 

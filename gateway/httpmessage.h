@@ -50,7 +50,8 @@ bool equalsIgnoreCase(std::string_view a, std::string_view b);
 // "application/json", with parameters, in any case.
 bool isJsonContentType(std::string_view value);
 // A request body as JSON: an empty body is null; a body needs a JSON content type (else 415) and
-// must parse (else 400). Returns false and fills `problem` otherwise.
+// must parse within canary::kMaxJsonDepth levels of nesting and without duplicate keys (else 400).
+// Returns false and fills `problem` otherwise.
 bool parseJsonBody(const HttpRequest &request, nlohmann::json &out, HttpResponse &problem);
 
 } // namespace canary::gateway

@@ -87,9 +87,7 @@ bool writeTokenFile(const std::string &path, const std::string &token)
     return ::close(fd) == 0 && ok;
 }
 
-} // namespace
-
-int main(int argc, char **argv)
+int run(int argc, char **argv)
 {
     std::string listen = "127.0.0.1:8080";
     std::string configPath;
@@ -225,4 +223,20 @@ int main(int argc, char **argv)
               << ", stopping\n";
     gateway.stop();
     return 0;
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+    // Whatever goes wrong, the gateway ends with a message and exit status 1, never with
+    // std::terminate, abort() and a core dump. Bad input (arguments, config) is exit status 2.
+    try {
+        return run(argc, argv);
+    } catch (const std::exception &e) {
+        std::cerr << "canary-gateway: stopped by an unexpected error: " << e.what() << '\n';
+    } catch (...) {
+        std::cerr << "canary-gateway: stopped by an unexpected error\n";
+    }
+    return 1;
 }

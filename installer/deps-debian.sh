@@ -13,6 +13,8 @@ packages=(
     prometheus xvfb xauth dpkg-dev file
     # benchmarks and looking at reports
     wrk poppler-utils
+    # fuzzing (scripts/fuzz.sh): clang with libFuzzer and the sanitizer runtimes
+    clang-14 libclang-rt-14-dev
 )
 
 missing=()

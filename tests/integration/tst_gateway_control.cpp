@@ -334,6 +334,17 @@ void TestGatewayControl::badRequests_data()
         << bytes("PUT") << canary << jsonType
         << bytes("{\"model\": \"m\", \"version\": \"9\", \"upstream\": \"https://x/\"}") << 400
         << "malformed-request";
+    // 20,000 levels (40 KB) overflowed the stack of a debug build; refused at level 65 now.
+    QTest::newRow("nested-20000-deep")
+        << bytes("PUT") << canary << jsonType
+        << QByteArray(R"({"model": "m", "version": "9", "simulate": )") + QByteArray(20'000, '[') +
+               QByteArray(20'000, ']') + QByteArray("}")
+        << 400 << "malformed-request";
+    QTest::newRow("duplicate-key")
+        << bytes("PUT") << weights << jsonType << bytes(R"({"canary": 10, "canary": 90})") << 400
+        << "malformed-request";
+    QTest::newRow("number-overflow") << bytes("PUT") << weights << jsonType
+                                     << bytes(R"({"canary": 1e999})") << 400 << "malformed-request";
 }
 
 void TestGatewayControl::badRequests()

@@ -1,7 +1,9 @@
 #include "gatewayprocess.h"
 #include "httpclient.h"
+#include "scriptedbackend.h"
 
 #include <QFile>
+#include <QProcess>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -61,6 +63,11 @@ private Q_SLOTS:
     void badPredictRequests();
     void failingVariantGives503();
     void upstreamProxy();
+    void deeplyNestedRequestGives400_data();
+    void deeplyNestedRequestGives400();
+    void deeplyNestedUpstreamAnswerGives502();
+    void badConfigExitsWith2_data();
+    void badConfigExitsWith2();
 
 private:
     std::unique_ptr<GatewayProcess> startWith(const json &config);
@@ -332,6 +339,148 @@ void TestGatewayDataPlane::upstreamProxy()
     const auto text = http.get(QStringLiteral("/metrics")).body;
     QCOMPARE(metricValue(text, R"(canary_request_errors_total{variant="canary",version="1.1"})"),
              1.0);
+}
+
+namespace {
+
+QByteArray nestedArrays(int depth)
+{
+    return QByteArray(depth, '[') + QByteArray(depth, ']');
+}
+
+} // namespace
+
+void TestGatewayDataPlane::deeplyNestedRequestGives400_data()
+{
+    QTest::addColumn<QString>("path");
+    QTest::addColumn<QByteArray>("body");
+    // 20,000 levels are 40 KB, well under the 64 KB body limit, and used to overflow the stack.
+    QTest::newRow("predict-inputs")
+        << QStringLiteral("/v1/predict")
+        << QByteArray(R"({"key": "deep", "inputs": )") + nestedArrays(20'000) + "}";
+    QTest::newRow("predict-objects")
+        << QStringLiteral("/v1/predict")
+        << QByteArray(R"({"inputs": )") + QByteArray("{\"a\":").repeated(8'000) + "1" +
+               QByteArray(8'000, '}') + "}";
+    QTest::newRow("feedback-label")
+        << QStringLiteral("/v1/feedback")
+        << QByteArray(R"({"request_id": "x", "label": )") + nestedArrays(20'000) + "}";
+    QTest::newRow("unclosed") << QStringLiteral("/v1/predict") << QByteArray(60'000, '[');
+}
+
+void TestGatewayDataPlane::deeplyNestedRequestGives400()
+{
+    QFETCH(QString, path);
+    QFETCH(QByteArray, body);
+    QVERIFY(body.size() < 64 * 1024);
+    const auto reply = m_http->send({"POST", path, body, kJson});
+    QCOMPARE(reply.status, 400);
+    QCOMPARE(reply.header("Content-Type"), QByteArray("application/problem+json"));
+    const auto problem = reply.json();
+    QCOMPARE(problem.at("type").get<std::string>(),
+             std::string("urn:canary:problem:malformed-request"));
+    const auto detail = problem.at("detail").get<std::string>();
+    QVERIFY2(detail.find("JSON nested deeper than 64 levels at byte ") != std::string::npos,
+             detail.c_str());
+    // Still serving.
+    QVERIFY(m_gateway->isRunning());
+    QCOMPARE(m_http->send(predictCall("after-deep", 1)).status, 200);
+}
+
+void TestGatewayDataPlane::deeplyNestedUpstreamAnswerGives502()
+{
+    // A hostile model server: 100,000 nested arrays (200 KB, under the 1 MiB answer limit).
+    ScriptedBackend upstream;
+    QVERIFY(upstream.isListening());
+    upstream.answer("POST", "/v1/predict", ScriptedReply::json(200, nestedArrays(100'000)));
+    upstream.answer("POST", "/ok", ScriptedReply::json(200, R"({"score": 0.5})"));
+
+    auto config = accurateConfig();
+    config["production"].erase("simulate");
+    config["production"]["upstream"] = upstream.url() + "/v1/predict";
+    config["canary"].erase("simulate");
+    config["canary"]["upstream"] = upstream.url() + "/ok";
+    config["canary"]["weight"] = 0;
+    auto proxy = startWith(config);
+    QVERIFY(proxy);
+    HttpClient http(proxy->url());
+
+    for (int i = 0; i < 3; ++i) {
+        const auto reply = http.send(predictCall("hostile" + QByteArray::number(i), 1));
+        QCOMPARE(reply.status, 502);
+        QCOMPARE(reply.header("X-Canary-Variant"), QByteArray("production"));
+        QCOMPARE(reply.header("Content-Type"), QByteArray("application/problem+json"));
+        const auto problem = reply.json();
+        QCOMPARE(problem.at("type").get<std::string>(),
+                 std::string("urn:canary:problem:upstream-failed"));
+        const auto detail = problem.at("detail").get<std::string>();
+        QVERIFY2(detail.find("is not usable JSON (JSON nested deeper than 64 levels at byte 65") !=
+                     std::string::npos,
+                 detail.c_str());
+    }
+    QCOMPARE(upstream.requests("/v1/predict"), 3);
+    QVERIFY(proxy->isRunning());
+
+    // The gateway still serves: the canary's well-formed upstream answers through it.
+    QCOMPARE(http.send({"PUT",
+                        QStringLiteral("/v1/rollout/weights"),
+                        R"({"canary": 100})",
+                        {{"Authorization", "Bearer " + proxy->token()},
+                         {"If-Match", "*"},
+                         {"Content-Type", "application/json"}}})
+                 .status,
+             200);
+    const auto reply = http.send(predictCall("fine", 1));
+    QCOMPARE(reply.status, 200);
+    QVERIFY(sameJson(reply.json().at("prediction"), json{{"score", 0.5}}));
+    const auto text = http.get(QStringLiteral("/metrics")).body;
+    QCOMPARE(
+        metricValue(text, R"(canary_request_errors_total{variant="production",version="1.0"})"),
+        3.0);
+}
+
+void TestGatewayDataPlane::badConfigExitsWith2_data()
+{
+    QTest::addColumn<QByteArray>("config");
+    QTest::addColumn<QByteArray>("message");
+    QTest::newRow("number-overflow")
+        << QByteArray(R"({"production": {"model": "m", "version": "1", )"
+                      R"("simulate": {"latency_p50_ms": 1e999}}})")
+        << QByteArray("production.simulate.latency_p50_ms: JSON number 1e999 is too large to "
+                      "represent (line 1, column 78)");
+    QTest::newRow("duplicate-key")
+        << QByteArray("{\"production\": {\"model\": \"m\", \"version\": \"1\"},\n"
+                      " \"seed\": 1,\n \"seed\": 2}")
+        << QByteArray(
+               "seed: JSON key \"seed\" appears twice in the same object (line 3, column 7)");
+    QTest::newRow("nested-deep") << QByteArray(R"({"production": )") + nestedArrays(100'000) + "}"
+                                 << QByteArray("JSON nested deeper than 64 levels");
+    QTest::newRow("not-an-object")
+        << QByteArray("[]") << QByteArray("(document): must be a JSON object");
+}
+
+void TestGatewayDataPlane::badConfigExitsWith2()
+{
+    QFETCH(QByteArray, config);
+    QFETCH(QByteArray, message);
+    const QString path = m_dir.filePath(QStringLiteral("bad-config.json"));
+    QFile file(path);
+    QVERIFY(file.open(QIODevice::WriteOnly | QIODevice::Truncate));
+    file.write(config);
+    file.close();
+
+    QProcess process;
+    process.start(GatewayProcess::binaryPath(),
+                  {QStringLiteral("--listen"), QStringLiteral("127.0.0.1:0"),
+                   QStringLiteral("--config"), path});
+    QVERIFY(process.waitForFinished(10'000));
+    QCOMPARE(process.exitStatus(), QProcess::NormalExit); // not aborted by an exception
+    QCOMPARE(process.exitCode(), 2);
+    const QByteArray stderrText = process.readAllStandardError();
+    QVERIFY2(stderrText.startsWith("canary-gateway: " + path.toUtf8() + ":"),
+             stderrText.constData());
+    QVERIFY2(stderrText.contains(message), stderrText.constData());
+    QVERIFY(process.readAllStandardOutput().isEmpty());
 }
 
 QTEST_GUILESS_MAIN(TestGatewayDataPlane)

@@ -88,7 +88,40 @@ void TestGatewayConfig::badConfigs_data()
     QTest::addColumn<QString>("message");
 
     QTest::newRow("not-json") << "{\"production\": "
-                              << "bad.json: not valid JSON";
+                              << "bad.json:production: JSON syntax error: unexpected end of input";
+    QTest::newRow("trailing-garbage")
+        << "{\"production\": {\"model\": \"m\", \"version\": \"1\"}} x"
+        << "bad.json: JSON syntax error";
+    // nlohmann_json throws out_of_range for these while parsing; they must be plain errors.
+    QTest::newRow("p50-overflows-double")
+        << "{\"production\": {\"model\": \"m\", \"version\": \"1\",\n"
+           "  \"simulate\": {\"latency_p50_ms\": 1e999}}}"
+        << "bad.json:production.simulate.latency_p50_ms: JSON number 1e999 is too large to "
+           "represent (line 2, column 34)";
+    QTest::newRow("rps-overflows-double")
+        << R"({"production": {"model": "m", "version": "1"}, "load": {"rps": -1e400}})"
+        << "bad.json:load.rps: JSON number -1e400 is too large to represent (line 1, column 64)";
+    QTest::newRow("weight-overflows-double")
+        << R"({"production": {"model": "m", "version": "1"},
+              "canary": {"model": "m", "version": "2", "weight": 1e309}})"
+        << "bad.json:canary.weight: JSON number 1e309 is too large";
+    // "last wins" would hide the first copy from every check.
+    QTest::newRow("duplicate-top-level")
+        << "{\"production\": {\"model\": \"m\", \"version\": \"1\"},\n"
+           " \"production\": {\"model\": \"m\", \"version\": \"2\"}}"
+        << "bad.json:production: JSON key \"production\" appears twice in the same object "
+           "(line 2, column 13)";
+    QTest::newRow("duplicate-nested")
+        << R"({"production": {"model": "m", "version": "1", "simulate": {"accuracy": 0.9, "accuracy": 0.2}}})"
+        << "bad.json:production.simulate.accuracy: JSON key \"accuracy\" appears twice";
+    QTest::newRow("duplicate-in-scenario")
+        << R"({"production": {"model": "m", "version": "1"}, "scenario": [{"at_s": 1}, {"at_s": 1, "at_s": 2}]})"
+        << "bad.json:scenario[1].at_s: JSON key \"at_s\" appears twice";
+    QTest::newRow("nested-too-deep")
+        << QString::fromStdString(R"({"production": {"model": "m", "version": "1"}, "scenario": )" +
+                                  std::string(100, '[') + std::string(100, ']') + "}")
+        << QStringLiteral("bad.json:scenario") + QStringLiteral("[0]").repeated(63) +
+               QStringLiteral(": JSON nested deeper than 64 levels (line 1, column 123)");
     QTest::newRow("not-object") << "[1]"
                                 << "bad.json:(document): must be a JSON object";
     QTest::newRow("no-production") << "{}"

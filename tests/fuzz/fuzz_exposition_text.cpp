@@ -1,0 +1,8 @@
+// The Prometheus text format 0.0.4 parser (scrapes from any configured target are untrusted).
+#include "expositioncheck.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size)
+{
+    checkExposition(data, size, canary::metrics::ExpositionFormat::PrometheusText);
+    return 0;
+}
