@@ -4,6 +4,7 @@
 #include "domain/weight.h"
 #include "metrics/expositionparser.h"
 #include "metrics/kpi.h"
+#include "util/boundedjson.h"
 
 #include <QEventLoop>
 
@@ -391,7 +392,8 @@ BackendCheck::Answer BackendCheck::sendToUrl(const Call &call, const std::string
     });
     loop.exec();
     if (answer.response.answered() && answer.response.body.size() <= kMaxDocumentBytes)
-        answer.json = json::parse(answer.response.body, nullptr, /*allow_exceptions=*/false);
+        answer.json =
+            canary::parseBoundedJson(answer.response.body).value_or(json(json::value_t::discarded));
     else
         answer.json = json(json::value_t::discarded);
     return answer;

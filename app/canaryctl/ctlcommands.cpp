@@ -5,6 +5,7 @@
 #include "kpitable.h"
 #include "metrics/expositionparser.h"
 #include "terminaltext.h"
+#include "util/boundedjson.h"
 
 #include <QEventLoop>
 #include <QFile>
@@ -123,7 +124,7 @@ void Commands::printRawJson(const ControlResult &result)
         if (result.body.empty() || result.body.back() != '\n')
             std::fputc('\n', m_out);
     } else {
-        const auto json = nlohmann::json::parse(result.body, nullptr, false);
+        const auto json = parseBoundedJson(result.body).value_or(nlohmann::json());
         std::fprintf(
             m_out, "%s\n",
             json.dump(-1, ' ', /*ensure_ascii=*/true, nlohmann::json::error_handler_t::replace)
@@ -244,8 +245,16 @@ std::optional<nlohmann::json> Commands::readSpec(const QString &path)
         std::fprintf(m_err, "canaryctl: cannot read %s\n", path.toUtf8().constData());
         return std::nullopt;
     }
-    auto spec = nlohmann::json::parse(file.readAll().toStdString(), nullptr, false);
-    if (!spec.is_object()) {
+    JsonParseError error;
+    JsonParseOptions options;
+    options.refuseDuplicateKeys = true; // a typo'd twin must not silently win
+    auto spec = parseBoundedJson(file.readAll().toStdString(), &error, options);
+    if (!spec) {
+        std::fprintf(m_err, "canaryctl: %s: %s\n", path.toUtf8().constData(),
+                     error.message.c_str());
+        return std::nullopt;
+    }
+    if (!spec->is_object()) {
         std::fprintf(m_err, "canaryctl: %s is not a JSON object\n", path.toUtf8().constData());
         return std::nullopt;
     }

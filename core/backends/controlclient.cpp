@@ -1,5 +1,7 @@
 #include "controlclient.h"
 
+#include "util/boundedjson.h"
+
 namespace canary {
 
 namespace {
@@ -160,12 +162,18 @@ ControlResult ControlClient::interpretAnswer(const HttpResponse &response)
         return result;
     }
     result.body = response.body;
-    const auto json = nlohmann::json::parse(response.body, nullptr, /*allow_exceptions=*/false);
+    // Backend answers are untrusted: nesting is bounded while parsing, so a hostile document
+    // cannot exhaust the stack.
+    JsonParseError parseError;
+    const nlohmann::json json = parseBoundedJson(response.body, &parseError)
+                                    .value_or(nlohmann::json(nlohmann::json::value_t::discarded));
 
     if (response.status >= 200 && response.status < 300) {
         std::string why;
         if (json.is_discarded())
-            why = "the body is not JSON";
+            why = parseError.reason.find("nested deeper") != std::string::npos
+                      ? "the body is " + parseError.message
+                      : std::string("the body is not JSON");
         else if (auto state = rolloutStateFromJson(json, &why))
             result.state = std::move(state);
         if (!result.state) {

@@ -108,6 +108,16 @@ void TestControlClient::answers_data()
                                   << int(K::Unauthorized) << "401 Unauthorized: missing token";
     QTest::newRow("plain-500") << httpAnswer(500, "text/plain", "boom") << int(K::ServerError)
                                << "500 Internal Server Error: boom";
+    // 100,000 nested arrays (200 KB, under the answer limit): refused while parsing, so the
+    // stack never holds them.
+    QTest::newRow("nested-100000")
+        << httpAnswer(200, "application/json", QByteArray(100'000, '[') + QByteArray(100'000, ']'))
+        << int(K::BadAnswer) << "nested deeper than 64 levels";
+    QTest::newRow("nested-problem")
+        << httpAnswer(409, "application/problem+json",
+                      QByteArray(R"({"title":"x","rollout":)") + QByteArray(50'000, '[') +
+                          QByteArray(50'000, ']') + "}")
+        << int(K::Conflict) << "409 Conflict";
     QTest::newRow("garbage-status-line")
         << QByteArray("NOT HTTP AT ALL\r\n\r\n") << int(K::Unreachable) << "unreachable";
 }
