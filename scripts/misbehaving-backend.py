@@ -9,6 +9,8 @@ traffic, and bends the spec as asked:
   --break-metrics-after S
                        after S seconds, answer /metrics with text that does not parse
   --relabel-after S    after S seconds, the canary's counters carry on under a new version label
+  --restart-after S    after S seconds, every counter starts again from zero (a restart)
+  --metrics-outage A:B metrics answer 503 from A to B seconds (a gap in the charts)
 
   scripts/misbehaving-backend.py --port 8089 --state-stable --break-metrics-after 20 &
   canary-console --url http://127.0.0.1:8089
@@ -39,13 +41,18 @@ def document():
 
 def metrics():
     t = time.monotonic() - started
+    # Counters that carry on from an earlier life of the process; a restart starts them at 0.
+    carried = 50000
+    if args.restart_after and t > args.restart_after:
+        t -= args.restart_after
+        carried = 0
     prod = int(900 * t)
     can = int(100 * t)
     can_version = "2.0.1" if args.relabel_after and t > args.relabel_after else "2.0.0"
     buckets = [0.025, 0.05, 0.1, 0.25, 0.5, 1.0]
     lines = ["# TYPE canary_requests_total counter",
              f'canary_requests_total{{variant="production",version="1.4.0"}} {prod}',
-             f'canary_requests_total{{variant="canary",version="{can_version}"}} {can + 50000}',
+             f'canary_requests_total{{variant="canary",version="{can_version}"}} {can + carried}',
              "# TYPE canary_request_errors_total counter",
              f'canary_request_errors_total{{variant="production",version="1.4.0"}} {prod // 200}',
              f'canary_request_errors_total{{variant="canary",version="{can_version}"}} {can // 40}',
@@ -81,8 +88,13 @@ class Handler(BaseHTTPRequestHandler):
         if self.path == "/v1/rollout":
             self.answer(200, "application/json", json.dumps(document()))
         elif self.path == "/metrics":
-            broken = args.break_metrics_after is not None and \
-                time.monotonic() - started > args.break_metrics_after
+            t = time.monotonic() - started
+            broken = args.break_metrics_after is not None and t > args.break_metrics_after
+            if args.metrics_outage:
+                a, b = (float(x) for x in args.metrics_outage.split(":"))
+                if a <= t < b:
+                    self.answer(503, "text/plain", "metrics temporarily unavailable\n")
+                    return
             if broken:
                 self.answer(200, "text/plain; version=0.0.4",
                             "# TYPE canary_requests_total counter\ncanary_requests_total{{ 1\n")
@@ -108,6 +120,8 @@ def main():
     parser.add_argument("--empty-canary", action="store_true")
     parser.add_argument("--break-metrics-after", type=float)
     parser.add_argument("--relabel-after", type=float)
+    parser.add_argument("--restart-after", type=float)
+    parser.add_argument("--metrics-outage")
     args = parser.parse_args()
     server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     print(f"misbehaving backend on http://127.0.0.1:{args.port}", flush=True)
