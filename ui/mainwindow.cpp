@@ -273,6 +273,7 @@ QAction *MainWindow::stageAction() const
 void MainWindow::connectTo(const ConnectionTarget &target)
 {
     disconnectBackend();
+    ++m_connection;
     m_target = target;
     QString url = target.url;
     while (url.endsWith(QLatin1Char('/')))
@@ -438,7 +439,8 @@ void MainWindow::onStateChanged(const RolloutState &state)
     m_productionHeader->setVariant(state.production, read.phase);
     m_canaryHeader->setVariant(read.canary, read.phase);
     m_traffic->setConfirmedWeight(state.canaryWeight());
-    m_traffic->setEnabledForState(read.phase);
+    const LeverDecision weight = decideLever(Lever::SetWeight, read);
+    m_traffic->setAllowed(weight.allowed, QString::fromStdString(weight.why));
     const auto phaseName = [](RolloutPhase phase) {
         return QString::fromUtf8(toString(phase).data(), qsizetype(toString(phase).size()));
     };
@@ -581,9 +583,10 @@ void MainWindow::onActionSucceeded(const QString &summary)
 void MainWindow::onActionFailed(const QString &message, bool conflict)
 {
     m_traffic->revertToConfirmed();
-    // A failure to reach the backend lasts only as long as the outage: it goes once the backend
-    // answers again. A refusal (409, 400, 401) stays until read.
-    const bool unreachable = m_actions && m_actions->lastFailureWasUnreachable();
+    // A request that never reached the backend lasts only as long as the outage: it goes once
+    // the backend answers again. A refusal (409, 400, 401), or an action that may have arrived,
+    // stays until read.
+    const bool unreachable = m_actions && m_actions->lastFailureSentNothing();
     m_messages->showMessage(conflict ? MessageBar::Level::Warning : MessageBar::Level::Error,
                             message, unreachable ? QStringLiteral("unreachable") : QString());
     statusBar()->showMessage(message, 10'000);
@@ -650,14 +653,9 @@ void MainWindow::promote()
     const KpiSnapshot numbers = decisionSnapshot();
     ConfirmActionDialog dialog(ConfirmActionDialog::Action::Promote, decidedOn, numbers,
                                freshnessOf(*m_monitor), this);
-    if (dialog.exec() != QDialog::Accepted || !m_monitor || !m_actions)
+    const std::uint64_t connection = m_connection;
+    if (dialog.exec() != QDialog::Accepted || !stillDecidable(connection, decidedOn.revision))
         return;
-    if (!m_monitor->state() || m_monitor->state()->revision != decidedOn.revision) {
-        m_messages->showMessage(MessageBar::Level::Warning,
-                                tr("The rollout changed while the confirmation was open. "
-                                   "Nothing was sent; review and try again."));
-        return;
-    }
     m_actions->promote(numbers);
 }
 
@@ -669,16 +667,36 @@ void MainWindow::rollback()
     const KpiSnapshot numbers = decisionSnapshot();
     ConfirmActionDialog dialog(ConfirmActionDialog::Action::Rollback, decidedOn, numbers,
                                freshnessOf(*m_monitor), this);
-    if (dialog.exec() != QDialog::Accepted || !m_monitor || !m_actions)
-        return;
+    const std::uint64_t connection = m_connection;
     // A rollback is the safe direction: it goes through even if the weight moved meanwhile.
+    if (dialog.exec() != QDialog::Accepted || !stillDecidable(connection, std::nullopt))
+        return;
     m_actions->rollback(numbers);
+}
+
+bool MainWindow::stillDecidable(std::uint64_t connection, std::optional<std::int64_t> revision)
+{
+    if (connection != m_connection || !m_monitor || !m_actions || !m_monitor->state()) {
+        m_messages->showMessage(MessageBar::Level::Warning,
+                                tr("The console connected elsewhere while the confirmation was "
+                                   "open. Nothing was sent."));
+        return false;
+    }
+    if (revision && m_monitor->state()->revision != *revision) {
+        m_messages->showMessage(MessageBar::Level::Warning,
+                                tr("The rollout changed while the confirmation was open. "
+                                   "Nothing was sent; review and try again."));
+        return false;
+    }
+    return true;
 }
 
 void MainWindow::requestWeight(Weight weight)
 {
-    if (!m_monitor || !m_actions || !m_monitor->state())
+    if (!m_monitor || !m_actions || !m_monitor->state()) {
+        m_traffic->revertToConfirmed();
         return;
+    }
     const KpiSnapshot numbers = decisionSnapshot();
     const bool raising = weight > m_monitor->state()->canaryWeight();
     if (raising && !m_monitor->numbersAreLive()) {
@@ -699,8 +717,10 @@ void MainWindow::requestWeight(Weight weight)
         QPushButton *raise = box.addButton(tr("Raise on old numbers"), QMessageBox::AcceptRole);
         raise->setObjectName(QStringLiteral("confirmAction"));
         box.setDefaultButton(QMessageBox::Cancel);
+        const std::uint64_t connection = m_connection;
+        const std::int64_t revision = m_monitor->state()->revision;
         box.exec();
-        if (box.clickedButton() != raise || !m_actions) {
+        if (box.clickedButton() != raise || !stillDecidable(connection, revision)) {
             m_traffic->revertToConfirmed();
             return;
         }

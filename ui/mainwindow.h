@@ -104,6 +104,8 @@ private:
     void onHealthChanged(LinkHealth health);
     void onTimelineEvent(const TimelineEvent &event);
     void requestWeight(Weight weight);
+    // After a confirmation: still the same backend and the revision decided on? Says why not.
+    bool stillDecidable(std::uint64_t connection, std::optional<std::int64_t> revision);
     void onActionSucceeded(const QString &summary);
     void onActionFailed(const QString &message, bool conflict);
     void onBusyChanged(bool busy);
@@ -155,6 +157,9 @@ private:
 
     // Deviations from the spec already told for this connection: each is said once.
     std::vector<std::string> m_toldDeviations;
+    // Counts connections, so a decision confirmed in a dialog is never sent to a backend the
+    // console connected to while the dialog was open.
+    std::uint64_t m_connection = 0;
 
     QTimer m_tick;
     QTimer m_ageTimer;

@@ -180,21 +180,10 @@ void TrafficControl::setBusy(bool busy)
     updatePending();
 }
 
-void TrafficControl::setEnabledForState(RolloutPhase phase)
+void TrafficControl::setAllowed(bool allowed, const QString &whyNot)
 {
-    m_stateAllows = phase == RolloutPhase::Canary;
-    QString why;
-    switch (phase) {
-    case RolloutPhase::Stable:
-    case RolloutPhase::Promoted:
-        why = tr("No canary is staged. Stage one to move traffic.");
-        break;
-    case RolloutPhase::RolledBack:
-        why = tr("The canary was rolled back. Stage a canary again to move traffic.");
-        break;
-    case RolloutPhase::Canary:
-        break;
-    }
+    m_stateAllows = allowed;
+    const QString why = allowed ? QString() : whyNot;
     setToolTip(why);
     updateEnabled();
     updatePending();

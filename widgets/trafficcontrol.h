@@ -40,8 +40,9 @@ public:
     // Back to the confirmed weight, e.g. after a request failed.
     void revertToConfirmed();
     void setBusy(bool busy);
-    // Only a staged canary (state `canary`) can take traffic.
-    void setEnabledForState(RolloutPhase phase);
+    // Whether the weight can be set now (decided by the rollout rules, core/domain/rolloutrules.h)
+    // and, when not, the sentence that says why, shown in place of the controls.
+    void setAllowed(bool allowed, const QString &whyNot = {});
     // No state known (yet): controls off, `why` shown in their place.
     void setStateUnknown(const QString &why = {});
 

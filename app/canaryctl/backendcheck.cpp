@@ -957,21 +957,28 @@ void BackendCheck::rollbackAndRepeat()
     if (!doc)
         return;
 
-    const json after = *doc;
+    repeatIsIdempotent("rollback", *doc);
+}
+
+// The spec's repeat rule: promote or rollback sent again answers 200 with the same document, with
+// the current and with a stale If-Match alike.
+void BackendCheck::repeatIsIdempotent(const std::string &action, const json &after)
+{
     const std::int64_t revision = currentRevision();
-    problems.clear();
+    std::vector<std::string> problems;
+    std::string why;
     for (const auto &[ifMatch, label] : {std::pair{revision, "with the current If-Match"},
                                          std::pair{revision - 1, "with a stale If-Match"}}) {
-        const auto again = apply("POST", "/v1/rollout/rollback", "{}", &why, ifMatch);
+        const auto again = apply("POST", "/v1/rollout/" + action, "{}", &why, ifMatch);
         if (!why.empty())
             problems.push_back(std::string(label) + ": " + why);
         else if (again && *again != after)
             problems.push_back(std::string(label) + ": expected the same document, got " +
                                shown(*again));
     }
-    record("rollback-repeat", problems.empty(),
+    record(action + "-repeat", problems.empty(),
            problems.empty()
-               ? "rollback again: 200 with the same document at revision " +
+               ? action + " again: 200 with the same document at revision " +
                      std::to_string(revision) + ", with the current and with a stale If-Match"
                : joined(problems));
 }
@@ -1034,23 +1041,7 @@ void BackendCheck::promoteAndRepeat()
     if (!doc)
         return;
 
-    const json after = *doc;
-    const std::int64_t revision = currentRevision();
-    problems.clear();
-    for (const auto &[ifMatch, label] : {std::pair{revision, "with the current If-Match"},
-                                         std::pair{revision - 1, "with a stale If-Match"}}) {
-        const auto again = apply("POST", "/v1/rollout/promote", "{}", &why, ifMatch);
-        if (!why.empty())
-            problems.push_back(std::string(label) + ": " + why);
-        else if (again && *again != after)
-            problems.push_back(std::string(label) + ": expected the same document, got " +
-                               shown(*again));
-    }
-    record("promote-repeat", problems.empty(),
-           problems.empty()
-               ? "promote again: 200 with the same document at revision " +
-                     std::to_string(revision) + ", with the current and with a stale If-Match"
-               : joined(problems));
+    repeatIsIdempotent("promote", *doc);
 }
 
 void BackendCheck::restore(const json &original)

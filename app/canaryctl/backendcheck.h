@@ -114,6 +114,7 @@ private:
     void conflict(const char *name, const char *method, const std::string &path,
                   const std::string &body);
     void promoteAndRepeat();
+    void repeatIsIdempotent(const std::string &action, const nlohmann::json &after);
     void restore(const nlohmann::json &original);
     // Sets the canary to 0 % when it holds traffic, so that a canary can be staged.
     bool freeCanarySlot(std::string *why);

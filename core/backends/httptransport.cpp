@@ -334,7 +334,8 @@ std::string HttpTransport::describe(HttpResponse::Outcome outcome, int curlCode,
                    "; the request was not sent.";
         case CURLE_UNSUPPORTED_PROTOCOL:
         case CURLE_URL_MALFORMAT:
-            return "The address " + request.url + " cannot be used (" + detail +
+            // Not the whole URL: it may hold credentials or a token in its query.
+            return "The address of " + where + " cannot be used (" + detail +
                    "); the request was not sent.";
         default:
             break;

@@ -27,13 +27,22 @@ void MetricsScraper::scrape(QObject *context, Callback onDone)
     request.headers.emplace_back("Accept", "application/openmetrics-text;version=1.0.0,"
                                            "text/plain;version=0.0.4;q=0.5");
     const SystemTime takenAt = m_clock.now();
-    QThreadPool *pool = m_pool ? m_pool.data() : QThreadPool::globalInstance();
-    // The transport calls back on context's thread and only while context lives.
-    m_transport->send(std::move(request), context,
-                      [takenAt, pool, context, onDone = std::move(onDone)](HttpResponse response) {
-                          interpretInBackground(std::move(response), takenAt, pool, context,
-                                                onDone);
-                      });
+    // The transport calls back on context's thread and only while context lives; a pool set with
+    // setWorkerPool may be gone by then, so it is looked up when the answer is there.
+    QPointer<QThreadPool> chosen = m_pool;
+    const bool ownPool = !m_pool.isNull();
+    m_transport->send(
+        std::move(request), context,
+        [takenAt, chosen, ownPool, context, onDone = std::move(onDone)](HttpResponse response) {
+            QThreadPool *pool = chosen ? chosen.data() : nullptr;
+            if (!pool && !ownPool)
+                pool = QThreadPool::globalInstance();
+            if (!pool) {
+                onDone(interpretAnswer(response, takenAt));
+                return;
+            }
+            interpretInBackground(std::move(response), takenAt, pool, context, onDone);
+        });
 }
 
 void MetricsScraper::interpretInBackground(HttpResponse response, SystemTime takenAt,
@@ -45,6 +54,8 @@ void MetricsScraper::interpretInBackground(HttpResponse response, SystemTime tak
     QObject::connect(watcher, &QFutureWatcherBase::finished, context,
                      [watcher, onDone = std::move(onDone)] {
                          watcher->deleteLater();
+                         if (watcher->future().resultCount() == 0)
+                             return; // cancelled with the pool: nothing to deliver
                          onDone(watcher->future().takeResult());
                      });
     watcher->setFuture(promise->future());

@@ -108,6 +108,8 @@ void RolloutActions::run(const char *action, nlohmann::json parameters,
     record.action = action;
     record.parameters = std::move(parameters);
     record.revision = state->revision;
+    if (decidedOn && !decidedOn->valid())
+        decidedOn.reset(); // no numbers were shown: record none, not an empty window
     if (!decidedOn && m_monitor->snapshot().valid())
         decidedOn = m_monitor->snapshot();
     if (decidedOn) {
@@ -149,7 +151,7 @@ void RolloutActions::finish(std::uint64_t recordId, ControlResult result, const 
     }
 
     const bool conflict = error.kind == ControlError::Kind::StaleRevision;
-    m_lastFailureUnreachable = error.kind == ControlError::Kind::Unreachable;
+    m_lastFailureSentNothing = error.kind == ControlError::Kind::Unreachable && !error.requestSent;
     QString text;
     std::optional<std::int64_t> current;
     if (conflict && error.current) {
@@ -164,12 +166,17 @@ void RolloutActions::finish(std::uint64_t recordId, ControlResult result, const 
     if (!m_log->finish(recordId, conflict ? "conflict" : "failed", text.toStdString(), current,
                        now))
         text += QStringLiteral(" (Not recorded: %1.)").arg(m_log->error());
+    // Sent and unanswered: it may have moved traffic, so the charts must show when it was tried.
+    if (error.kind == ControlError::Kind::Unreachable && error.requestSent) {
+        if (const ActionRecord *record = m_log->find(recordId))
+            markTimeline(*record, " ?");
+    }
     m_monitor->refreshNow();
     setBusy(false);
     Q_EMIT failed(text, conflict);
 }
 
-void RolloutActions::markTimeline(const ActionRecord &record)
+void RolloutActions::markTimeline(const ActionRecord &record, const char *suffix)
 {
     std::string label = record.action;
     if (record.action == "set_weight" && record.parameters.contains("canary"))
@@ -182,6 +189,7 @@ void RolloutActions::markTimeline(const ActionRecord &record)
         label = "stage " + record.parameters.value("version", std::string());
     else if (record.action == "rollback")
         label = "roll back";
+    label += suffix;
     m_monitor->addEvent({record.time, TimelineEvent::Kind::Action, std::nullopt, label,
                          record.message + " (by " + record.actor + ")"});
 }

@@ -24,9 +24,9 @@ public:
     RolloutActions(ControlClient *client, RolloutMonitor *monitor, QObject *parent = nullptr);
 
     bool busy() const { return m_busy; }
-    // Whether the last failure was a backend that could not be reached (no answer at all), as
-    // opposed to one that answered and refused.
-    bool lastFailureWasUnreachable() const { return m_lastFailureUnreachable; }
+    // Whether the last failure was a backend that could not be reached before anything was sent:
+    // nothing can have been applied, so the failure lasts only as long as the outage.
+    bool lastFailureSentNothing() const { return m_lastFailureSentNothing; }
 
     // Each action is recorded with the numbers it was decided on: `decidedOn` is the snapshot the
     // operator was shown (the monitor's current one when none is given).
@@ -55,7 +55,7 @@ private:
              Send send, Summary summary);
     void finish(std::uint64_t recordId, ControlResult result, const Summary &summary);
     // A marker on every chart for what was done (or tried), at the moment it was asked for.
-    void markTimeline(const ActionRecord &record);
+    void markTimeline(const ActionRecord &record, const char *suffix = "");
     void setBusy(bool busy);
     static QString failureMessage(const ControlError &error);
 
@@ -64,7 +64,7 @@ private:
     ActionLog m_ownLog;
     ActionLog *m_log = &m_ownLog;
     bool m_busy = false;
-    bool m_lastFailureUnreachable = false;
+    bool m_lastFailureSentNothing = false;
 };
 
 } // namespace canary

@@ -104,7 +104,13 @@ public:
     const KpiSnapshot &snapshot() const { return m_snapshot; }
     // True when the snapshot is of the last poll: the metrics feed is Live. While false, a
     // decision made on the snapshot is made on old numbers and must say how old.
-    bool numbersAreLive() const { return m_metricsFeed.health == LinkHealth::Live; }
+    // Right after an outage the first good scrape is only a baseline: the snapshot is still the
+    // one from before, and not live until a window ends at the newest scrape.
+    bool numbersAreLive() const
+    {
+        return m_metricsFeed.health == LinkHealth::Live && m_snapshot.valid() &&
+               !m_recent.empty() && m_snapshot.to == m_recent.back().time;
+    }
     // Markers for the charts: version changes, restarts, and actions (addEvent); within retention.
     const std::deque<TimelineEvent> &events() const { return m_events; }
     void addEvent(TimelineEvent event);

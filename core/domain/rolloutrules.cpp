@@ -9,17 +9,30 @@ bool holdsModel(const VariantInfo &variant)
     return !variant.model.empty() || !variant.version.empty();
 }
 
+// Sentences are built by appending: GCC 12's optimiser reports a false -Wrestrict on
+// `"literal" + std::string&&`.
+std::string join(std::initializer_list<std::string_view> parts)
+{
+    std::string out;
+    for (std::string_view part : parts)
+        out += part;
+    return out;
+}
+
 std::string describe(const VariantInfo &variant)
 {
     std::string text = variant.model;
-    if (!variant.version.empty())
-        text += (text.empty() ? "" : " ") + variant.version;
+    if (!variant.version.empty()) {
+        if (!text.empty())
+            text += ' ';
+        text += variant.version;
+    }
     return text.empty() ? std::string("an unnamed model") : text;
 }
 
 std::string quoted(RolloutPhase phase)
 {
-    return "\"" + std::string(toString(phase)) + "\"";
+    return join({"\"", toString(phase), "\""});
 }
 
 } // namespace
@@ -35,15 +48,15 @@ RolloutReading readRollout(const RolloutState &state)
         if (!state.canaryWeight().isZero()) {
             // Traffic goes somewhere: keep the slot so the operator can take the weight back.
             reading.canary = state.canary;
-            reading.deviations.push_back(
-                "The backend lists a canary without a model or version that receives " +
-                state.canaryWeight().toString() +
-                " % of traffic; the console still offers the "
-                "levers so that traffic can be sent back to production.");
+            reading.deviations.push_back(join(
+                {"The backend lists a canary without a model or version that receives ",
+                 state.canaryWeight().toString(),
+                 " % of traffic; the console still offers the levers so that traffic can be sent "
+                 "back to production."}));
         } else {
-            reading.deviations.push_back(
-                "The backend keeps an empty canary entry (no model, no version, 0 %) in state " +
-                quoted(state.phase) + "; the console treats the canary slot as empty.");
+            reading.deviations.push_back(join(
+                {"The backend keeps an empty canary entry (no model, no version, 0 %) in state ",
+                 quoted(state.phase), "; the console treats the canary slot as empty."}));
         }
     } else if (slotFilled) {
         reading.canary = state.canary;
@@ -63,21 +76,21 @@ RolloutReading readRollout(const RolloutState &state)
             // The spec has no canary in these states; the document shows one, so a canary is
             // staged whatever the state field says, and the levers must reach it.
             reading.phase = RolloutPhase::Canary;
-            reading.deviations.push_back("The backend reports state " + quoted(state.phase) +
-                                         " while canary " + describe(*reading.canary) +
-                                         " is in the canary slot at " +
-                                         state.canaryWeight().toString() +
-                                         " %; the console treats it as a staged canary "
-                                         "(the Control API spec says \"canary\").");
+            reading.deviations.push_back(
+                join({"The backend reports state ", quoted(state.phase), " while canary ",
+                      describe(*reading.canary), " is in the canary slot at ",
+                      state.canaryWeight().toString(),
+                      " %; the console treats it as a staged canary (the Control API spec says "
+                      "\"canary\")."}));
         }
         break;
     case RolloutPhase::RolledBack:
         if (reading.canary && !state.canaryWeight().isZero()) {
             reading.phase = RolloutPhase::Canary;
-            reading.deviations.push_back(
-                "The backend reports state \"rolled_back\" while canary " +
-                describe(*reading.canary) + " still receives " + state.canaryWeight().toString() +
-                " % of traffic; the console offers the levers as for a staged canary.");
+            reading.deviations.push_back(join(
+                {"The backend reports state \"rolled_back\" while canary ",
+                 describe(*reading.canary), " still receives ", state.canaryWeight().toString(),
+                 " % of traffic; the console offers the levers as for a staged canary."}));
         }
         break;
     }
@@ -105,9 +118,9 @@ LeverDecision decideLever(Lever lever, const RolloutReading &reading)
             return {true, {}};
         if (reading.canary->weight.isZero())
             return {true, {}}; // at 0 % nobody is served by it, so it can be replaced
-        return {false, "A canary is serving " + reading.canary->weight.toString() +
-                           " % of traffic. Roll it back (or set it to 0 %) before staging "
-                           "another."};
+        return {false, join({"A canary is serving ", reading.canary->weight.toString(),
+                             " % of traffic. Roll it back (or set it to 0 %) before staging "
+                             "another."})};
     }
     return {};
 }

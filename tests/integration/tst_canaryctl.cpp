@@ -488,9 +488,9 @@ void TestCanaryctl::metricsLintHasNoSizeCap()
     file.close();
     Run run = canaryctl({QStringLiteral("metrics-lint"), path});
     QCOMPARE(run.exitCode, 1);
-    QVERIFY2(run.out.startsWith(path + QLatin1Char(':') + QString::number(lines) +
-                                QLatin1Char(':')),
-             qPrintable(run.out.left(300)));
+    QVERIFY2(
+        run.out.startsWith(path + QLatin1Char(':') + QString::number(lines) + QLatin1Char(':')),
+        qPrintable(run.out.left(300)));
     QVERIFY(!run.err.contains(QStringLiteral("MiB")));
     QFile::remove(path);
 }

@@ -6,6 +6,7 @@
 #include "kpicomparison.h"
 #include "mainwindow.h"
 #include "messagebar.h"
+#include "modalanswer.h"
 #include "profilestore.h"
 #include "scriptedbackend.h"
 #include "stalebanner.h"
@@ -33,31 +34,6 @@
 using namespace canary;
 
 namespace {
-
-// Waits for the next modal dialog of type T and hands it to `answer` (which clicks something).
-template<typename T> class ModalAnswer final
-{
-public:
-    explicit ModalAnswer(std::function<void(T *)> answer)
-        : m_answer(std::move(answer))
-    {
-        m_timer.setInterval(20);
-        QObject::connect(&m_timer, &QTimer::timeout, &m_timer, [this] {
-            if (auto *dialog = qobject_cast<T *>(QApplication::activeModalWidget())) {
-                m_timer.stop();
-                m_seen = true;
-                m_answer(dialog);
-            }
-        });
-        m_timer.start();
-    }
-    bool seen() const { return m_seen; }
-
-private:
-    std::function<void(T *)> m_answer;
-    QTimer m_timer;
-    bool m_seen = false;
-};
 
 // A Control API server written by "another team": its document and its metrics are whatever the
 // test sets, its counters grow with every scrape, and it can break its /metrics on demand.

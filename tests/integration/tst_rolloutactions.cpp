@@ -45,6 +45,7 @@ private Q_SLOTS:
     void rollbackStagePromote();
     void conflictShowsTheNewRevision();
     void refusedWhileBusy();
+    void emptySnapshotIsNotRecordedAsNumbers();
     void refusedWithoutState();
     void failures_data();
     void failures();
@@ -287,6 +288,27 @@ void TestRolloutActions::conflictShowsTheNewRevision()
     m_actions->setCanaryWeight(Weight::fromTenths(200));
     waitForSuccess(QStringLiteral("20.0 %"));
     QCOMPARE(rollout().at("revision").get<int>(), 3);
+}
+
+// An action taken before any numbers were shown is recorded without numbers, never with an
+// empty 1970 window marked live.
+void TestRolloutActions::emptySnapshotIsNotRecordedAsNumbers()
+{
+    m_monitor->start();
+    QTRY_VERIFY_WITH_TIMEOUT(m_monitor->state().has_value(), 10'000);
+    m_monitor->stop();
+    m_actions->setCanaryWeight(Weight::fromTenths(150), KpiSnapshot{});
+    waitForSuccess(QStringLiteral("15.0 %"));
+    const ActionRecord &record = m_log->records().back();
+    if (record.kpisTime) {
+        // The monitor had a window of its own by then: that one, with its true bounds.
+        QCOMPARE(*record.kpisTime, m_monitor->snapshot().to);
+        QVERIFY(*record.kpisFrom > SystemTime{});
+    } else {
+        QVERIFY(!record.kpisFrom);
+        QVERIFY(!record.kpisLive);
+    }
+    QVERIFY(ActionLog::toJson(record).dump().find("1970") == std::string::npos);
 }
 
 void TestRolloutActions::refusedWhileBusy()

@@ -4,6 +4,10 @@
 #include <QFile>
 #include <QRandomGenerator>
 
+#include <signal.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
 GatewayProcess::GatewayProcess(QStringList extraArguments)
     : m_extraArguments(std::move(extraArguments))
 {
@@ -41,6 +45,13 @@ bool GatewayProcess::start(quint16 port)
     QStringList arguments{QStringLiteral("--listen"), QStringLiteral("127.0.0.1:%1").arg(port),
                           QStringLiteral("--token-file"), m_dir.filePath(QStringLiteral("token"))};
     arguments += m_extraArguments;
+    // A test that crashes must not leave its gateway behind: it would hold CTest's output pipe
+    // open and the whole run would wait for it forever.
+    m_process->setChildProcessModifier([parent = ::getpid()] {
+        ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (::getppid() != parent)
+            ::_exit(127);
+    });
     m_process->start(binaryPath(), arguments);
     if (!m_process->waitForStarted(5000)) {
         m_error = QStringLiteral("cannot start %1: %2").arg(binaryPath(), m_process->errorString());

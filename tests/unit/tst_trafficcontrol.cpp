@@ -107,7 +107,7 @@ void TestTrafficControl::init()
 {
     m_control = std::make_unique<TrafficControl>();
     m_control->resize(320, 220);
-    m_control->setEnabledForState(RolloutPhase::Canary);
+    m_control->setAllowed(true);
     m_control->setConfirmedWeight(tenths(100));
     m_control->show();
     QVERIFY(QTest::qWaitForWindowExposed(m_control.get()));
@@ -303,22 +303,23 @@ void TestTrafficControl::confirmedWeightDoesNotYankTheHandleMidDrag()
 
 void TestTrafficControl::disabledWhenBusyOrNoCanary_data()
 {
-    QTest::addColumn<int>("phase");
+    QTest::addColumn<bool>("allowed"); // by the rollout rules (tst_rolloutrules)
     QTest::addColumn<bool>("busy");
     QTest::addColumn<bool>("enabled");
-    QTest::newRow("canary") << int(RolloutPhase::Canary) << false << true;
-    QTest::newRow("canary-busy") << int(RolloutPhase::Canary) << true << false;
-    QTest::newRow("stable") << int(RolloutPhase::Stable) << false << false;
-    QTest::newRow("promoted") << int(RolloutPhase::Promoted) << false << false;
-    QTest::newRow("rolled-back") << int(RolloutPhase::RolledBack) << false << false;
+    QTest::newRow("allowed") << true << false << true;
+    QTest::newRow("allowed-busy") << true << true << false;
+    QTest::newRow("not-allowed") << false << false << false;
+    QTest::newRow("not-allowed-busy") << false << true << false;
 }
 
 void TestTrafficControl::disabledWhenBusyOrNoCanary()
 {
-    QFETCH(int, phase);
+    QFETCH(bool, allowed);
     QFETCH(bool, busy);
     QFETCH(bool, enabled);
-    m_control->setEnabledForState(RolloutPhase(phase));
+    const QString why = QStringLiteral("No canary is staged. Stage one to start a rollout.");
+    m_control->setAllowed(allowed, why);
+    QCOMPARE(m_control->toolTip(), allowed ? QString() : why);
     m_control->setBusy(busy);
     QCOMPARE(m_control->slider()->isEnabled(), enabled);
     QCOMPARE(m_control->applyButton()->isEnabled(), enabled);
