@@ -477,6 +477,7 @@ void MainWindow::onKpisUpdated(const metrics::KpiResult &kpis)
     if (m_chartGrid)
         m_chartGrid->markDirty();
     updateHeadersLive();
+    updateLevers(); // the hint says whether the numbers are live
     for (const std::string &warning : kpis.warnings)
         statusBar()->showMessage(QString::fromStdString(warning), 5000);
 }

@@ -41,7 +41,8 @@ KpiComparison::KpiComparison(QWidget *parent)
         grid->addWidget(title, 0, c + 1);
     }
     const std::array<QString, RowCount> names = {tr("Latency p50"), tr("Latency p99"),
-                                                 tr("Error rate"), tr("Accuracy"), tr("Requests")};
+                                                 tr("Error rate"),  tr("Accuracy"),
+                                                 tr("Labels"),      tr("Requests")};
     for (int r = 0; r < RowCount; ++r) {
         auto *name = new QLabel(names[std::size_t(r)], this);
         grid->addWidget(name, r + 1, 0);
@@ -65,19 +66,15 @@ void KpiComparison::setSnapshot(const KpiSnapshot &snapshot, bool live)
     const metrics::VariantKpis &canary = have ? snapshot.kpis.canary : none;
     for (int c = 0; c < 2; ++c) {
         const metrics::VariantKpis &v = c == 0 ? production : canary;
-        // Accuracy rests on labels, not requests: say how many.
-        const QString accuracy =
-            v.accuracy ? tr("%1 (%2 labels)")
-                             .arg(formatPercent(*v.accuracy, 1), formatCount(v.feedbackInWindow))
-                       : kUnknown;
-        const std::array<QString, RowCount> texts = {formatMs(v.p50Seconds), formatMs(v.p99Seconds),
-                                                     formatPercent(v.errorRatio), accuracy,
-                                                     formatCount(v.requestsInWindow)};
+        // Accuracy rests on labels, not requests: the next row says how many.
+        const std::array<QString, RowCount> texts = {
+            formatMs(v.p50Seconds),          formatMs(v.p99Seconds),
+            formatPercent(v.errorRatio),     v.accuracy ? formatPercent(*v.accuracy, 1) : kUnknown,
+            formatCount(v.feedbackInWindow), formatCount(v.requestsInWindow)};
         for (int r = 0; r < RowCount; ++r) {
             QLabel *cell = m_cells[std::size_t(r)][std::size_t(c)];
             cell->setText(texts[std::size_t(r)]);
-            const bool flag =
-                c == 1 && have && r != Requests && canaryWorse(Row(r), production, canary);
+            const bool flag = c == 1 && have && canaryWorse(Row(r), production, canary);
             if (c == 1)
                 m_flagged[std::size_t(r)] = flag;
             QFont font = cell->font();
@@ -150,6 +147,7 @@ bool KpiComparison::canaryWorse(Row row, const metrics::VariantKpis &p,
                c.errorRatio > p.errorRatio * 1.2 && c.errorRatio - p.errorRatio > 0.001;
     case Accuracy:
         return c.accuracy && p.accuracy && *c.accuracy < *p.accuracy - 0.02;
+    case Labels:
     case Requests:
     case RowCount:
         break;

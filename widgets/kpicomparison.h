@@ -22,7 +22,7 @@ class KpiComparison final : public QWidget
     Q_OBJECT
 
 public:
-    enum Row { LatencyP50, LatencyP99, ErrorRate, Accuracy, Requests, RowCount };
+    enum Row { LatencyP50, LatencyP99, ErrorRate, Accuracy, Labels, Requests, RowCount };
 
     explicit KpiComparison(QWidget *parent = nullptr);
 
