@@ -555,9 +555,10 @@ void MainWindow::updateBanner()
     const auto age = last ? std::chrono::duration_cast<std::chrono::milliseconds>(
                                 SystemClock::instance().now() - *last)
                           : std::chrono::milliseconds(-1);
+    const bool metricsGap = m_monitor->metricsFeed().health != LinkHealth::Live;
     switch (m_monitor->health()) {
     case LinkHealth::Stale:
-        m_banner->showStale(age, m_monitor->missedPolls(), m_monitor->lastError());
+        m_banner->showStale(age, m_monitor->missedPolls(), m_monitor->lastError(), metricsGap);
         break;
     case LinkHealth::Lost:
         // "Connection lost" only when the backend stops answering its rollout; a server whose
@@ -565,7 +566,7 @@ void MainWindow::updateBanner()
         if (m_monitor->stateFeed().health == LinkHealth::Lost)
             m_banner->showLost(age, m_monitor->lastError());
         else
-            m_banner->showStale(age, m_monitor->missedPolls(), m_monitor->lastError());
+            m_banner->showStale(age, m_monitor->missedPolls(), m_monitor->lastError(), metricsGap);
         break;
     case LinkHealth::Live:
     case LinkHealth::Connecting:

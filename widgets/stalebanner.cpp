@@ -95,7 +95,7 @@ void StaleBanner::setReasonToolTip(const QString &reason)
 }
 
 void StaleBanner::showStale(std::chrono::milliseconds ageOfLastGoodUpdate, int missedPolls,
-                            const QString &reason)
+                            const QString &reason, bool chartsGap)
 {
     missedPolls = std::max(missedPolls, 1);
     QString text = ageOfLastGoodUpdate.count() < 0
@@ -107,7 +107,8 @@ void StaleBanner::showStale(std::chrono::milliseconds ageOfLastGoodUpdate, int m
     if (!why.isEmpty()) {
         text += QStringLiteral(": ") + why;
     }
-    text += QStringLiteral(" \u2014 charts show a gap");
+    if (chartsGap)
+        text += QStringLiteral(" \u2014 charts show a gap");
     m_label->setText(text);
     setReasonToolTip(reason);
     applyLevel(Level::Stale);

@@ -22,8 +22,10 @@ public:
     // A negative age means there was no good update yet. `reason` is shown as plain text on one
     // line of its own words (newlines folded), wrapped to the banner's width; only a reason
     // longer than kMaxReasonLength is cut, and the whole of it is then the banner's tooltip.
+    // `chartsGap` false when only the rollout is stale: the charts then go on, and the banner
+    // must not claim a gap.
     void showStale(std::chrono::milliseconds ageOfLastGoodUpdate, int missedPolls,
-                   const QString &reason);
+                   const QString &reason, bool chartsGap = true);
     void showLost(std::chrono::milliseconds ageOfLastGoodUpdate, const QString &reason);
     void clear();
 
