@@ -353,13 +353,25 @@ int Commands::watch()
         if (m_options.count > 0 && tables + failedRounds >= m_options.count)
             loop.quit();
     };
+    // Single flight, as in the console's monitor: a tick that finds the previous scrape still out
+    // sends nothing, so answers never arrive out of order and a slow backend is not piled on.
+    bool scrapeInFlight = false;
+    bool stateInFlight = false;
     auto tick = [&] {
-        m_client.fetchState(&rounds, [&](ControlResult r) {
-            if (r.state)
-                state = std::move(r.state);
-            stateError = r.error ? r.error.message() : std::string();
-        });
+        if (!stateInFlight) {
+            stateInFlight = true;
+            m_client.fetchState(&rounds, [&](ControlResult r) {
+                stateInFlight = false;
+                if (r.state)
+                    state = std::move(r.state);
+                stateError = r.error ? r.error.message() : std::string();
+            });
+        }
+        if (scrapeInFlight)
+            return;
+        scrapeInFlight = true;
         scraper.scrape(&rounds, [&](ScrapeResult s) {
+            scrapeInFlight = false;
             if (!s.ok()) {
                 std::fprintf(m_err, "canaryctl: %s\n", terminalSafe(s.error).c_str());
                 std::fflush(m_err);

@@ -151,6 +151,7 @@ private Q_SLOTS:
     void actionWithoutAnswerSaysWhetherItWasSent();
     void watchCountEndsWhenEveryRoundFails_data();
     void watchCountEndsWhenEveryRoundFails();
+    void watchIsSingleFlight();
 
 private:
     Run canaryctl(const QStringList &arguments, const QProcessEnvironment &env = {},
@@ -814,6 +815,20 @@ void TestCanaryctl::watchCountEndsWhenEveryRoundFails()
     for (const QString &line : errors)
         QVERIFY2(line.startsWith(QStringLiteral("canaryctl: ")), qPrintable(line));
     QVERIFY(run.out.isEmpty()); // no table without numbers
+}
+
+// A backend slower than the interval gets one scrape at a time, never a pile of them whose
+// answers could come back out of order.
+void TestCanaryctl::watchIsSingleFlight()
+{
+    ScriptedBackend backend; // answers nothing: each request ends by its timeout
+    Run run = canaryctl({QStringLiteral("--url"), QString::fromStdString(backend.url()),
+                         QStringLiteral("--timeout"), QStringLiteral("1.5"),
+                         QStringLiteral("watch"), QStringLiteral("--interval"),
+                         QStringLiteral("0.1"), QStringLiteral("--count"), QStringLiteral("2")});
+    QVERIFY2(run.exitCode == 3, qPrintable(run.err));
+    QCOMPARE(backend.requests("/metrics"), 2);
+    QVERIFY(backend.requests("/v1/rollout") <= 3);
 }
 
 QTEST_GUILESS_MAIN(TestCanaryctl)
