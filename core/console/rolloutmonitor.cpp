@@ -1,6 +1,8 @@
 #include "rolloutmonitor.h"
 
 #include <algorithm>
+#include <map>
+#include <set>
 
 namespace canary {
 
@@ -287,17 +289,40 @@ void RolloutMonitor::updateSnapshot()
 void RolloutMonitor::noteRestarts(const metrics::KpiResult &kpis)
 {
     for (VariantRole role : {VariantRole::Production, VariantRole::Canary}) {
-        const auto &restartedAt = kpis.variant(role).restartedAt;
+        const metrics::VariantKpis &variant = kpis.variant(role);
         auto &told = m_toldRestart[role == VariantRole::Production ? 0 : 1];
-        if (!restartedAt || (told && *told >= *restartedAt))
-            continue;
-        told = restartedAt;
+        // The scrapes that saw a counter fall and have not been told yet, oldest first (a reset
+        // stays inside the sliding windows for several polls).
+        std::map<SystemTime, std::set<std::string>> fresh;
+        for (const metrics::CounterReset &reset : variant.resets) {
+            if (!told || reset.seenAt > *told)
+                fresh[reset.seenAt].insert(reset.version.empty() ? "(no version)" : reset.version);
+        }
+        if (variant.restartedAt && (!told || *variant.restartedAt > *told))
+            fresh[*variant.restartedAt];
         const std::string name(toString(role));
-        addEvent({*restartedAt, TimelineEvent::Kind::Restart, role, "restart",
-                  "Every counter of the " + name +
-                      " variant went back to a lower value at once: the backend behind it "
-                      "restarted. The charts count from the new values; nothing from before the "
-                      "restart is mixed in."});
+        for (const auto &[at, versions] : fresh) {
+            if (variant.restartedAt == at) {
+                addEvent({at, TimelineEvent::Kind::Restart, role, "restart",
+                          "Every counter of the " + name +
+                              " variant went back to a lower value at once: the backend behind it "
+                              "restarted. The charts count from the new values; nothing from "
+                              "before the restart is mixed in."});
+                continue;
+            }
+            std::string list;
+            for (const std::string &version : versions) {
+                if (!list.empty())
+                    list += ", ";
+                list += version;
+            }
+            addEvent({at, TimelineEvent::Kind::Restart, role, "reset",
+                      "Counters of the " + name + " variant's version " + list +
+                          " went back to a lower value: that process restarted. The charts count "
+                          "from the new values."});
+        }
+        if (!fresh.empty())
+            told = fresh.rbegin()->first;
     }
 }
 

@@ -117,6 +117,7 @@ private Q_SLOTS:
     void decisionSnapshotCoversItsWindow();
     void versionChangesAndRestartsAreEvents();
     void relabelAndRestartOfCounters();
+    void oneVersionsResetIsTold();
 
 private:
     std::unique_ptr<RolloutMonitor> monitorFor(const std::string &baseUrl, const Clock &clock,
@@ -692,4 +693,45 @@ void TestRolloutMonitor::relabelAndRestartOfCounters()
     QCOMPARE(restarts, 1);
     // After the restart the new values count (Prometheus' reset rule), not a negative rate.
     QVERIFY(monitor->latestKpis()->production.requestRate > 0);
+}
+
+void TestRolloutMonitor::oneVersionsResetIsTold()
+{
+    ScriptedBackend backend;
+    backend.answer("GET", "/v1/rollout",
+                   ScriptedReply::json(200, rolloutDocument(3, "canary", "1", "2", 10)));
+    // Production runs two processes, versions 1 and 1b; only 1b restarts.
+    long one = 1000;
+    long other = 5000;
+    backend.handle("/metrics", [&](const ScriptedRequest &) -> std::optional<ScriptedReply> {
+        one += 50;
+        other += 50;
+        const QByteArray body = "# TYPE canary_requests_total counter\n"
+                                "canary_requests_total{variant=\"production\",version=\"1\"} " +
+                                QByteArray::number(one) +
+                                "\ncanary_requests_total{variant=\"production\",version=\"1b\"} " +
+                                QByteArray::number(other) + "\n";
+        return ScriptedReply::text(200, "text/plain; version=0.0.4", body);
+    });
+    ManualClock clock;
+    MonitorSettings settings;
+    settings.pollInterval = 60s;
+    auto monitor = monitorFor(backend.url(), clock, settings);
+    QSignalSpy eventSpy(monitor.get(), &RolloutMonitor::eventAdded);
+    monitor->start();
+    QTRY_VERIFY(!monitor->isPolling());
+    for (int i = 0; i < 8; ++i) {
+        if (i == 3)
+            other = 0;
+        clock.advance(1s);
+        monitor->refreshNow();
+        QTRY_VERIFY(!monitor->isPolling());
+    }
+    // Told once, though the reset stays in the sliding windows for several polls.
+    QCOMPARE(eventSpy.count(), 1);
+    const auto event = eventSpy.first().at(0).value<TimelineEvent>();
+    QCOMPARE(event.kind, TimelineEvent::Kind::Restart);
+    QCOMPARE(event.label, std::string("reset"));
+    QVERIFY2(QString::fromStdString(event.detail).contains(QStringLiteral("version 1b went back")),
+             event.detail.c_str());
 }
