@@ -91,6 +91,14 @@ bool hasPositiveRate(const RolloutMonitor &monitor, VariantRole role)
                        [](const metrics::TimePoint &p) { return !p.isGap() && p.value > 0; }) > 0;
 }
 
+// Moves the manual clock on, polls at once and waits until both answers are in.
+void pollOnce(RolloutMonitor &monitor, ManualClock &clock, std::chrono::milliseconds step)
+{
+    clock.advance(step);
+    monitor.refreshNow();
+    QTRY_VERIFY(!monitor.isPolling());
+}
+
 std::vector<LinkHealth> healthSequence(const QSignalSpy &spy)
 {
     std::vector<LinkHealth> out;
@@ -595,9 +603,7 @@ void TestRolloutMonitor::versionChangesAndRestartsAreEvents()
     QCOMPARE(eventSpy.count(), 0); // the first document is the starting point
 
     auto poll = [&] {
-        clock.advance(1s);
-        monitor->refreshNow();
-        QTRY_VERIFY(!monitor->isPolling());
+        pollOnce(*monitor, clock, 1s);
     };
     // A weight change is no new model.
     document = rolloutDocument(4, "canary", "1", "2", 50);
@@ -659,9 +665,7 @@ void TestRolloutMonitor::relabelAndRestartOfCounters()
     QSignalSpy eventSpy(monitor.get(), &RolloutMonitor::eventAdded);
     monitor->start();
     auto poll = [&] {
-        clock.advance(1s);
-        monitor->refreshNow();
-        QTRY_VERIFY(!monitor->isPolling());
+        pollOnce(*monitor, clock, 1s);
     };
     QTRY_VERIFY(!monitor->isPolling());
     for (int i = 0; i < 3; ++i)
@@ -723,9 +727,7 @@ void TestRolloutMonitor::oneVersionsResetIsTold()
     for (int i = 0; i < 8; ++i) {
         if (i == 3)
             other = 0;
-        clock.advance(1s);
-        monitor->refreshNow();
-        QTRY_VERIFY(!monitor->isPolling());
+        pollOnce(*monitor, clock, 1s);
     }
     // Told once, though the reset stays in the sliding windows for several polls.
     QCOMPARE(eventSpy.count(), 1);
