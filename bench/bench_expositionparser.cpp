@@ -3,7 +3,7 @@
 // Memory (run under /usr/bin/time -v): bench_expositionparser --once FILE [whole|console] parses
 // FILE once, keeping every sample (whole) or as the console's metrics scraper reads an answer.
 
-#include "backends/metricsscraper.h"
+#include "backends/scrape/metricsscraper.h"
 #include "metrics/expositionparser.h"
 
 #include <algorithm>

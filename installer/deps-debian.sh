@@ -9,8 +9,8 @@ packages=(
     qt6-base-dev qt6-base-dev-tools libgl-dev
     libqcustomplot-dev qtkeychain-qt6-dev
     libcurl4-openssl-dev nlohmann-json3-dev libboost-dev
-    # tests: promtool checks our /metrics, Xvfb runs the window, dpkg-dev computes .deb Depends
-    prometheus xvfb xauth dpkg-dev file
+    # tests: a real Prometheus and HAProxy, promtool checks our /metrics, Xvfb runs the window, dpkg-dev computes .deb Depends
+    prometheus haproxy xvfb xauth dpkg-dev file
     # benchmarks and looking at reports
     wrk poppler-utils
     # fuzzing (scripts/fuzz.sh): clang with libFuzzer and the sanitizer runtimes

@@ -14,7 +14,7 @@
 #include "ui_mainwindow.h"
 #include "variantheader.h"
 
-#include "backends/controlclient.h"
+#include "backends/controlapi/controlclient.h"
 #include "backends/httptransport.h"
 #include "console/rolloutactions.h"
 #include "util/clock.h"

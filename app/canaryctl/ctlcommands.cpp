@@ -1,7 +1,7 @@
 #include "ctlcommands.h"
 
 #include "backendcheck.h"
-#include "backends/metricsscraper.h"
+#include "backends/scrape/metricsscraper.h"
 #include "kpitable.h"
 #include "metrics/expositionparser.h"
 #include "terminaltext.h"

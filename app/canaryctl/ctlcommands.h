@@ -1,6 +1,6 @@
 #pragma once
 
-#include "backends/controlclient.h"
+#include "backends/controlapi/controlclient.h"
 #include "backends/httptransport.h"
 
 #include <QObject>

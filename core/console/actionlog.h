@@ -1,6 +1,6 @@
 #pragma once
 
-#include "console/kpisnapshot.h"
+#include "metrics/kpisnapshot.h"
 #include "domain/rolloutstate.h"
 #include "metrics/kpi.h"
 

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "backends/controlclient.h"
+#include "backends/controlapi/controlclient.h"
 #include "console/actionlog.h"
 #include "console/rolloutmonitor.h"
 #include "domain/weight.h"

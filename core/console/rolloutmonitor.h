@@ -1,9 +1,9 @@
 #pragma once
 
-#include "backends/controlclient.h"
+#include "backends/controlapi/controlclient.h"
 #include "backends/httptransport.h"
-#include "backends/metricsscraper.h"
-#include "console/kpisnapshot.h"
+#include "backends/scrape/metricsscraper.h"
+#include "metrics/kpisnapshot.h"
 #include "domain/rolloutstate.h"
 #include "domain/timelineevent.h"
 #include "metrics/kpi.h"

@@ -1,5 +1,5 @@
 // RolloutActions against the real gateway: every lever, the 412 race, refusals, and the action log.
-#include "backends/controlclient.h"
+#include "backends/controlapi/controlclient.h"
 #include "backends/httptransport.h"
 #include "console/actionlog.h"
 #include "console/rolloutactions.h"

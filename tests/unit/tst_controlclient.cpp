@@ -1,6 +1,6 @@
 // The Control API client against hand-made HTTP answers: each row is one answer a backend might
 // give, good or hostile, served by a real loopback socket so the whole libcurl path runs.
-#include "backends/controlclient.h"
+#include "backends/controlapi/controlclient.h"
 #include "backends/httptransport.h"
 
 #include <QSignalSpy>

@@ -1,4 +1,4 @@
-#include "backends/metricsscraper.h"
+#include "backends/scrape/metricsscraper.h"
 
 #include <QCoreApplication>
 #include <QSemaphore>

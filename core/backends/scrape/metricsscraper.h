@@ -1,6 +1,6 @@
 #pragma once
 
-#include "httptransport.h"
+#include "backends/httptransport.h"
 #include "metrics/kpi.h"
 #include "util/clock.h"
 
