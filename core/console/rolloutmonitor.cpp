@@ -281,7 +281,7 @@ void RolloutMonitor::updateSnapshot()
     snapshot.kpis = metrics::computeKpisOver(window);
     snapshot.from = window.front().time;
     snapshot.to = window.back().time;
-    snapshot.scrapes = window.size();
+    snapshot.readings = window.size();
     if (snapshot.valid())
         m_snapshot = std::move(snapshot);
 }

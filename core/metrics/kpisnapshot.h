@@ -8,17 +8,19 @@
 
 namespace canary {
 
-// The numbers one decision is made on: both variants' KPIs over one window of consecutive good
-// scrapes, with the window's true bounds. The side panel, the confirmation dialog and the action
+// The numbers one decision is made on: both variants' KPIs over one window of time without a gap,
+// with the window's true bounds. The side panel, the confirmation dialog and the action
 // log all show the same snapshot, so one decision never reads three different error rates.
 struct KpiSnapshot
 {
     metrics::KpiResult kpis; // over (from, to]
-    SystemTime from{};       // the oldest scrape of the window
-    SystemTime to{};         // the newest scrape: the moment the numbers are of
-    std::size_t scrapes = 0; // good scrapes the window spans (2 or more)
+    SystemTime from{}; // the start of the window (a scraping source: its oldest scrape)
+    SystemTime to{};   // the end: the moment the numbers are of
+    // The readings the window rests on: good scrapes for a scraping source (2 or more), 1 for a
+    // source that computes the window itself (Prometheus, CloudWatch).
+    std::size_t readings = 0;
 
-    bool valid() const { return scrapes >= 2 && kpis.ok(); }
+    bool valid() const { return readings >= 1 && to > from && kpis.ok(); }
     double seconds() const { return std::chrono::duration<double>(to - from).count(); }
     // How old the numbers are at `now`.
     std::chrono::milliseconds age(SystemTime now) const

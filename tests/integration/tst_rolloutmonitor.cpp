@@ -547,7 +547,7 @@ void TestRolloutMonitor::decisionSnapshotCoversItsWindow()
     // The 30 s before the newest scrape: seven scrapes, 5 s apart.
     QCOMPARE(snapshot.to, clock.now());
     QCOMPARE(snapshot.from, clock.now() - 30s);
-    QCOMPARE(snapshot.scrapes, std::size_t(7));
+    QCOMPARE(snapshot.readings, std::size_t(7));
     QCOMPARE(snapshot.kpis.production.requestsInWindow, 300.0);
     QCOMPARE(snapshot.kpis.canary.requestsInWindow, 30.0);
     QCOMPARE(snapshot.kpis.canary.errorsInWindow, 6.0);
@@ -581,7 +581,7 @@ void TestRolloutMonitor::decisionSnapshotCoversItsWindow()
     }
     QVERIFY(monitor->numbersAreLive());
     QCOMPARE(monitor->snapshot().from, clock.now() - 5s);
-    QCOMPARE(monitor->snapshot().scrapes, std::size_t(2));
+    QCOMPARE(monitor->snapshot().readings, std::size_t(2));
 }
 
 void TestRolloutMonitor::versionChangesAndRestartsAreEvents()
