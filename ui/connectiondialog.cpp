@@ -107,9 +107,9 @@ void ConnectionDialog::removeCurrent()
     validate();
 }
 
-ConnectionProfile ConnectionDialog::profile() const
+SavedProfile ConnectionDialog::profile() const
 {
-    ConnectionProfile p;
+    SavedProfile p;
     p.name = m_ui->profile->currentText().trimmed();
     p.url = m_ui->url->text().trimmed();
     while (p.url.endsWith(QLatin1Char('/')))
@@ -125,7 +125,7 @@ QString ConnectionDialog::token() const
 
 QString ConnectionDialog::problem() const
 {
-    const ConnectionProfile p = profile();
+    const SavedProfile p = profile();
     if (!ConsoleSettings::isValidProfileName(p.name))
         return tr("Name the profile with letters, digits, spaces, dots, dashes or underscores.");
     const QUrl url(p.url, QUrl::StrictMode);

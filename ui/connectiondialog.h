@@ -29,7 +29,7 @@ public:
     void selectProfile(const QString &name);
     void setNote(const QString &note);
 
-    ConnectionProfile profile() const;
+    SavedProfile profile() const;
     QString token() const;
     // Why the form cannot be used yet; empty when it can.
     QString problem() const;

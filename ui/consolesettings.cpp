@@ -75,18 +75,18 @@ QStringList ConsoleSettings::profileNames() const
     return names;
 }
 
-std::optional<ConnectionProfile> ConsoleSettings::profile(const QString &name) const
+std::optional<SavedProfile> ConsoleSettings::profile(const QString &name) const
 {
     if (!isValidProfileName(name) || !m_settings.contains(profileKey(name, "url")))
         return std::nullopt;
-    ConnectionProfile profile;
+    SavedProfile profile;
     profile.name = name;
     profile.url = m_settings.value(profileKey(name, "url")).toString();
     profile.verifyTls = m_settings.value(profileKey(name, "verifyTls"), true).toBool();
     return profile;
 }
 
-void ConsoleSettings::setProfile(const ConnectionProfile &profile)
+void ConsoleSettings::setProfile(const SavedProfile &profile)
 {
     if (!isValidProfileName(profile.name))
         return;

@@ -10,13 +10,13 @@
 namespace canary {
 
 // The non-secret half of a connection. The token never lives here: see ProfileStore.
-struct ConnectionProfile
+struct SavedProfile
 {
     QString name;
     QString url;
     bool verifyTls = true;
 
-    bool operator==(const ConnectionProfile &) const = default;
+    bool operator==(const SavedProfile &) const = default;
 };
 
 // The one typed gateway to the console's QSettings, so every key is spelled once.
@@ -36,8 +36,8 @@ public:
     void setOverlay(bool overlay);
 
     QStringList profileNames() const;
-    std::optional<ConnectionProfile> profile(const QString &name) const;
-    void setProfile(const ConnectionProfile &profile);
+    std::optional<SavedProfile> profile(const QString &name) const;
+    void setProfile(const SavedProfile &profile);
     void removeProfile(const QString &name);
     QString lastProfile() const;
     void setLastProfile(const QString &name);

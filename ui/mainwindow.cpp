@@ -14,10 +14,11 @@
 #include "ui_mainwindow.h"
 #include "variantheader.h"
 
-#include "backends/controlapi/controlclient.h"
+#include "backends/backendfactory.h"
 #include "backends/httptransport.h"
 #include "console/rolloutactions.h"
 #include "util/clock.h"
+#include "util/scheduler.h"
 
 #include <QActionGroup>
 #include <QCloseEvent>
@@ -278,15 +279,22 @@ void MainWindow::connectTo(const ConnectionTarget &target)
     QString url = target.url;
     while (url.endsWith(QLatin1Char('/')))
         url.chop(1);
-    ControlEndpoint endpoint;
-    endpoint.baseUrl = url.toStdString();
-    endpoint.token = target.token.toStdString();
-    endpoint.verifyTls = target.verifyTls;
-    m_monitor = std::make_unique<RolloutMonitor>(m_transport.get(), endpoint,
-                                                 (url + QStringLiteral("/metrics")).toStdString(),
-                                                 SystemClock::instance());
-    m_actionClient = std::make_unique<ControlClient>(m_transport.get(), endpoint);
-    m_actions = std::make_unique<RolloutActions>(m_actionClient.get(), m_monitor.get());
+    ConnectionProfile profile;
+    profile.backendUrl = url.toStdString();
+    profile.metricsUrl = target.metricsUrl.toStdString();
+    profile.options.token = target.token.toStdString();
+    profile.options.metricsToken = target.metricsToken.toStdString();
+    profile.options.queryFile = target.queryFile.toStdString();
+    profile.options.verifyTls = target.verifyTls;
+    std::string error;
+    m_backends = makeBackends(profile, m_transport.get(), SystemClock::instance(), &error);
+    if (!m_backends.control) {
+        reportError(tr("Cannot connect: %1.").arg(QString::fromStdString(error)));
+        return;
+    }
+    m_monitor = std::make_unique<RolloutMonitor>(m_backends.control.get(), m_backends.metrics.get(),
+                                                 QtScheduler::instance());
+    m_actions = std::make_unique<RolloutActions>(m_backends.control.get(), m_monitor.get());
     m_actions->setActionLog(&m_actionLog);
 
     m_chartGrid = new ChartGrid(m_monitor->history(), m_ui->chartPage);
@@ -339,8 +347,8 @@ void MainWindow::disconnectBackend()
         m_chartGrid = nullptr;
     }
     m_actions.reset();
-    m_actionClient.reset();
     m_monitor.reset();
+    m_backends = {};
     m_ui->centreStack->setCurrentWidget(m_ui->emptyPage);
     m_banner->clear();
     m_traffic->setBusy(false);
@@ -377,7 +385,7 @@ void MainWindow::showConnectionDialog(const QString &profile, const QString &not
         dialog.setNote(note);
     if (dialog.exec() != QDialog::Accepted)
         return;
-    const ConnectionProfile chosen = dialog.profile();
+    const SavedProfile chosen = dialog.profile();
     connectTo({chosen.name, chosen.url, dialog.token(), chosen.verifyTls});
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "backends/backendfactory.h"
 #include "console/actionlog.h"
 #include "console/rolloutmonitor.h"
 #include "domain/rolloutrules.h"
@@ -22,7 +23,6 @@ class MainWindow;
 namespace canary {
 
 class ChartGrid;
-class ControlClient;
 class DemoGateway;
 class HttpTransport;
 class KpiComparison;
@@ -33,12 +33,16 @@ class StaleBanner;
 class TrafficControl;
 class VariantHeader;
 
-// Where the window is connected: a Control API base URL with its token.
+// Where the window is connected: a backend and its metrics (docs/backends.md has the URL forms),
+// with the secrets each needs.
 struct ConnectionTarget
 {
-    QString name; // profile name, "demo", or empty for a URL given on the command line
-    QString url;
-    QString token;
+    QString name;       // profile name, "demo", or empty for a URL given on the command line
+    QString url;        // the backend (--backend)
+    QString metricsUrl; // the metrics (--metrics); empty: the backend's own
+    QString token;      // Control API bearer token
+    QString metricsToken;
+    QString queryFile; // Prometheus query templates; empty: the built-in ones
     bool verifyTls = true;
 };
 
@@ -134,8 +138,8 @@ private:
     ActionLog m_actionLog;
 
     // Per connection; the chart grid reads the monitor's store, so it goes first.
+    Backends m_backends; // before the monitor and the actions, which use it
     std::unique_ptr<RolloutMonitor> m_monitor;
-    std::unique_ptr<ControlClient> m_actionClient;
     std::unique_ptr<RolloutActions> m_actions;
     ChartGrid *m_chartGrid = nullptr;
     ConnectionTarget m_target;

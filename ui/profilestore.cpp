@@ -110,7 +110,7 @@ void ProfileStore::markKeychainUnavailable(const QString &why)
     m_keychainProblem = why;
 }
 
-void ProfileStore::save(const ConnectionProfile &profile, const QString &token)
+void ProfileStore::save(const SavedProfile &profile, const QString &token)
 {
     m_settings.setProfile(profile);
     m_settings.setLastProfile(profile.name);

@@ -22,12 +22,12 @@ public:
 
     ConsoleSettings &settings() { return m_settings; }
     QStringList profileNames() const { return m_settings.profileNames(); }
-    std::optional<ConnectionProfile> profile(const QString &name) const
+    std::optional<SavedProfile> profile(const QString &name) const
     {
         return m_settings.profile(name);
     }
     // Saves the non-secret part at once and the token through the keychain (tokenStored follows).
-    void save(const ConnectionProfile &profile, const QString &token);
+    void save(const SavedProfile &profile, const QString &token);
     void remove(const QString &name);
     // tokenLoaded follows; an empty token when none is known.
     void loadToken(const QString &name);

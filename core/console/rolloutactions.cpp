@@ -16,9 +16,9 @@ QString modelName(const VariantInfo &variant)
 
 } // namespace
 
-RolloutActions::RolloutActions(ControlClient *client, RolloutMonitor *monitor, QObject *parent)
+RolloutActions::RolloutActions(ControlPlane *control, RolloutMonitor *monitor, QObject *parent)
     : QObject(parent)
-    , m_client(client)
+    , m_control(control)
     , m_monitor(monitor)
 {}
 
@@ -31,8 +31,8 @@ void RolloutActions::setCanaryWeight(Weight weight, std::optional<KpiSnapshot> d
 {
     run(
         "set_weight", {{"canary", weight.percent()}}, std::move(decidedOn),
-        [this, weight](std::int64_t revision, ControlClient::Callback done) {
-            m_client->setCanaryWeight(weight, revision, this, std::move(done));
+        [this, weight](std::int64_t revision, ControlPlane::Callback done) {
+            m_control->setCanaryWeight(weight, revision, this, std::move(done));
         },
         [](const RolloutState &state) {
             return QStringLiteral("Canary weight set to %1").arg(percent(state.canaryWeight()));
@@ -43,8 +43,8 @@ void RolloutActions::promote(std::optional<KpiSnapshot> decidedOn)
 {
     run(
         "promote", nlohmann::json::object(), std::move(decidedOn),
-        [this](std::int64_t revision, ControlClient::Callback done) {
-            m_client->promote(revision, this, std::move(done));
+        [this](std::int64_t revision, ControlPlane::Callback done) {
+            m_control->promote(revision, this, std::move(done));
         },
         [](const RolloutState &state) {
             return QStringLiteral("Promoted: %1 is production at 100 %")
@@ -56,8 +56,8 @@ void RolloutActions::rollback(std::optional<KpiSnapshot> decidedOn)
 {
     run(
         "rollback", nlohmann::json::object(), std::move(decidedOn),
-        [this](std::int64_t revision, ControlClient::Callback done) {
-            m_client->rollback(revision, this, std::move(done));
+        [this](std::int64_t revision, ControlPlane::Callback done) {
+            m_control->rollback(revision, this, std::move(done));
         },
         [](const RolloutState &state) {
             return state.canary ? QStringLiteral("Rolled back: canary %1 is at 0 %")
@@ -76,8 +76,8 @@ void RolloutActions::stageCanary(const nlohmann::json &canary, std::optional<Kpi
     }
     run(
         "stage_canary", canary, std::move(decidedOn),
-        [this, canary](std::int64_t revision, ControlClient::Callback done) {
-            m_client->stageCanary(canary, revision, this, std::move(done));
+        [this, canary](std::int64_t revision, ControlPlane::Callback done) {
+            m_control->stageCanary(canary, revision, this, std::move(done));
         },
         [](const RolloutState &state) {
             return state.canary ? QStringLiteral("Staged canary %1 at %2")

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "backends/controlapi/controlclient.h"
+#include "backends/controlplane.h"
 #include "console/actionlog.h"
 #include "console/rolloutmonitor.h"
 #include "domain/weight.h"
@@ -21,7 +21,7 @@ class RolloutActions final : public QObject
     Q_OBJECT
 
 public:
-    RolloutActions(ControlClient *client, RolloutMonitor *monitor, QObject *parent = nullptr);
+    RolloutActions(ControlPlane *control, RolloutMonitor *monitor, QObject *parent = nullptr);
 
     bool busy() const { return m_busy; }
     // Whether the last failure was a backend that could not be reached before anything was sent:
@@ -48,7 +48,7 @@ Q_SIGNALS:
     void failed(const QString &message, bool conflict); // conflict: someone else changed it (412)
 
 private:
-    using Send = std::function<void(std::int64_t revision, ControlClient::Callback onDone)>;
+    using Send = std::function<void(std::int64_t revision, ControlPlane::Callback onDone)>;
     using Summary = std::function<QString(const RolloutState &state)>;
 
     void run(const char *action, nlohmann::json parameters, std::optional<KpiSnapshot> decidedOn,
@@ -59,7 +59,7 @@ private:
     void setBusy(bool busy);
     static QString failureMessage(const ControlError &error);
 
-    ControlClient *m_client;
+    ControlPlane *m_control;
     RolloutMonitor *m_monitor;
     ActionLog m_ownLog;
     ActionLog *m_log = &m_ownLog;

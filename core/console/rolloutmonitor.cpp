@@ -21,23 +21,20 @@ QString toDisplayString(LinkHealth health)
     return {};
 }
 
-RolloutMonitor::RolloutMonitor(HttpTransport *transport, ControlEndpoint endpoint,
-                               std::string metricsUrl, const Clock &clock, MonitorSettings settings,
-                               QObject *parent)
+RolloutMonitor::RolloutMonitor(ControlPlane *control, MetricsSource *metrics, Scheduler &scheduler,
+                               MonitorSettings settings, QObject *parent)
     : QObject(parent)
-    , m_client(transport, endpoint)
-    , m_scraper(transport, std::move(metricsUrl), clock)
-    , m_clock(clock)
+    , m_control(control)
+    , m_metrics(metrics)
+    , m_clock(scheduler.clock())
     , m_settings(settings)
+    , m_timer(scheduler.createTimer([this] { onTimer(); }))
     , m_history(settings.retention)
 {
     m_settings.pollInterval = std::max(m_settings.pollInterval, std::chrono::milliseconds(10));
     m_settings.missedPollsForLost = std::max(m_settings.missedPollsForLost, 1);
     m_settings.maxBackoff = std::max(m_settings.maxBackoff, m_settings.pollInterval);
-    m_scraper.setVerifyTls(endpoint.verifyTls);
-    m_scraper.setTimeout(endpoint.timeout);
-    m_timer.setSingleShot(true);
-    connect(&m_timer, &QTimer::timeout, this, &RolloutMonitor::onTimer);
+    m_settings.backfillStep = std::max(m_settings.backfillStep, std::chrono::milliseconds(1000));
 }
 
 std::chrono::milliseconds RolloutMonitor::currentPollInterval() const
@@ -87,18 +84,55 @@ void RolloutMonitor::start()
     if (m_running)
         return;
     m_running = true;
-    refreshNow();
+    const bool wantsBackfill = m_settings.backfill.count() > 0 &&
+                               m_metrics->capabilities().history && m_backfilledPoints == 0 &&
+                               m_history.pointCount() == 0;
+    if (!wantsBackfill) {
+        refreshNow();
+        return;
+    }
+    // The back-fill lands before the first live point, so history() stays in time order. Its
+    // last point is the window up to now; the first live poll continues from there.
+    m_backfilling = true;
+    const SystemTime now = m_clock.now();
+    m_metrics->readHistory(now - m_settings.backfill, now, m_settings.backfillStep,
+                           m_settings.kpiWindow, this,
+                           [this](MetricsHistory history) { takeBackfill(std::move(history)); });
+}
+
+void RolloutMonitor::takeBackfill(MetricsHistory history)
+{
+    m_backfilling = false;
+    if (!history.ok()) {
+        m_backfillError = QString::fromStdString(history.error);
+    } else if (m_history.pointCount() == 0) {
+        // A step without data is a gap in the charts, as a missed poll is.
+        std::optional<SystemTime> previous;
+        for (const metrics::KpiResult &point : history.points) {
+            if (previous && point.time - *previous > m_settings.backfillStep * 3 / 2)
+                m_history.appendGap(*previous + m_settings.backfillStep);
+            m_history.append(point);
+            previous = point.time;
+        }
+        m_backfilledPoints = history.points.size();
+    }
+    Q_EMIT backfillFinished();
+    if (m_running)
+        refreshNow();
 }
 
 void RolloutMonitor::stop()
 {
     m_running = false;
     m_refreshPending = false;
-    m_timer.stop();
+    m_timer->stop();
 }
 
 void RolloutMonitor::refreshNow()
 {
+    if (m_backfilling) {
+        return; // the first poll goes out as soon as the back-fill lands
+    }
     if (m_round) {
         m_refreshPending = true;
         return;
@@ -119,8 +153,10 @@ void RolloutMonitor::onTimer()
         // jitter; from the second on the picture is getting old and each tick counts as missed,
         // for whichever of the two answers is still out.
         if (++m_round->lateTicks >= 2) {
-            const QString reason = QStringLiteral("No answer from the backend for %1 ms.")
-                                       .arg(m_round->sent.elapsed());
+            const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(
+                m_clock.now() - m_round->sentAt);
+            const QString reason =
+                QStringLiteral("No answer from the backend for %1 ms.").arg(waited.count());
             if (!m_round->control) {
                 m_round->controlCountedAsMissed = true;
                 recordMiss(m_stateFeed, QStringLiteral("Rollout: %1").arg(reason), true);
@@ -143,23 +179,24 @@ void RolloutMonitor::startRound()
     m_refreshPending = false;
     m_round = Round();
     m_round->stateEpoch = m_stateEpoch;
-    m_round->sent.start();
+    m_round->sentAt = m_clock.now();
     if (m_running)
         scheduleNext();
-    m_client.fetchState(this, [this](ControlResult result) {
+    m_control->fetchState(this, [this](ControlResult result) {
         if (m_round)
             takeControl(std::move(result));
     });
-    m_scraper.scrape(this, [this](ScrapeResult result) {
-        if (m_round)
-            takeScrapeResult(std::move(result));
-    });
+    m_metrics->read({m_settings.kpiWindow, m_settings.decisionWindow}, this,
+                    [this](MetricsReading reading) {
+                        if (m_round)
+                            takeReading(std::move(reading));
+                    });
 }
 
 void RolloutMonitor::scheduleNext()
 {
     m_scheduledInterval = currentPollInterval();
-    m_timer.start(m_scheduledInterval);
+    m_timer->start(m_scheduledInterval);
 }
 
 namespace {
@@ -192,22 +229,34 @@ void RolloutMonitor::takeControl(ControlResult result)
     finishRoundIfDone();
 }
 
-void RolloutMonitor::takeScrapeResult(ScrapeResult result)
+void RolloutMonitor::takeReading(MetricsReading reading)
 {
-    m_round->scrape = std::move(result);
-    ScrapeResult &scrape = *m_round->scrape;
-    if (!scrape.ok()) {
-        // One gap per outage, and no KPI window may span it: the next good scrape is a baseline.
+    m_round->scrape = std::move(reading);
+    MetricsReading &metrics = *m_round->scrape;
+    if (!metrics.ok()) {
+        // One gap per outage; the source starts its windows afresh after it.
         if (!m_gapOpen) {
             m_history.appendGap(m_clock.now());
             m_gapOpen = true;
         }
-        m_recent.clear();
-        recordMiss(m_metricsFeed, sentence("Metrics unreadable", scrape.error),
+        m_newestReading.reset();
+        recordMiss(m_metricsFeed, sentence("Metrics unreadable", metrics.error),
                    !m_round->scrapeCountedAsMissed);
-    } else {
-        recordGood(m_metricsFeed);
-        takeScrape(std::move(scrape));
+        finishRoundIfDone();
+        return;
+    }
+    recordGood(m_metricsFeed);
+    m_gapOpen = false;
+    m_newestReading = metrics.time;
+    // windows[0] is the chart point (kpiWindow), windows[1] the decision snapshot.
+    if (!metrics.windows.empty() && metrics.windows[0]) {
+        metrics::KpiResult kpis = std::move(metrics.windows[0]->kpis);
+        m_history.append(kpis);
+        noteRestarts(kpis);
+        m_latestKpis = std::move(kpis);
+        if (metrics.windows.size() > 1 && metrics.windows[1] && metrics.windows[1]->valid())
+            m_snapshot = std::move(*metrics.windows[1]);
+        Q_EMIT kpisUpdated(*m_latestKpis);
     }
     finishRoundIfDone();
 }
@@ -222,68 +271,11 @@ void RolloutMonitor::finishRoundIfDone()
         Q_EMIT pollFailed(lastError());
     if (m_refreshPending) {
         startRound();
-    } else if (m_running && m_timer.isActive() && currentPollInterval() != m_scheduledInterval) {
+    } else if (m_running && m_timer->isActive() && currentPollInterval() != m_scheduledInterval) {
         // The wait changed (the backoff grew, or Live again): it applies from now, so a
         // recovered backend is back at the normal cadence at once.
         scheduleNext();
     }
-}
-
-void RolloutMonitor::takeScrape(ScrapeResult scrape)
-{
-    // The KPIs read only the flattened series; the parsed families are not kept around.
-    scrape.scrape.exposition.families.clear();
-    if (m_recent.empty() || m_gapOpen) {
-        m_gapOpen = false;
-        m_recent.clear();
-        m_recent.push_back(std::move(scrape.scrape));
-        return;
-    }
-    // Keep the scrapes of the longer window; each window is summed over every consecutive pair in
-    // it, so a reset or a series appearing inside the window is handled where it happened.
-    const SystemTime newest = scrape.scrape.time;
-    const SystemTime keepFrom = newest - std::max(m_settings.kpiWindow, m_settings.decisionWindow);
-    std::size_t drop = 0;
-    while (drop + 1 < m_recent.size() && m_recent[drop + 1].time <= keepFrom)
-        ++drop;
-    m_recent.erase(m_recent.begin(), m_recent.begin() + std::ptrdiff_t(drop));
-    m_recent.push_back(std::move(scrape.scrape));
-
-    metrics::KpiResult kpis = metrics::computeKpisOver(windowOf(m_settings.kpiWindow));
-    if (!kpis.ok()) {
-        // A refused window (e.g. the clock did not move) yields no point; start afresh.
-        metrics::Scrape last = std::move(m_recent.back());
-        m_recent.clear();
-        m_recent.push_back(std::move(last));
-        return;
-    }
-    m_history.append(kpis);
-    noteRestarts(kpis);
-    m_latestKpis = std::move(kpis);
-    updateSnapshot();
-    Q_EMIT kpisUpdated(*m_latestKpis);
-}
-
-std::span<const metrics::Scrape> RolloutMonitor::windowOf(std::chrono::milliseconds length) const
-{
-    // From the newest scrape at least `length` old (or the oldest there is) to the newest.
-    const SystemTime windowStart = m_recent.back().time - length;
-    std::size_t base = 0;
-    while (base + 1 < m_recent.size() && m_recent[base + 1].time <= windowStart)
-        ++base;
-    return std::span<const metrics::Scrape>(m_recent).subspan(base);
-}
-
-void RolloutMonitor::updateSnapshot()
-{
-    const auto window = windowOf(m_settings.decisionWindow);
-    KpiSnapshot snapshot;
-    snapshot.kpis = metrics::computeKpisOver(window);
-    snapshot.from = window.front().time;
-    snapshot.to = window.back().time;
-    snapshot.readings = window.size();
-    if (snapshot.valid())
-        m_snapshot = std::move(snapshot);
 }
 
 void RolloutMonitor::noteRestarts(const metrics::KpiResult &kpis)

@@ -1,19 +1,17 @@
 #pragma once
 
-#include "backends/controlapi/controlclient.h"
-#include "backends/httptransport.h"
-#include "backends/scrape/metricsscraper.h"
+#include "backends/controlplane.h"
+#include "backends/metricssource.h"
 #include "metrics/kpisnapshot.h"
 #include "domain/rolloutstate.h"
 #include "domain/timelineevent.h"
 #include "metrics/kpi.h"
 #include "metrics/timeseriesstore.h"
 #include "util/clock.h"
+#include "util/scheduler.h"
 
-#include <QElapsedTimer>
 #include <QObject>
 #include <QString>
-#include <QTimer>
 
 #include <algorithm>
 #include <array>
@@ -61,19 +59,25 @@ struct MonitorSettings
     // The window of the decision snapshot (side panel, confirmations, the action log): long
     // enough for a p99 to rest on more than a handful of requests.
     std::chrono::milliseconds decisionWindow{30000};
+    // On start, the charts are back-filled over this much of the past from a source with history
+    // (Prometheus), one point per backfillStep, so they start full; 0 turns it off.
+    std::chrono::milliseconds backfill{std::chrono::minutes(30)};
+    std::chrono::milliseconds backfillStep{5000};
 };
 
-// The live model behind the console: polls the rollout (GET /v1/rollout) and the metrics
-// endpoint on a timer, turns consecutive good scrapes into KPI points and tracks how fresh each of
-// the two is. All I/O is asynchronous; a poll whose answer is late is never sent twice.
+// The live model behind the console: polls the rollout (a ControlPlane) and the metrics (a
+// MetricsSource) on the scheduler's timer, keeps the KPI points and the decision snapshot, and
+// tracks how fresh each of the two is. All I/O is asynchronous; a poll whose answer is late is
+// never sent twice. Neither backend is owned; both must outlive the monitor.
 class RolloutMonitor final : public QObject
 {
     Q_OBJECT
 
 public:
-    RolloutMonitor(HttpTransport *transport, ControlEndpoint endpoint, std::string metricsUrl,
-                   const Clock &clock, MonitorSettings settings = {}, QObject *parent = nullptr);
+    RolloutMonitor(ControlPlane *control, MetricsSource *metrics, Scheduler &scheduler,
+                   MonitorSettings settings = {}, QObject *parent = nullptr);
 
+    // Starts polling; with a source that has history, the charts are back-filled first.
     void start();
     // Stops scheduled polls; a poll already in flight still lands.
     void stop();
@@ -100,7 +104,7 @@ public:
     // Why the last poll was missed, in plain words naming the feed that failed; empty while Live.
     QString lastError() const;
     // The numbers to decide on: the decisionWindow up to the newest good scrape (shorter right
-    // after a gap, never spanning one). Invalid until two good scrapes arrived.
+    // after a gap, never spanning one). Invalid until the source gave a first window.
     const KpiSnapshot &snapshot() const { return m_snapshot; }
     // True when the snapshot is of the last poll: the metrics feed is Live. While false, a
     // decision made on the snapshot is made on old numbers and must say how old.
@@ -109,14 +113,19 @@ public:
     bool numbersAreLive() const
     {
         return m_metricsFeed.health == LinkHealth::Live && m_snapshot.valid() &&
-               !m_recent.empty() && m_snapshot.to == m_recent.back().time;
+               m_newestReading && m_snapshot.to == *m_newestReading;
     }
     // Markers for the charts: version changes, restarts, and actions (addEvent); within retention.
     const std::deque<TimelineEvent> &events() const { return m_events; }
     void addEvent(TimelineEvent event);
-    const ControlEndpoint &endpoint() const { return m_client.endpoint(); }
+    ControlPlane *controlPlane() const { return m_control; }
+    MetricsSource *metricsSource() const { return m_metrics; }
     const MonitorSettings &settings() const { return m_settings; }
     const Clock &clock() const { return m_clock; }
+    // Points the back-fill put into history(); 0 until it landed or when there was none.
+    std::size_t backfilledPoints() const { return m_backfilledPoints; }
+    // Why the back-fill did not happen, when the source has history but it failed.
+    const QString &backfillError() const { return m_backfillError; }
     // The wait before the next scheduled poll: pollInterval, or the backoff while Lost.
     std::chrono::milliseconds currentPollInterval() const;
 
@@ -128,15 +137,17 @@ Q_SIGNALS:
     void feedHealthChanged();
     void pollFailed(const QString &reason);
     void eventAdded(const canary::TimelineEvent &event);
+    // The back-fill landed (history() holds its points) or failed (backfillError()).
+    void backfillFinished();
 
 private:
     // One poll: the rollout and the metrics, sent together, judged together once both landed.
     struct Round
     {
         std::optional<ControlResult> control;
-        std::optional<ScrapeResult> scrape;
+        std::optional<MetricsReading> scrape;
         std::uint64_t stateEpoch = 0;
-        QElapsedTimer sent;
+        SystemTime sentAt{};
         int lateTicks = 0; // timer ticks that found this poll still out
         // Already counted as missed for being late, per feed.
         bool controlCountedAsMissed = false;
@@ -147,34 +158,35 @@ private:
     void onTimer();
     void startRound();
     void takeControl(ControlResult result);
-    void takeScrapeResult(ScrapeResult result);
+    void takeReading(MetricsReading reading);
+    void takeBackfill(MetricsHistory history);
     void finishRoundIfDone();
     void recordMiss(FeedStatus &feed, const QString &reason, bool countIt);
     void recordGood(FeedStatus &feed);
-    void takeScrape(ScrapeResult scrape);
-    void updateSnapshot();
-    std::span<const metrics::Scrape> windowOf(std::chrono::milliseconds length) const;
     void applyState(const RolloutState &state);
     void noteStateChange(const RolloutState &before, const RolloutState &after);
     void noteRestarts(const metrics::KpiResult &kpis);
     void updateHealth();
     void scheduleNext();
 
-    ControlClient m_client;
-    MetricsScraper m_scraper;
+    ControlPlane *m_control;
+    MetricsSource *m_metrics;
     const Clock &m_clock;
     MonitorSettings m_settings;
-    QTimer m_timer;
+    std::unique_ptr<Timer> m_timer;
     metrics::TimeSeriesStore m_history;
 
     std::optional<Round> m_round;
     bool m_running = false;
+    bool m_backfilling = false;
+    std::size_t m_backfilledPoints = 0;
+    QString m_backfillError;
     bool m_refreshPending = false;
     std::uint64_t m_stateEpoch = 0;
     std::chrono::milliseconds m_scheduledInterval{0};
 
-    // Good scrapes since the last gap, within the longer of kpiWindow and decisionWindow.
-    std::vector<metrics::Scrape> m_recent;
+    // The end of the newest window the source gave; reset by a gap.
+    std::optional<SystemTime> m_newestReading;
     bool m_gapOpen = false;
     std::optional<RolloutState> m_state;
     std::optional<metrics::KpiResult> m_latestKpis;

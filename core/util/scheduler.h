@@ -31,13 +31,21 @@ public:
     virtual const Clock &clock() const = 0;
 };
 
-// Real time: QTimer on the calling thread's event loop, and the system clock.
+// Real time: QTimer on the calling thread's event loop. The clock is the system clock unless
+// another is given (tests that set the time but keep real timers).
 class QtScheduler final : public Scheduler
 {
 public:
+    explicit QtScheduler(const Clock &clock = SystemClock::instance())
+        : m_clock(clock)
+    {}
     std::unique_ptr<Timer> createTimer(std::function<void()> onTimeout) override;
-    const Clock &clock() const override { return SystemClock::instance(); }
+    const Clock &clock() const override { return m_clock; }
+    // The system clock's scheduler.
     static QtScheduler &instance();
+
+private:
+    const Clock &m_clock;
 };
 
 // Virtual time: timers fire only inside advance(), in due order, each with the clock set to its

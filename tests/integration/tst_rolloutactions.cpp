@@ -1,6 +1,7 @@
 // RolloutActions against the real gateway: every lever, the 412 race, refusals, and the action log.
 #include "backends/controlapi/controlclient.h"
 #include "backends/httptransport.h"
+#include "backends/scrape/scrapesource.h"
 #include "console/actionlog.h"
 #include "console/rolloutactions.h"
 #include "console/rolloutmonitor.h"
@@ -61,8 +62,10 @@ private:
     HttpTransport m_transport;
     std::unique_ptr<GatewayProcess> m_gateway;
     std::unique_ptr<HttpClient> m_http;
-    std::unique_ptr<RolloutMonitor> m_monitor;
     std::unique_ptr<ControlClient> m_client;
+    std::unique_ptr<ScrapeMetricsSource> m_metrics;
+    std::unique_ptr<RolloutMonitor> m_monitor;
+    std::unique_ptr<ControlClient> m_wrongTokenClient;
     std::unique_ptr<RolloutActions> m_actions;
     std::unique_ptr<ActionLog> m_log;
     std::unique_ptr<QSignalSpy> m_succeeded;
@@ -89,9 +92,10 @@ void TestRolloutActions::init()
     m_client = makeClient(m_gateway->token().toStdString());
     MonitorSettings settings;
     settings.pollInterval = 200ms;
-    m_monitor = std::make_unique<RolloutMonitor>(&m_transport, m_client->endpoint(),
-                                                 m_client->endpoint().baseUrl + "/metrics",
-                                                 SystemClock::instance(), settings);
+    m_metrics = std::make_unique<ScrapeMetricsSource>(
+        &m_transport, m_client->endpoint().baseUrl + "/metrics", SystemClock::instance());
+    m_monitor = std::make_unique<RolloutMonitor>(m_client.get(), m_metrics.get(),
+                                                 QtScheduler::instance(), settings);
     m_actions = std::make_unique<RolloutActions>(m_client.get(), m_monitor.get());
     const QString logPath = m_dir.filePath(
         QStringLiteral("%1.jsonl").arg(QString::fromLatin1(QTest::currentTestFunction())));
@@ -111,6 +115,7 @@ void TestRolloutActions::cleanup()
     m_succeeded.reset();
     m_actions.reset();
     m_monitor.reset();
+    m_metrics.reset();
     m_client.reset();
     m_log.reset();
     m_http.reset();
@@ -370,8 +375,9 @@ void TestRolloutActions::failures()
 
     startMonitor();
     if (situation == QStringLiteral("wrong-token")) {
-        m_client = makeClient("not-the-token");
-        m_actions = std::make_unique<RolloutActions>(m_client.get(), m_monitor.get());
+        // The monitor keeps reading through m_client; only the actions use the wrong token.
+        m_wrongTokenClient = makeClient("not-the-token");
+        m_actions = std::make_unique<RolloutActions>(m_wrongTokenClient.get(), m_monitor.get());
         m_actions->setActionLog(m_log.get());
         m_failed = std::make_unique<QSignalSpy>(m_actions.get(), &RolloutActions::failed);
     } else if (situation == QStringLiteral("rolled-back")) {

@@ -3,6 +3,7 @@
 #include "backends/httptransport.h"
 #include "console/rolloutmonitor.h"
 #include "gatewayprocess.h"
+#include "monitorrig.h"
 #include "scriptedbackend.h"
 
 #include <QElapsedTimer>
@@ -128,22 +129,19 @@ private Q_SLOTS:
     void oneVersionsResetIsTold();
 
 private:
-    std::unique_ptr<RolloutMonitor> monitorFor(const std::string &baseUrl, const Clock &clock,
-                                               MonitorSettings settings,
-                                               std::chrono::milliseconds timeout = 2000ms);
+    MonitorRig monitorFor(const std::string &baseUrl, const Clock &clock, MonitorSettings settings,
+                          std::chrono::milliseconds timeout = 2000ms);
     HttpTransport m_transport;
 };
 
-std::unique_ptr<RolloutMonitor> TestRolloutMonitor::monitorFor(const std::string &baseUrl,
-                                                               const Clock &clock,
-                                                               MonitorSettings settings,
-                                                               std::chrono::milliseconds timeout)
+MonitorRig TestRolloutMonitor::monitorFor(const std::string &baseUrl, const Clock &clock,
+                                          MonitorSettings settings,
+                                          std::chrono::milliseconds timeout)
 {
-    ControlEndpoint endpoint;
-    endpoint.baseUrl = baseUrl;
-    endpoint.timeout = timeout;
-    return std::make_unique<RolloutMonitor>(&m_transport, endpoint, baseUrl + "/metrics", clock,
-                                            settings);
+    ConnectionProfile profile;
+    profile.backendUrl = baseUrl;
+    profile.options.timeout = timeout;
+    return MonitorRig(&m_transport, profile, clock, settings);
 }
 
 void TestRolloutMonitor::liveKpisForBothVariants()

@@ -22,9 +22,9 @@ void checkPlain(const QString &note)
     QVERIFY2(note.contains(QStringLiteral("in memory for this session only")), qPrintable(note));
 }
 
-ConnectionProfile profile(const QString &name)
+SavedProfile profile(const QString &name)
 {
-    ConnectionProfile p;
+    SavedProfile p;
     p.name = name;
     p.url = QStringLiteral("http://127.0.0.1:8080");
     return p;
