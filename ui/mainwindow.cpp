@@ -136,7 +136,7 @@ MainWindow::MainWindow(QWidget *parent)
     connect(m_traffic, &TrafficControl::weightRequested, this, &MainWindow::requestWeight);
     connect(m_demo.get(), &DemoGateway::ready, this,
             [this](const QString &url, const QString &token) {
-                connectTo({QStringLiteral("demo"), url, token, true});
+                connectTo(ConnectionTarget::controlApi(QStringLiteral("demo"), url, token));
                 m_messages->showMessage(MessageBar::Level::Info,
                                         tr("Demo running: a reference gateway with simulated "
                                            "models under load at %1.")
@@ -369,7 +369,8 @@ void MainWindow::disconnectBackend()
 void MainWindow::startDemo()
 {
     if (m_demo->isRunning() && !m_demo->url().isEmpty()) {
-        connectTo({QStringLiteral("demo"), m_demo->url(), m_demo->token(), true});
+        connectTo(
+            ConnectionTarget::controlApi(QStringLiteral("demo"), m_demo->url(), m_demo->token()));
         return;
     }
     m_messages->showMessage(MessageBar::Level::Info, tr("Starting the demo gateway…"));
@@ -386,7 +387,8 @@ void MainWindow::showConnectionDialog(const QString &profile, const QString &not
     if (dialog.exec() != QDialog::Accepted)
         return;
     const SavedProfile chosen = dialog.profile();
-    connectTo({chosen.name, chosen.url, dialog.token(), chosen.verifyTls});
+    connectTo(
+        ConnectionTarget::controlApi(chosen.name, chosen.url, dialog.token(), chosen.verifyTls));
 }
 
 void MainWindow::startFromSettings()
@@ -410,7 +412,8 @@ void MainWindow::startFromSettings()
                         if (token.isEmpty())
                             showConnectionDialog(profile.name, note);
                         else
-                            connectTo({profile.name, profile.url, token, profile.verifyTls});
+                            connectTo(ConnectionTarget::controlApi(profile.name, profile.url, token,
+                                                                   profile.verifyTls));
                     });
     m_profiles->loadToken(saved->name);
 }

@@ -44,6 +44,18 @@ struct ConnectionTarget
     QString metricsToken;
     QString queryFile; // Prometheus query templates; empty: the built-in ones
     bool verifyTls = true;
+
+    // A Control API backend with its own metrics.
+    static ConnectionTarget controlApi(QString name, QString url, QString token,
+                                       bool verifyTls = true)
+    {
+        ConnectionTarget target;
+        target.name = std::move(name);
+        target.url = std::move(url);
+        target.token = std::move(token);
+        target.verifyTls = verifyTls;
+        return target;
+    }
 };
 
 // The console: both variants side by side (headers and charts), the stale banner, and the

@@ -169,7 +169,8 @@ void TestConsoleTruth::connectWindow()
     m_window->resize(1280, 800);
     m_window->show();
     QVERIFY(QTest::qWaitForWindowExposed(m_window.get()));
-    m_window->connectTo({QStringLiteral("scripted"), m_backend->url(), QStringLiteral("t"), true});
+    m_window->connectTo(ConnectionTarget::controlApi(QStringLiteral("scripted"), m_backend->url(),
+                                                     QStringLiteral("t")));
     QTRY_VERIFY_WITH_TIMEOUT(m_window->monitor()->snapshot().valid(), 10'000);
     QTRY_COMPARE(m_window->monitor()->health(), LinkHealth::Live);
 }

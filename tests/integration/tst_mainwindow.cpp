@@ -81,8 +81,9 @@ void TestMainWindow::initTestCase()
     m_window->resize(1280, 800);
     m_window->show();
     QVERIFY(QTest::qWaitForWindowExposed(m_window.get()));
-    m_window->connectTo({QStringLiteral("test"), m_gateway->url().toString(),
-                         QString::fromLatin1(m_gateway->token()), true});
+    m_window->connectTo(ConnectionTarget::controlApi(QStringLiteral("test"),
+                                                     m_gateway->url().toString(),
+                                                     QString::fromLatin1(m_gateway->token())));
     QTRY_VERIFY_WITH_TIMEOUT(m_window->monitor()->state().has_value(), 10'000);
     // Raising the weight on numbers that are not live asks first; these tests act on live ones.
     QTRY_VERIFY_WITH_TIMEOUT(m_window->monitor()->numbersAreLive(), 10'000);
