@@ -450,7 +450,8 @@ void MainWindow::onStateChanged(const RolloutState &state)
     m_productionHeader->setVariant(state.production, read.phase);
     m_canaryHeader->setVariant(read.canary, read.phase);
     m_traffic->setConfirmedWeight(state.canaryWeight());
-    const LeverDecision weight = decideLever(Lever::SetWeight, read);
+    const LeverDecision weight =
+        decideLever(Lever::SetWeight, read, m_backends.control->capabilities());
     m_traffic->setAllowed(weight.allowed, QString::fromStdString(weight.why));
     const auto phaseName = [](RolloutPhase phase) {
         return QString::fromUtf8(toString(phase).data(), qsizetype(toString(phase).size()));
@@ -794,8 +795,10 @@ void MainWindow::updateLevers()
 {
     const bool busy = m_actions && m_actions->busy();
     const std::optional<RolloutReading> read = reading();
+    const ControlPlaneCapabilities backend =
+        m_backends.control ? m_backends.control->capabilities() : ControlPlaneCapabilities{};
     const auto allowed = [&](Lever lever) {
-        return read && decideLever(lever, *read).allowed;
+        return read && decideLever(lever, *read, backend).allowed;
     };
     const bool canStage = allowed(Lever::Stage);
     // Promote and raising the weight stay offered while the numbers are not live, but ask a
@@ -815,7 +818,8 @@ void MainWindow::updateLevers()
         hint = tr("Waiting for the backend's first answer…");
     else if (busy)
         hint = tr("An action is in flight; the levers wait for its answer.");
-    else if (const LeverDecision promote = decideLever(Lever::Promote, *read); !promote.allowed)
+    else if (const LeverDecision promote = decideLever(Lever::Promote, *read, backend);
+             !promote.allowed)
         hint = QString::fromStdString(promote.why);
     else if (!m_monitor->numbersAreLive())
         hint = tr("The numbers are not live: promoting or raising the weight asks you to "

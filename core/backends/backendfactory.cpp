@@ -80,7 +80,10 @@ struct KindEntry
     MetricsMaker metrics;
     MetricsMaker ownMetrics;
 
-    bool serves(bool asControl) const { return asControl ? control != nullptr : metrics != nullptr; }
+    bool serves(bool asControl) const
+    {
+        return asControl ? control != nullptr : metrics != nullptr;
+    }
 };
 
 constexpr std::array kKinds = {
@@ -105,8 +108,8 @@ const KindEntry *findKind(const std::string &url, bool control, QUrl *parsed, st
 {
     *parsed = QUrl(QString::fromStdString(url), QUrl::StrictMode);
     if (url.empty() || !parsed->isValid() || parsed->scheme().isEmpty()) {
-        *error = urlProblem(url, "is not a URL; it should start with one of " +
-                                     knownSchemes(control));
+        *error =
+            urlProblem(url, "is not a URL; it should start with one of " + knownSchemes(control));
         return nullptr;
     }
     const std::string scheme = parsed->scheme().toLower().toStdString();
@@ -115,8 +118,8 @@ const KindEntry *findKind(const std::string &url, bool control, QUrl *parsed, st
             return &entry;
     }
     *error = urlProblem(url, std::string("has a scheme (") + scheme + "://) that is not a " +
-                                 (control ? "backend" : "metrics source") + " kind; known: " +
-                                 knownSchemes(control));
+                                 (control ? "backend" : "metrics source") +
+                                 " kind; known: " + knownSchemes(control));
     return nullptr;
 }
 
@@ -130,8 +133,8 @@ std::string displayUrl(const std::string &url)
     return parsed.toString(QUrl::RemoveUserInfo).toStdString();
 }
 
-std::unique_ptr<ControlPlane> makeControlPlane(const std::string &url, const BackendContext &context,
-                                               std::string *error)
+std::unique_ptr<ControlPlane> makeControlPlane(const std::string &url,
+                                               const BackendContext &context, std::string *error)
 {
     QUrl parsed;
     const KindEntry *kind = findKind(url, true, &parsed, error);

@@ -58,8 +58,8 @@ struct BackendContext
 Backends makeBackends(const ConnectionProfile &profile, HttpTransport *transport,
                       const Clock &clock, std::string *error);
 
-std::unique_ptr<ControlPlane> makeControlPlane(const std::string &url, const BackendContext &context,
-                                               std::string *error);
+std::unique_ptr<ControlPlane> makeControlPlane(const std::string &url,
+                                               const BackendContext &context, std::string *error);
 // `backendUrl` gives the default: the backend's own metrics when `url` is empty.
 std::unique_ptr<MetricsSource> makeMetricsSource(const std::string &url,
                                                  const std::string &backendUrl,

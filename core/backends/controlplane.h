@@ -1,5 +1,6 @@
 #pragma once
 
+#include "domain/controlplanecapabilities.h"
 #include "domain/rolloutstate.h"
 #include "domain/weight.h"
 
@@ -34,8 +35,8 @@ struct ControlError
 
     Kind kind = Kind::None;
     long httpStatus = 0; // 0 for backends that do not speak HTTP
-    std::string title;  // from problem+json, when there is one
-    std::string detail; // from problem+json, or the transport's error
+    std::string title;   // from problem+json, when there is one
+    std::string detail;  // from problem+json, or the transport's error
     std::optional<RolloutState> current;
     // False only when the request certainly never left this machine (the connection was refused,
     // the host not found): then nothing can have been applied. True whenever it may have arrived,
@@ -56,25 +57,6 @@ struct ControlResult
     // The answer's body exactly as the backend sent it (empty when no answer came), for output
     // that must show the document as it is, such as `canaryctl status --json`.
     std::string body;
-};
-
-// What one kind of control plane can do. The console and canaryctl offer, word and confirm
-// according to this, never according to the kind's name.
-struct ControlPlaneCapabilities
-{
-    std::string kind; // "Control API", "HAProxy": named in the UI and in errors
-    // The backend numbers its states and refuses an action decided on an older one (If-Match):
-    // a concurrent change by someone else is detected. Without revisions the adapter re-reads
-    // before and after every action, and confirmations say that a concurrent change cannot be
-    // detected.
-    bool revisions = false;
-    bool staging = false; // stageCanary() can put a new model into the canary slot
-    // A change is accepted first and applied over time; RolloutState::updating is set meanwhile
-    // and no second change is sent until it ends.
-    bool convergesOverTime = false;
-    // The finest canary weight step the backend applies; nearestWeight() says what a request
-    // becomes.
-    Weight resolution = Weight::fromTenths(1);
 };
 
 // The traffic side of a backend: reads the rollout and moves it. Every call is asynchronous; the
@@ -107,8 +89,8 @@ public:
     virtual void rollback(std::int64_t revision, QObject *context, Callback onDone) = 0;
     // `canary` holds model, version and whatever the backend needs to serve it. Kinds without
     // staging answer with a Rejected error saying so.
-    virtual void stageCanary(const nlohmann::json &canary, std::int64_t revision,
-                             QObject *context, Callback onDone) = 0;
+    virtual void stageCanary(const nlohmann::json &canary, std::int64_t revision, QObject *context,
+                             Callback onDone) = 0;
 };
 
 } // namespace canary

@@ -18,8 +18,8 @@ namespace canary {
 // reason (never zero, never estimated), and `limits` says so once, in words.
 struct MetricsCapabilities
 {
-    std::string kind;     // "Control API /metrics", "Prometheus", "HAProxy": named in errors
-    bool history = false; // readHistory() answers, so the charts can be back-filled
+    std::string kind;      // "Control API /metrics", "Prometheus", "HAProxy": named in errors
+    bool history = false;  // readHistory() answers, so the charts can be back-filled
     bool quantiles = true; // latency p50/p95/p99 are true quantiles
     bool accuracy = true;  // accuracy from labelled predictions can be known
     // A sentence for the operator when the source lacks something, e.g. "HAProxy's counters

@@ -2,10 +2,10 @@
 
 #include "backends/controlplane.h"
 #include "backends/metricssource.h"
-#include "metrics/kpisnapshot.h"
 #include "domain/rolloutstate.h"
 #include "domain/timelineevent.h"
 #include "metrics/kpi.h"
+#include "metrics/kpisnapshot.h"
 #include "metrics/timeseriesstore.h"
 #include "util/clock.h"
 #include "util/scheduler.h"
@@ -112,8 +112,8 @@ public:
     // one from before, and not live until a window ends at the newest scrape.
     bool numbersAreLive() const
     {
-        return m_metricsFeed.health == LinkHealth::Live && m_snapshot.valid() &&
-               m_newestReading && m_snapshot.to == *m_newestReading;
+        return m_metricsFeed.health == LinkHealth::Live && m_snapshot.valid() && m_newestReading &&
+               m_snapshot.to == *m_newestReading;
     }
     // Markers for the charts: version changes, restarts, and actions (addEvent); within retention.
     const std::deque<TimelineEvent> &events() const { return m_events; }

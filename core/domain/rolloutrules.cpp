@@ -42,6 +42,7 @@ RolloutReading readRollout(const RolloutState &state)
     RolloutReading reading;
     reading.reportedPhase = state.phase;
     reading.phase = state.phase;
+    reading.updating = state.updating;
 
     const bool slotFilled = state.canary && holdsModel(*state.canary);
     if (state.canary && !slotFilled) {
@@ -97,8 +98,18 @@ RolloutReading readRollout(const RolloutState &state)
     return reading;
 }
 
-LeverDecision decideLever(Lever lever, const RolloutReading &reading)
+LeverDecision decideLever(Lever lever, const RolloutReading &reading,
+                          const ControlPlaneCapabilities &backend)
 {
+    if (reading.updating)
+        return {false, join({"The ", backend.kind,
+                             " backend is still applying the last change. Wait until it "
+                             "has finished."})};
+    if (lever == Lever::Stage && !backend.staging)
+        return {false, join({"A ", backend.kind,
+                             " backend cannot stage a model: the canary is what its canary "
+                             "server runs. Deploy the new model there with your own tooling, "
+                             "then move its weight here."})};
     const bool staged = reading.canaryStaged();
     switch (lever) {
     case Lever::SetWeight:

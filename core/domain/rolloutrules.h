@@ -1,5 +1,6 @@
 #pragma once
 
+#include "controlplanecapabilities.h"
 #include "rolloutstate.h"
 
 #include <optional>
@@ -20,6 +21,8 @@ struct RolloutReading
     // Full sentences, one per way the document deviates from the Control API spec.
     std::vector<std::string> deviations;
 
+    bool updating = false; // the backend is still applying a change
+
     bool canaryStaged() const { return phase == RolloutPhase::Canary && canary.has_value(); }
 };
 
@@ -34,6 +37,9 @@ struct LeverDecision
     std::string why; // when not allowed: a full sentence the operator can act on
 };
 
-LeverDecision decideLever(Lever lever, const RolloutReading &reading);
+// What `backend` can do counts as much as the rollout's state: a kind without staging never
+// offers Stage, and nothing is offered while the backend is still applying a change.
+LeverDecision decideLever(Lever lever, const RolloutReading &reading,
+                          const ControlPlaneCapabilities &backend);
 
 } // namespace canary

@@ -50,6 +50,9 @@ struct RolloutState
     VariantInfo production;
     std::optional<VariantInfo> canary;
     SystemTime updatedAt{};
+    // The backend accepted a change and is still applying it (ControlPlaneCapabilities::
+    // convergesOverTime); no further change is sent until it ends.
+    bool updating = false;
 
     Weight canaryWeight() const { return canary ? canary->weight : Weight(); }
     bool operator==(const RolloutState &) const = default;

@@ -23,12 +23,23 @@ RolloutState document(RolloutPhase phase, std::optional<std::pair<std::string, i
     return state;
 }
 
-QString levers(const RolloutReading &reading)
+// The Control API's abilities: staging, revisions.
+ControlPlaneCapabilities controlApi()
+{
+    ControlPlaneCapabilities capabilities;
+    capabilities.kind = "Control API";
+    capabilities.revisions = true;
+    capabilities.staging = true;
+    return capabilities;
+}
+
+QString levers(const RolloutReading &reading,
+               const ControlPlaneCapabilities &backend = controlApi())
 {
     QString out;
     for (auto [lever, letter] : {std::pair{Lever::SetWeight, 'W'}, std::pair{Lever::Promote, 'P'},
                                  std::pair{Lever::Rollback, 'R'}, std::pair{Lever::Stage, 'S'}}) {
-        const LeverDecision decision = decideLever(lever, reading);
+        const LeverDecision decision = decideLever(lever, reading, backend);
         out += decision.allowed ? QLatin1Char(letter) : QLatin1Char('-');
         if (!decision.allowed && decision.why.empty())
             return QStringLiteral("refused without a reason");
@@ -45,6 +56,8 @@ class TestRolloutRules final : public QObject
 private Q_SLOTS:
     void leversFollowTheDocument_data();
     void leversFollowTheDocument();
+    void leversFollowTheBackend_data();
+    void leversFollowTheBackend();
 };
 
 void TestRolloutRules::leversFollowTheDocument_data()
@@ -112,6 +125,54 @@ void TestRolloutRules::leversFollowTheDocument()
         const QString said = QString::fromStdString(reading.deviations.front());
         QVERIFY2(said.contains(deviation), qPrintable(said));
         QVERIFY(said.endsWith(QLatin1Char('.')));
+    }
+}
+
+void TestRolloutRules::leversFollowTheBackend_data()
+{
+    QTest::addColumn<int>("canaryTenths");
+    QTest::addColumn<bool>("staging");
+    QTest::addColumn<bool>("updating");
+    QTest::addColumn<QString>("levers");
+    QTest::addColumn<QString>("why"); // a fragment of the refusal of the first refused lever
+
+    QTest::newRow("staging, at 0") << 0 << true << false << "WPRS"
+                                   << "";
+    QTest::newRow("no staging, at 0") << 0 << false << false << "WPR-"
+                                      << "cannot stage a model";
+    QTest::newRow("no staging, at 25") << 250 << false << false << "WPR-"
+                                       << "cannot stage a model";
+    QTest::newRow("updating") << 250 << false << true << "----"
+                              << "still applying the last change";
+    QTest::newRow("updating with staging") << 0 << true << true << "----"
+                                           << "still applying the last change";
+}
+
+void TestRolloutRules::leversFollowTheBackend()
+{
+    QFETCH(int, canaryTenths);
+    QFETCH(bool, staging);
+    QFETCH(bool, updating);
+    QFETCH(QString, levers);
+    QFETCH(QString, why);
+
+    RolloutState state = document(RolloutPhase::Canary, std::pair{std::string("2"), 0});
+    state.canary->weight = Weight::fromTenths(canaryTenths);
+    state.production.weight = state.canary->weight.complement();
+    state.updating = updating;
+    ControlPlaneCapabilities backend = controlApi();
+    backend.kind = "HAProxy";
+    backend.staging = staging;
+    const RolloutReading reading = readRollout(state);
+    QCOMPARE(::levers(reading, backend), levers);
+    for (Lever lever : {Lever::SetWeight, Lever::Promote, Lever::Rollback, Lever::Stage}) {
+        const LeverDecision decision = decideLever(lever, reading, backend);
+        if (decision.allowed)
+            continue;
+        const QString said = QString::fromStdString(decision.why);
+        QVERIFY2(said.contains(why), qPrintable(said));
+        QVERIFY2(said.contains(QStringLiteral("HAProxy")), qPrintable(said)); // names the kind
+        break;
     }
 }
 

@@ -43,6 +43,7 @@ ControlPlaneCapabilities ControlClient::capabilities() const
     capabilities.kind = "Control API";
     capabilities.revisions = true;
     capabilities.staging = true;
+    capabilities.changesNeedToken = true;
     return capabilities;
 }
 
