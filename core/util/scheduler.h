@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 
 namespace canary {
 
@@ -40,8 +41,12 @@ public:
     static QtScheduler &instance();
 };
 
-// Virtual time: timers fire only inside advance(), in due order, each with the clock set to its
-// due time. Not thread-safe; one thread drives it.
+// Virtual time: timers fire only inside advance() and fireNext(), in due order (ties in the order
+// they were started), each with the clock set to its due time. A timer started or stopped by a
+// firing timer counts within the same advance(), so a timer that restarts itself is a poll loop.
+// Timers and the scheduler may be destroyed in either order: a timer that outlives its scheduler
+// is inactive and never fires. Not thread-safe; one thread drives it, and advance() is not
+// re-entrant (a callback must not call advance() or fireNext()).
 class ManualScheduler final : public Scheduler
 {
 public:
