@@ -181,6 +181,8 @@ private Q_SLOTS:
     void failedUndoSaysWhereItStands();
     void failedReadIsAGap();
     void stagingIsRejected();
+    void oversizedAnswerIsRefused();
+    void goneContextOrPlaneGetsNoCallback();
 
 private:
     std::unique_ptr<ControlPlane>
@@ -677,6 +679,41 @@ void TestHaproxy::stagingIsRejected()
     QCOMPARE(result.error.kind, ControlError::Kind::Rejected);
     QVERIFY2(result.error.message().find("HAProxy cannot stage a model") != std::string::npos,
              result.error.message().c_str());
+}
+
+void TestHaproxy::oversizedAnswerIsRefused()
+{
+    const QString path = m_dir.filePath(QStringLiteral("large.sock"));
+    ScriptedRuntime runtime(path);
+    runtime.answers["show stat be 6 -1"] =
+        "# pxname,svname,weight\n" + std::string(haproxy::kMaxStatBytes + 1, 'x') + "\n";
+    auto plane = control(path, QStringLiteral("backend=be&production=prod&canary=can"));
+    const ControlResult result = wait([&](auto done) { plane->fetchState(this, done); });
+    QCOMPARE(result.error.kind, ControlError::Kind::BadAnswer);
+    QCOMPARE(result.error.answerLimitBytes, haproxy::kMaxStatBytes);
+    QVERIFY2(result.error.detail.starts_with("HAProxy runtime API at unix://"),
+             result.error.detail.c_str());
+}
+
+void TestHaproxy::goneContextOrPlaneGetsNoCallback()
+{
+    const QString path = m_dir.filePath(QStringLiteral("gone.sock"));
+    ScriptedRuntime runtime(path);
+    runtime.silent = true;
+    const QString query = QStringLiteral("backend=be&production=prod&canary=can");
+    const auto timeout = std::chrono::milliseconds(200);
+    int calls = 0;
+    auto context = std::make_unique<QObject>();
+    auto plane = control(path, query, timeout);
+    plane->fetchState(context.get(), [&calls](ControlResult) { ++calls; });
+    context.reset();
+    auto gonePlane = control(path, query, timeout);
+    gonePlane->fetchState(this, [&calls](ControlResult) { ++calls; });
+    gonePlane.reset();
+    // A third call started last times out last: once it has answered, the others would have.
+    const ControlResult last = wait([&](auto done) { plane->fetchState(this, done); });
+    QCOMPARE(last.error.kind, ControlError::Kind::Unreachable);
+    QCOMPARE(calls, 0);
 }
 
 QTEST_GUILESS_MAIN(TestHaproxy)

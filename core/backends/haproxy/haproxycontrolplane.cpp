@@ -100,7 +100,8 @@ ControlError HaproxyControlPlane::errorOf(const RuntimeAnswer &answer,
     if (haproxy::isPermissionRefusal(refusal))
         return error(ControlError::Kind::Unauthorized,
                      join({"\"", command, "\" was refused: ", refusal,
-                           " (the socket needs \"level admin\")"}));
+                           " (the socket's level is too low for it; changing weights needs \"level "
+                           "admin\")"}));
     if (haproxy::isStaticRefusal(refusal))
         return error(
             ControlError::Kind::Rejected,
@@ -154,6 +155,10 @@ void HaproxyControlPlane::read(QObject *context, ReadingCallback onDone)
                            const auto weight = haproxy::parseGetWeight(answer.text);
                            if (!weight) {
                                const std::string refusal = haproxy::refusalText(answer.text);
+                               if (haproxy::isPermissionRefusal(refusal)) {
+                                   (*done)(std::nullopt, errorOf(answer, command));
+                                   return;
+                               }
                                (*done)(std::nullopt,
                                        error(isUnknownName(refusal) ? ControlError::Kind::Rejected
                                                                     : ControlError::Kind::BadAnswer,

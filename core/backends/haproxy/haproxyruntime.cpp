@@ -129,12 +129,13 @@ HaproxyRuntime::HaproxyRuntime(HaproxyEndpoint endpoint, std::chrono::millisecon
 void HaproxyRuntime::send(const std::string &command, QObject *context, Callback onDone)
 {
     const QByteArray line = QByteArray::fromStdString(command) + '\n';
-    // The exchange lives with context: once context is gone nothing is delivered.
+    // The exchange belongs to this client, so that nothing is delivered once its owner is gone;
+    // it also watches context and delivers nothing once that is gone.
     if (m_endpoint.transport == HaproxyEndpoint::Transport::Unix) {
         auto *socket = new QLocalSocket;
         auto *exchange =
             new RuntimeExchange(socket, line, m_maxAnswerBytes, context, std::move(onDone));
-        exchange->setParent(context);
+        exchange->setParent(this);
         connect(socket, &QLocalSocket::connected, exchange, [exchange] { exchange->connected(); });
         connect(socket, &QLocalSocket::disconnected, exchange, [exchange] { exchange->closed(); });
         connect(socket, &QLocalSocket::errorOccurred, exchange,
@@ -155,7 +156,7 @@ void HaproxyRuntime::send(const std::string &command, QObject *context, Callback
     auto *socket = new QTcpSocket;
     auto *exchange =
         new RuntimeExchange(socket, line, m_maxAnswerBytes, context, std::move(onDone));
-    exchange->setParent(context);
+    exchange->setParent(this);
     connect(socket, &QTcpSocket::connected, exchange, [exchange] { exchange->connected(); });
     connect(socket, &QTcpSocket::disconnected, exchange, [exchange] { exchange->closed(); });
     connect(socket, &QTcpSocket::errorOccurred, exchange,

@@ -61,8 +61,9 @@ public:
     void setMaxAnswerBytes(std::size_t bytes) { m_maxAnswerBytes = bytes; }
     std::size_t maxAnswerBytes() const { return m_maxAnswerBytes; }
 
-    // Sends `command` (one line, no newline in it). onDone runs on context's thread once, and not
-    // at all when context is destroyed first. The timeout covers connecting, sending and reading.
+    // Sends `command` (one line, no newline in it). onDone runs once on this client's thread (which
+    // must be context's), and not at all when context or this client is destroyed first. The
+    // timeout covers connecting, sending and reading.
     void send(const std::string &command, QObject *context, Callback onDone);
 
 private:
