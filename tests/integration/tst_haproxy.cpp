@@ -15,9 +15,11 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 
 #include <signal.h>
 #include <sys/prctl.h>
@@ -125,7 +127,9 @@ public:
                         return;
                     const std::string command = m_buffer[socket].trimmed().toStdString();
                     commands.push_back(command);
-                    if (silent)
+                    if (onCommand)
+                        onCommand(command);
+                    if (silent || silentFor.count(command))
                         return;
                     const auto it = answers.find(command);
                     socket->write(
@@ -141,6 +145,8 @@ public:
     std::map<std::string, std::string> answers;
     std::string fallback = "Unknown command.\n\n";
     bool silent = false;
+    std::set<std::string> silentFor;                    // commands that get no answer
+    std::function<void(const std::string &)> onCommand; // runs before the answer
     std::vector<std::string> commands;
 
 private:
@@ -179,6 +185,8 @@ private Q_SLOTS:
     void malformedStatIsABadAnswer();
     void halfAppliedChangeIsUndone();
     void failedUndoSaysWhereItStands();
+    void unansweredSecondChangeIsReadBack_data();
+    void unansweredSecondChangeIsReadBack();
     void failedReadIsAGap();
     void stagingIsRejected();
     void oversizedAnswerIsRefused();
@@ -631,6 +639,54 @@ void TestHaproxy::failedUndoSaysWhereItStands()
              message.c_str());
     QVERIFY2(message.find("can at weight 256 and prod at weight 256") != std::string::npos,
              message.c_str());
+}
+
+void TestHaproxy::unansweredSecondChangeIsReadBack_data()
+{
+    QTest::addColumn<bool>("applied");
+    QTest::newRow("it applied") << true;
+    QTest::newRow("it did not apply") << false;
+}
+
+void TestHaproxy::unansweredSecondChangeIsReadBack()
+{
+    QFETCH(bool, applied);
+    const QString path = m_dir.filePath(QStringLiteral("unanswered.sock"));
+    ScriptedRuntime runtime(path);
+    runtime.answers = {{"show cli level", "admin\n\n"},
+                       {"show stat be 6 -1", recordedStat()},
+                       {"get weight be/prod", "256 (initial 256)\n\n"},
+                       {"get weight be/can", "64 (initial 0)\n\n"},
+                       {"set weight be/can 256", "\n"},
+                       {"set weight be/can 64", "\n"}};
+    runtime.silentFor = {"set weight be/prod 0"};
+    runtime.onCommand = [&](const std::string &command) {
+        if (command == "set weight be/can 256")
+            runtime.answers["get weight be/can"] = "256 (initial 0)\n\n";
+        if (command == "set weight be/can 64")
+            runtime.answers["get weight be/can"] = "64 (initial 0)\n\n";
+        if (command == "set weight be/prod 0" && applied)
+            runtime.answers["get weight be/prod"] = "0 (initial 256)\n\n";
+    };
+    auto plane = control(path, QStringLiteral("backend=be&production=prod&canary=can"),
+                         std::chrono::milliseconds(300));
+    const ControlResult result = wait([&](auto done) { plane->promote(0, this, done); });
+    const bool undone = std::find(runtime.commands.begin(), runtime.commands.end(),
+                                  "set weight be/can 64") != runtime.commands.end();
+    if (applied) {
+        QVERIFY2(!result.error, result.error.message().c_str());
+        QCOMPARE(result.state->canaryWeight().tenths(), 1000);
+        QVERIFY(!undone);
+    } else {
+        QCOMPARE(result.error.kind, ControlError::Kind::Unreachable);
+        const std::string message = result.error.message();
+        QVERIFY2(message.find("\"set weight be/prod 0\" got no answer") != std::string::npos,
+                 message.c_str());
+        QVERIFY2(message.find("The first change was undone") != std::string::npos, message.c_str());
+        QVERIFY(undone);
+        QVERIFY(result.error.current);
+        QCOMPARE(result.error.current->canaryWeight().tenths(), 200); // 64 of 256 + 64
+    }
 }
 
 void TestHaproxy::failedReadIsAGap()

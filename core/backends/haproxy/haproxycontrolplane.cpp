@@ -73,8 +73,8 @@ ControlError HaproxyControlPlane::error(ControlError::Kind kind, const std::stri
     return failure;
 }
 
-ControlError HaproxyControlPlane::errorOf(const RuntimeAnswer &answer,
-                                          const std::string &command) const
+ControlError HaproxyControlPlane::errorOf(const RuntimeAnswer &answer, const std::string &command,
+                                          bool changes) const
 {
     switch (answer.outcome) {
     case RuntimeAnswer::Outcome::Answered:
@@ -85,8 +85,8 @@ ControlError HaproxyControlPlane::errorOf(const RuntimeAnswer &answer,
                      false);
     case RuntimeAnswer::Outcome::NoAnswer:
         return error(ControlError::Kind::Unreachable,
-                     join({"\"", command, "\" got no answer (", answer.error,
-                           "); it is not known whether it applied"}));
+                     join({"\"", command, "\" got no answer (", answer.error, ")",
+                           changes ? "; it is not known whether it applied" : ""}));
     case RuntimeAnswer::Outcome::TooLarge: {
         ControlError failure = error(ControlError::Kind::BadAnswer,
                                      join({"the answer to \"", command, "\": ", answer.error}));
@@ -333,8 +333,8 @@ void HaproxyControlPlane::applyWeights(haproxy::ServerWeights wanted, QObject *c
         });
 }
 
-void HaproxyControlPlane::applyChecked(haproxy::ServerWeights wanted, const Reading &before,
-                                       QObject *context, Callback onDone)
+// One change of both weights, from the reading before it to the weights wanted.
+struct HaproxyControlPlane::Change
 {
     struct Step
     {
@@ -342,72 +342,100 @@ void HaproxyControlPlane::applyChecked(haproxy::ServerWeights wanted, const Read
         int from = 0;
         int to = 0;
     };
-    Step production{m_target.production, before.productionWeight, wanted.production};
-    Step canary{m_target.canary, before.canaryWeight, wanted.canary};
-    // The weight that rises goes first, so that the backend never has both servers at 0 (which
-    // would answer 503 to everyone) and a static algorithm's refusal comes before any change.
-    const bool canaryFirst = canary.to - canary.from > production.to - production.from;
-    auto steps = std::make_shared<std::array<Step, 2>>(
-        canaryFirst ? std::array<Step, 2>{canary, production}
-                    : std::array<Step, 2>{production, canary});
+    std::array<Step, 2> steps; // in the order they are sent
+    QObject *context = nullptr;
+    Callback onDone;
+};
+
+void HaproxyControlPlane::applyChecked(haproxy::ServerWeights wanted, const Reading &before,
+                                       QObject *context, Callback onDone)
+{
+    const Change::Step production{m_target.production, before.productionWeight, wanted.production};
+    const Change::Step canary{m_target.canary, before.canaryWeight, wanted.canary};
     if (production.from == production.to && canary.from == canary.to) {
         finishWithRead({}, context, std::move(onDone));
         return;
     }
-    const Step &first = (*steps)[0];
-    const std::string firstCommand = weightCommand(m_target.backend, first.server, first.to);
-    m_runtime.send(
-        firstCommand, context,
-        [this, steps, firstCommand, context,
-         onDone = std::move(onDone)](RuntimeAnswer answer) mutable {
-            if (auto failure = errorOf(answer, firstCommand)) {
-                if (answer.answered()) {
-                    failure.detail += ". Nothing was changed";
-                    failure.requestSent = true;
-                }
-                finishWithRead(std::move(failure), context, std::move(onDone));
+    auto change = std::make_shared<Change>();
+    // The weight that rises goes first, so that the backend never has both servers at 0 (which
+    // would answer 503 to everyone) and a static algorithm's refusal comes before any change.
+    const bool canaryFirst = canary.to - canary.from > production.to - production.from;
+    change->steps = canaryFirst ? std::array<Change::Step, 2>{canary, production}
+                                : std::array<Change::Step, 2>{production, canary};
+    change->context = context;
+    change->onDone = std::move(onDone);
+    sendFirst(change);
+}
+
+void HaproxyControlPlane::sendFirst(std::shared_ptr<Change> change)
+{
+    const auto &step = change->steps[0];
+    const std::string command = weightCommand(m_target.backend, step.server, step.to);
+    m_runtime.send(command, change->context, [this, change, command](RuntimeAnswer answer) {
+        if (auto failure = errorOf(answer, command, true)) {
+            if (answer.answered())
+                failure.detail += ". Nothing was changed";
+            finishWithRead(std::move(failure), change->context, std::move(change->onDone));
+            return;
+        }
+        sendSecond(change);
+    });
+}
+
+void HaproxyControlPlane::sendSecond(std::shared_ptr<Change> change)
+{
+    const auto &step = change->steps[1];
+    const std::string command = weightCommand(m_target.backend, step.server, step.to);
+    m_runtime.send(command, change->context, [this, change, command](RuntimeAnswer answer) {
+        ControlError failure = errorOf(answer, command, true);
+        if (!failure) {
+            finishWithRead({}, change->context, std::move(change->onDone));
+            return;
+        }
+        if (answer.answered()) {
+            undoFirst(change, std::move(failure)); // refused: certainly not applied
+            return;
+        }
+        // No answer: it may have applied. Only HAProxy can say, so ask before undoing anything.
+        read(change->context, [this, change, failure = std::move(failure)](
+                                  std::optional<Reading> now, ControlError) mutable {
+            const auto weightOf = [&](const std::string &server) {
+                return server == m_target.production ? now->productionWeight : now->canaryWeight;
+            };
+            if (now && weightOf(change->steps[0].server) == change->steps[0].to &&
+                weightOf(change->steps[1].server) == change->steps[1].to) {
+                finishWithRead({}, change->context, std::move(change->onDone));
                 return;
             }
-            const Step &second = (*steps)[1];
-            const std::string secondCommand =
-                weightCommand(m_target.backend, second.server, second.to);
-            m_runtime.send(
-                secondCommand, context,
-                [this, steps, secondCommand, context,
-                 onDone = std::move(onDone)](RuntimeAnswer secondAnswer) mutable {
-                    ControlError failure = errorOf(secondAnswer, secondCommand);
-                    if (!failure) {
-                        finishWithRead({}, context, std::move(onDone));
-                        return;
-                    }
-                    // Half applied: put the first server back where it was.
-                    const Step &undo = (*steps)[0];
-                    const std::string undoCommand =
-                        weightCommand(m_target.backend, undo.server, undo.from);
-                    m_runtime.send(
-                        undoCommand, context,
-                        [this, steps, failure, undoCommand, context,
-                         onDone = std::move(onDone)](RuntimeAnswer undone) mutable {
-                            const Step &restored = (*steps)[0];
-                            if (!errorOf(undone, undoCommand)) {
-                                failure.detail +=
-                                    join({". The first change was undone: ", restored.server,
-                                          " is back at weight ", std::to_string(restored.from),
-                                          ", so nothing is changed"});
-                            } else {
-                                failure.detail +=
-                                    join({". Undoing the first change (", undoCommand,
-                                          ") failed too: ", errorOf(undone, undoCommand).detail,
-                                          ". The backend may be left with ", restored.server,
-                                          " at weight ", std::to_string(restored.to), " and ",
-                                          (*steps)[1].server, " at weight ",
-                                          std::to_string((*steps)[1].from),
-                                          "; check it with \"get weight\" and set both weights by "
-                                          "hand"});
-                            }
-                            finishWithRead(std::move(failure), context, std::move(onDone));
-                        });
-                });
+            undoFirst(change, std::move(failure));
+        });
+    });
+}
+
+void HaproxyControlPlane::undoFirst(std::shared_ptr<Change> change, ControlError failure)
+{
+    // Half applied: put the first server back where it was.
+    const auto &step = change->steps[0];
+    const std::string command = weightCommand(m_target.backend, step.server, step.from);
+    m_runtime.send(
+        command, change->context,
+        [this, change, command, failure = std::move(failure)](RuntimeAnswer answer) mutable {
+            const auto &first = change->steps[0];
+            const auto &second = change->steps[1];
+            if (const ControlError undoFailure = errorOf(answer, command, true); !undoFailure) {
+                failure.detail +=
+                    join({". The first change was undone: ", first.server, " is back at weight ",
+                          std::to_string(first.from), ", so nothing is changed"});
+            } else {
+                failure.detail +=
+                    join({". Undoing the first change (", command,
+                          ") failed too: ", undoFailure.detail, ". The backend may be left with ",
+                          first.server, " at weight ", std::to_string(first.to), " and ",
+                          second.server, " at weight ", std::to_string(second.from),
+                          "; check it with \"get weight\" and set both "
+                          "weights by hand"});
+            }
+            finishWithRead(std::move(failure), change->context, std::move(change->onDone));
         });
 }
 

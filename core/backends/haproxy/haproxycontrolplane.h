@@ -5,6 +5,7 @@
 #include "backends/haproxy/haproxystat.h"
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -66,11 +67,17 @@ private:
 
     void read(QObject *context, ReadingCallback onDone);
     void applyWeights(haproxy::ServerWeights wanted, QObject *context, Callback onDone);
+    struct Change;
     void applyChecked(haproxy::ServerWeights wanted, const Reading &before, QObject *context,
                       Callback onDone);
+    void sendFirst(std::shared_ptr<Change> change);
+    void sendSecond(std::shared_ptr<Change> change);
+    void undoFirst(std::shared_ptr<Change> change, ControlError failure);
     void finishWithRead(ControlError failure, QObject *context, Callback onDone);
     ControlError error(ControlError::Kind kind, const std::string &what, bool sent = true) const;
-    ControlError errorOf(const RuntimeAnswer &answer, const std::string &command) const;
+    // `changes`: the command changes something, so an unanswered one may have applied.
+    ControlError errorOf(const RuntimeAnswer &answer, const std::string &command,
+                         bool changes = false) const;
 
     HaproxyTarget m_target;
     HaproxyRuntime m_runtime;
