@@ -98,6 +98,7 @@ private Q_SLOTS:
     void templateErrors_data();
     void templateErrors();
     void queryFileLeavesKpisOut();
+    void shippedExampleLoads();
     void olderReadNeverMixedIn();
     void historyAlignsStepsAndKeepsGaps();
     void historyRefusesTooManySteps();
@@ -560,6 +561,22 @@ void TestPrometheusSource::queryFileLeavesKpisOut()
     QCOMPARE(canary.reason(metrics::Kpi::Accuracy),
              std::string("the Prometheus query file has no accuracy query"));
     QVERIFY(std::isnan(canary.requestsInWindow));
+}
+
+void TestPrometheusSource::shippedExampleLoads()
+{
+    std::string error;
+    const auto templates = loadQueryTemplates(
+        CANARY_TEST_DATA "/../../docs/examples/prometheus-queries-http.json", &error);
+    QVERIFY2(templates, error.c_str());
+    QCOMPARE(templates->variantLabel, std::string("track"));
+    QCOMPARE(templates->productionValue, std::string("stable"));
+    QVERIFY(templates->has(Query::Latency) && !templates->has(Query::Accuracy));
+    QCOMPARE(
+        expandQuery(*templates, Query::ErrorsInWindow, {VariantRole::Canary, "api", 30s, 0}),
+        std::string("sum(increase(http_requests_total{track=\"canary\",job=\"api\",code=~"
+                    "\"5..\"}[30s])) or (0 * sum(increase(http_requests_total{track=\"canary\","
+                    "job=\"api\"}[30s])))"));
 }
 
 void TestPrometheusSource::olderReadNeverMixedIn()
