@@ -385,13 +385,21 @@ void TestPrometheusSource::secretsNeverShown()
         }
         Harness h(options);
         QVERIFY2(h.source, h.error.c_str());
-        h.backend.answer("POST", "/api/v1/query",
-                         ScriptedReply::text(401, "text/plain", "bad token s3cr3t-t0ken"));
+        // A server that echoes what it was sent in its error page.
+        const QByteArray secret = QByteArray::fromStdString(basic ? password : token);
+        h.backend.handle("/api/v1/query", [secret](const ScriptedRequest &request) {
+            return ScriptedReply::text(
+                500, "text/plain", "bad request " + request.header("authorization") + " " + secret);
+        });
         const auto reading = h.read();
         QVERIFY(reading && !reading->ok());
+        const std::string echoed =
+            std::string("(\"bad request ") + (basic ? "Basic" : "Bearer") + " [secret] [secret]\")";
+        QVERIFY2(reading->error.find(echoed) != std::string::npos, reading->error.c_str());
         for (const std::string &text : {reading->error, h.source->address()}) {
             QVERIFY2(text.find(token) == std::string::npos, text.c_str());
             QVERIFY2(text.find(password) == std::string::npos, text.c_str());
+            QVERIFY2(text.find("b3Bz") == std::string::npos, text.c_str()); // base64 of "ops"
         }
     }
     // Credentials written into the URL are refused without being repeated.

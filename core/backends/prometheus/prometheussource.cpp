@@ -447,6 +447,10 @@ void PrometheusSource::finish(const std::shared_ptr<Job> &job, std::string error
         m_history.reset();
     if (!job->context)
         return;
+    for (const std::string &secret : m_endpoint.secrets) {
+        for (auto at = error.find(secret); at != std::string::npos; at = error.find(secret, at))
+            error.replace(at, secret.size(), "[secret]");
+    }
     if (job->history) {
         MetricsHistory history;
         history.error = std::move(error);
@@ -616,13 +620,19 @@ std::unique_ptr<MetricsSource> makePrometheusSource(const QUrl &url, const Backe
     if (!options.metricsPassword.empty() && options.metricsUser.empty())
         return refuse(error, "Prometheus at " + endpoint.address +
                                  " was given a metrics password without a metrics user.");
-    if (!options.metricsToken.empty())
+    if (!options.metricsToken.empty()) {
         endpoint.authorization = "Bearer " + options.metricsToken;
-    else if (!options.metricsUser.empty())
-        endpoint.authorization = "Basic " + QByteArray::fromStdString(options.metricsUser + ":" +
-                                                                      options.metricsPassword)
-                                                .toBase64()
-                                                .toStdString();
+        endpoint.secrets = {options.metricsToken};
+    } else if (!options.metricsUser.empty()) {
+        const std::string encoded =
+            QByteArray::fromStdString(options.metricsUser + ":" + options.metricsPassword)
+                .toBase64()
+                .toStdString();
+        endpoint.authorization = "Basic " + encoded;
+        endpoint.secrets = {encoded};
+        if (!options.metricsPassword.empty())
+            endpoint.secrets.push_back(options.metricsPassword);
+    }
     endpoint.verifyTls = options.verifyTls;
     endpoint.timeout = options.timeout;
 

@@ -13,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace canary {
 
@@ -25,6 +26,9 @@ struct PrometheusEndpoint
     std::string address;       // the URL as shown: prometheus+http://HOST:PORT[/prefix][?job=JOB]
     std::string job;           // the ?job= of the URL; empty: all jobs
     std::string authorization; // an Authorization header value; empty: none. Never shown.
+    // The token, password and encoded credentials: cut out of every error, in case a server
+    // echoes them in the page it answers with.
+    std::vector<std::string> secrets;
     bool verifyTls = true;
     std::chrono::milliseconds timeout{5000};
 };
