@@ -281,26 +281,8 @@ void PrometheusSource::read(std::vector<std::chrono::milliseconds> windows, QObj
     job->windows = std::move(windows);
     job->context = context;
     job->onRead = std::move(onDone);
-    for (std::size_t w = 0; w < job->windows.size(); ++w) {
-        const std::chrono::milliseconds window = job->windows[w];
-        for (VariantRole role : {VariantRole::Production, VariantRole::Canary}) {
-            for (Query query : kAllQueries) {
-                if (!m_templates.has(query))
-                    continue;
-                const std::size_t quantiles = query == Query::Latency ? kQuantiles.size() : 1;
-                for (std::size_t q = 0; q < quantiles; ++q) {
-                    Slot slot;
-                    slot.window = w;
-                    slot.role = role;
-                    slot.query = query;
-                    slot.quantile = q;
-                    slot.promql = expandQuery(m_templates, query,
-                                              {role, m_endpoint.job, window, kQuantiles[q]});
-                    job->slots.push_back(std::move(slot));
-                }
-            }
-        }
-    }
+    for (std::size_t w = 0; w < job->windows.size(); ++w)
+        addSlots(*job, w, true);
     supersede(m_read, job);
     const auto shortest = std::min_element(job->windows.begin(), job->windows.end());
     if (shortest != job->windows.end() && shortest->count() <= 0)
@@ -323,22 +305,7 @@ void PrometheusSource::readHistory(SystemTime from, SystemTime to, std::chrono::
     job->windows = {window};
     job->context = context;
     job->onHistory = std::move(onDone);
-    for (VariantRole role : {VariantRole::Production, VariantRole::Canary}) {
-        for (Query query : kAllQueries) {
-            if (!m_templates.has(query) || answersWithSeries(query))
-                continue;
-            const std::size_t quantiles = query == Query::Latency ? kQuantiles.size() : 1;
-            for (std::size_t q = 0; q < quantiles; ++q) {
-                Slot slot;
-                slot.role = role;
-                slot.query = query;
-                slot.quantile = q;
-                slot.promql =
-                    expandQuery(m_templates, query, {role, m_endpoint.job, window, kQuantiles[q]});
-                job->slots.push_back(std::move(slot));
-            }
-        }
-    }
+    addSlots(*job, 0, false); // the version lists are of now only
     supersede(m_history, job);
     const std::string where = "Prometheus at " + m_endpoint.address;
     if (step.count() <= 0 || window.count() <= 0)
@@ -352,6 +319,27 @@ void PrometheusSource::readHistory(SystemTime from, SystemTime to, std::chrono::
                                     std::to_string(kMaxRangePoints) +
                                     " per query, so ask for a longer step.");
     start(job);
+}
+
+void PrometheusSource::addSlots(Job &job, std::size_t window, bool withVersionLists) const
+{
+    for (VariantRole role : {VariantRole::Production, VariantRole::Canary}) {
+        for (Query query : kAllQueries) {
+            if (!m_templates.has(query) || (answersWithSeries(query) && !withVersionLists))
+                continue;
+            const std::size_t quantiles = query == Query::Latency ? kQuantiles.size() : 1;
+            for (std::size_t q = 0; q < quantiles; ++q) {
+                Slot slot;
+                slot.window = window;
+                slot.role = role;
+                slot.query = query;
+                slot.quantile = q;
+                slot.promql = expandQuery(
+                    m_templates, query, {role, m_endpoint.job, job.windows[window], kQuantiles[q]});
+                job.slots.push_back(std::move(slot));
+            }
+        }
+    }
 }
 
 void PrometheusSource::start(const std::shared_ptr<Job> &job)

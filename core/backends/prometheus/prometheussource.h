@@ -65,6 +65,8 @@ private:
     struct Job;
     struct Slot;
 
+    // One query per variant, KPI (latency: per quantile) and window into `job`.
+    void addSlots(Job &job, std::size_t window, bool withVersionLists) const;
     void start(const std::shared_ptr<Job> &job);
     void onAnswer(const std::shared_ptr<Job> &job, std::size_t slot, const HttpResponse &response);
     void finish(const std::shared_ptr<Job> &job, std::string error);
