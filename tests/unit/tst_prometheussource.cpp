@@ -100,6 +100,7 @@ private Q_SLOTS:
     void queryFileLeavesKpisOut();
     void shippedExampleLoads();
     void olderReadNeverMixedIn();
+    void goneContextGetsNoCall();
     void historyAlignsStepsAndKeepsGaps();
     void historyRefusesTooManySteps();
 };
@@ -614,6 +615,24 @@ void TestPrometheusSource::olderReadNeverMixedIn()
              first[0].error.c_str());
     QTest::qWait(2500); // the only way to see that nothing more comes: past the timeout
     QCOMPARE(first.size(), std::size_t(1));
+}
+
+void TestPrometheusSource::goneContextGetsNoCall()
+{
+    Harness h;
+    QVERIFY2(h.source, h.error.c_str());
+    h.backend.handle("/api/v1/query", [](const ScriptedRequest &request) {
+        return ScriptedReply::json(200, goodAnswer(queryOf(request)));
+    });
+    auto context = std::make_unique<QObject>();
+    bool called = false;
+    h.source->read({30s}, context.get(), [&](MetricsReading) { called = true; });
+    context.reset();
+    QTRY_COMPARE(h.backend.requests("/api/v1/query"), 26);
+    // The answers still land (a read that follows gets its own); the gone caller hears nothing.
+    const auto next = h.read();
+    QVERIFY(next && next->ok());
+    QVERIFY(!called);
 }
 
 void TestPrometheusSource::historyAlignsStepsAndKeepsGaps()
