@@ -1,6 +1,8 @@
 #include "backendfactory.h"
 
 #include "backends/controlapi/controlclient.h"
+#include "backends/haproxy/haproxybackend.h"
+#include "backends/prometheus/prometheussource.h"
 #include "backends/scrape/scrapesource.h"
 
 #include <array>
@@ -89,6 +91,12 @@ struct KindEntry
 constexpr std::array kKinds = {
     KindEntry{"http", BackendKind::ControlApi, makeControlApi, makeScrape, controlApiMetrics},
     KindEntry{"https", BackendKind::ControlApi, makeControlApi, makeScrape, controlApiMetrics},
+    KindEntry{"haproxy+unix", BackendKind::Haproxy, makeHaproxyControlPlane,
+              makeHaproxyMetricsSource, makeHaproxyMetricsSource},
+    KindEntry{"haproxy+tcp", BackendKind::Haproxy, makeHaproxyControlPlane,
+              makeHaproxyMetricsSource, makeHaproxyMetricsSource},
+    KindEntry{"prometheus+http", BackendKind::Prometheus, nullptr, makePrometheusSource, nullptr},
+    KindEntry{"prometheus+https", BackendKind::Prometheus, nullptr, makePrometheusSource, nullptr},
 };
 
 std::string knownSchemes(bool control)

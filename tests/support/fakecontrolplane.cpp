@@ -248,7 +248,7 @@ std::optional<ControlResult> FakeControlPlane::precondition(std::int64_t revisio
     if (m_capabilities.revisions && revision != m_state.revision)
         return refuse(staleRevision(m_state, revision));
     // The rules the console offers its levers by are the rules the fake refuses by.
-    const LeverDecision decision = decideLever(lever, readRollout(m_state));
+    const LeverDecision decision = decideLever(lever, readRollout(m_state), m_capabilities);
     if (!decision.allowed)
         return refuse(conflict(decision.why));
     return std::nullopt;

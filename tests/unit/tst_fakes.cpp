@@ -212,7 +212,8 @@ void TestFakes::leversFollowTheControlApi()
     if (answer.result.error.kind == Kind::Conflict) {
         // The console's rule, word for word: one place decides what a rollout allows.
         QCOMPARE(answer.result.error.httpStatus, 409L);
-        QCOMPARE(answer.result.error.detail, decideLever(lever, readRollout(before)).why);
+        QCOMPARE(answer.result.error.detail,
+                 decideLever(lever, readRollout(before), fake.capabilities()).why);
     }
 }
 
