@@ -49,9 +49,14 @@ std::string ControlError::message() const
         // The transport's sentence says whether the request left.
         return "backend unreachable: " + detail;
     case Kind::BadAnswer:
-        if (answerLimitBytes > 0)
-            return "the answer from the backend was larger than " +
-                   std::to_string(answerLimitBytes) + " bytes and was not read";
+        if (answerLimitBytes > 0) {
+            // The detail names the system and the request (the transport's or the adapter's).
+            std::string text = "the answer from the backend was larger than " +
+                               std::to_string(answerLimitBytes) + " bytes and was not read";
+            if (!detail.empty())
+                text.append(" (").append(detail).append(")");
+            return text;
+        }
         return "malformed answer from the backend: " + detail;
     default:
         break;
