@@ -1,7 +1,7 @@
 #pragma once
 
-#include "metrics/kpisnapshot.h"
 #include "domain/rolloutstate.h"
+#include "metrics/kpisnapshot.h"
 
 #include <QDialog>
 

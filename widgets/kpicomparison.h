@@ -1,8 +1,8 @@
 #pragma once
 
-#include "metrics/kpisnapshot.h"
 #include "domain/rolloutstate.h"
 #include "metrics/kpi.h"
+#include "metrics/kpisnapshot.h"
 
 #include <QWidget>
 

@@ -14,8 +14,8 @@ namespace canary {
 struct KpiSnapshot
 {
     metrics::KpiResult kpis; // over (from, to]
-    SystemTime from{}; // the start of the window (a scraping source: its oldest scrape)
-    SystemTime to{};   // the end: the moment the numbers are of
+    SystemTime from{};       // the start of the window (a scraping source: its oldest scrape)
+    SystemTime to{};         // the end: the moment the numbers are of
     // The readings the window rests on: good scrapes for a scraping source (2 or more), 1 for a
     // source that computes the window itself (Prometheus, CloudWatch).
     std::size_t readings = 0;
