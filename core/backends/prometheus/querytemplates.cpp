@@ -210,9 +210,11 @@ std::optional<QueryTemplates> parseQueryTemplates(std::string_view json, std::st
         if (!it->is_object())
             return refuse(error, "queries must be an object of query name to PromQL template.");
         templates.queries = {};
-        for (const auto &[key, value] : it->items()) {
+        for (const auto &item : it->items()) {
+            const std::string &key = item.key();
+            const auto &value = item.value();
             const auto query = std::find_if(kAllQueries.begin(), kAllQueries.end(),
-                                            [&](Query q) { return queryName(q) == key; });
+                                            [&key](Query q) { return queryName(q) == key; });
             if (query == kAllQueries.end()) {
                 std::string known;
                 for (Query q : kAllQueries)
