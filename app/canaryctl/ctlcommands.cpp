@@ -529,9 +529,10 @@ int Commands::watch()
         }
     });
     connect(&monitor, &RolloutMonitor::backfillFinished, this, [&] {
+        const std::size_t points = monitor.backfilledPoints();
         if (monitor.backfillError().isEmpty())
-            say(m_out, "note: back-filled " + std::to_string(monitor.backfilledPoints()) +
-                           " points from " + metricsName);
+            say(m_out, "note: back-filled " + std::to_string(points) +
+                           (points == 1 ? " point" : " points") + " from " + metricsName);
         else
             say(m_err, "canaryctl: no back-fill: " + sentence(monitor.backfillError()));
     });

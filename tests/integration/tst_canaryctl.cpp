@@ -237,6 +237,8 @@ private Q_SLOTS:
     void backendWorksAsUrl();
     void badUrlOrOptionIsAUsageError_data();
     void badUrlOrOptionIsAUsageError();
+    void metricsCredentialsReachPrometheus_data();
+    void metricsCredentialsReachPrometheus();
     void haproxySetWeightChangesStatus_data();
     void haproxySetWeightChangesStatus();
     void haproxyConfirmationSaysChangesAreNotDetected();
@@ -1067,6 +1069,81 @@ void TestCanaryctl::badUrlOrOptionIsAUsageError()
     QVERIFY(sameJson(rollout(), before));
 }
 
+void TestCanaryctl::metricsCredentialsReachPrometheus_data()
+{
+    QTest::addColumn<QStringList>("arguments"); // FILE stands for a file holding the secret
+    QTest::addColumn<QString>("environmentToken");
+    QTest::addColumn<QByteArray>("authorization");
+
+    QTest::newRow("token-file") << QStringList{QStringLiteral("--metrics-token-file"),
+                                               QStringLiteral("FILE")}
+                                << QString() << QByteArray("Bearer s3cret");
+    QTest::newRow("token-from-environment")
+        << QStringList() << QStringLiteral("s3cret") << QByteArray("Bearer s3cret");
+    QTest::newRow("basic-auth") << QStringList{QStringLiteral("--metrics-user"),
+                                               QStringLiteral("ops"),
+                                               QStringLiteral("--metrics-password-file"),
+                                               QStringLiteral("FILE")}
+                                << QString() << "Basic " + QByteArray("ops:s3cret").toBase64();
+}
+
+// A stand-in Prometheus that knows no samples: every KPI is unknown, and each request's
+// Authorization header is recorded.
+void TestCanaryctl::metricsCredentialsReachPrometheus()
+{
+    QFETCH(QStringList, arguments);
+    QFETCH(QString, environmentToken);
+    QFETCH(QByteArray, authorization);
+
+    const QString secretFile = m_dir.filePath(QStringLiteral("metrics-secret"));
+    QFile file(secretFile);
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    file.write("s3cret\n");
+    file.close();
+    arguments.replaceInStrings(QStringLiteral("FILE"), secretFile);
+
+    ScriptedBackend prometheus;
+    std::set<QByteArray> seen;
+    const auto answer = [&seen](const char *resultType) {
+        return [&seen, resultType](const ScriptedRequest &request) -> std::optional<ScriptedReply> {
+            for (const auto &[name, value] : request.headers) {
+                if (name == "authorization")
+                    seen.insert(value);
+            }
+            return ScriptedReply::json(200, QByteArray(R"({"status":"success","data":)"
+                                                       R"({"resultType":")") +
+                                                resultType + R"(","result":[]}})");
+        };
+    };
+    prometheus.handle("/api/v1/query", answer("vector"));
+    prometheus.handle("/api/v1/query_range", answer("matrix"));
+
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.remove(QStringLiteral("CANARY_TOKEN"));
+    env.remove(QStringLiteral("CANARY_METRICS_TOKEN"));
+    if (!environmentToken.isEmpty())
+        env.insert(QStringLiteral("CANARY_METRICS_TOKEN"), environmentToken);
+    Run run = canaryctl(
+        arguments +
+            QStringList{QStringLiteral("--metrics"),
+                        QStringLiteral("prometheus+") + QString::fromStdString(prometheus.url()),
+                        QStringLiteral("watch"), QStringLiteral("--interval"),
+                        QStringLiteral("0.1"), QStringLiteral("--count"), QStringLiteral("1")},
+        env);
+    QVERIFY2(run.exitCode == 0, qPrintable(run.out + run.err));
+    QVERIFY(prometheus.requests("/api/v1/query_range") > 0); // the back-fill
+    QVERIFY(prometheus.requests("/api/v1/query") > 0);
+    QCOMPARE(seen, std::set<QByteArray>{authorization});
+    // Nothing is known, and nothing is made up: every KPI column is "-".
+    const WatchTables tables = parseWatch(run.out);
+    QCOMPARE(tables.canary.size(), 1);
+    for (int column : {0, 1, 2, 3, 4, 5})
+        QCOMPARE(fromRight(tables.canary.last(), column), QStringLiteral("-"));
+    QVERIFY2(!run.out.contains(QStringLiteral("s3cret")) &&
+                 !run.err.contains(QStringLiteral("s3cret")),
+             qPrintable(run.err));
+}
+
 void TestCanaryctl::startHaproxy()
 {
     if (!m_haproxy) {
@@ -1272,7 +1349,7 @@ void TestCanaryctl::haproxyWatchWithPrometheusMetrics()
     // Prometheus has history: said once, before the first table; and it lacks nothing.
     QCOMPARE(tables.notes.size(), 1);
     QVERIFY2(
-        QRegularExpression(QStringLiteral("^note: back-filled \\d+ points from Prometheus at "))
+        QRegularExpression(QStringLiteral("^note: back-filled \\d+ points? from Prometheus at "))
             .match(run.out)
             .hasMatch(),
         qPrintable(run.out));
