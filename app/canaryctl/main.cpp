@@ -1,4 +1,5 @@
 // canaryctl: the Canary Console core, headless, for scripts and CI.
+#include "backends/backendfactory.h"
 #include "backends/httptransport.h"
 #include "ctlcommands.h"
 #include "util/tokenfile.h"
@@ -220,7 +221,7 @@ int main(int argc, char *argv[])
                 QStringLiteral("%1 \"%2\" is not a Control API URL (http:// or "
                                "https://); give other kinds of backend with --backend")
                     .arg(parser.isSet(url) ? QStringLiteral("--url") : QStringLiteral("CANARY_URL"),
-                         controlApi));
+                         QString::fromStdString(displayUrl(controlApi.toStdString()))));
         options.connection.backendUrl = controlApi.toStdString();
     }
     options.connection.metricsUrl = parser.value(metricsUrl).toStdString();
