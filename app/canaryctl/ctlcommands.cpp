@@ -1,15 +1,18 @@
 #include "ctlcommands.h"
 
 #include "backendcheck.h"
-#include "backends/scrape/metricsscraper.h"
+#include "backends/controlapi/controlclient.h"
+#include "backends/scrape/scrapesource.h"
+#include "console/rolloutmonitor.h"
+#include "domain/rolloutrules.h"
 #include "kpitable.h"
 #include "metrics/expositionparser.h"
 #include "terminaltext.h"
 #include "util/boundedjson.h"
+#include "util/scheduler.h"
 
 #include <QEventLoop>
 #include <QFile>
-#include <QTimer>
 
 #include <nlohmann/json.hpp>
 
@@ -28,7 +31,15 @@ constexpr qint64 kMaxInputBytes = 64LL * 1024 * 1024;
 // Backend text, made safe for the terminal (see terminaltext.h).
 std::string describeVariant(const VariantInfo &v)
 {
-    return terminalSafe(v.model + " " + v.version);
+    std::string text = v.model;
+    if (!v.version.empty())
+        text += " " + v.version;
+    return terminalSafe(text);
+}
+
+std::string sentence(const QString &text)
+{
+    return terminalSafe(text.toStdString());
 }
 
 } // namespace
@@ -37,13 +48,17 @@ Commands::Commands(Options options, std::FILE *out, std::FILE *err)
     : m_options(std::move(options))
     , m_out(out)
     , m_err(err)
-    , m_client(&m_transport, m_options.endpoint)
+{}
+
+Commands::~Commands() = default;
+
+bool Commands::openBackends(std::string *error)
 {
-    if (m_options.metricsUrl.empty())
-        m_options.metricsUrl = m_client.endpoint().baseUrl + "/metrics";
+    m_backends = makeBackends(m_options.connection, &m_transport, SystemClock::instance(), error);
+    return m_backends.control && m_backends.metrics;
 }
 
-ControlResult Commands::await(const std::function<void(ControlClient::Callback)> &start)
+ControlResult Commands::await(const std::function<void(ControlPlane::Callback)> &start)
 {
     // A CLI has no window to keep alive: waiting in a local loop keeps each command linear.
     QEventLoop loop;
@@ -58,7 +73,8 @@ ControlResult Commands::await(const std::function<void(ControlClient::Callback)>
 
 int Commands::fail(const ControlError &error)
 {
-    // The message carries the backend's problem details: they must not drive the terminal.
+    // The message carries the backend's own words (problem details, a socket's answer): they must
+    // not drive the terminal. Each adapter's message names the system that failed.
     std::fprintf(m_err, "canaryctl: %s\n", terminalSafe(error.message()).c_str());
     if (error.kind == ControlError::Kind::StaleRevision) {
         std::fprintf(m_err, "canaryctl: someone else changed the rollout meanwhile; nothing was "
@@ -66,7 +82,8 @@ int Commands::fail(const ControlError &error)
         if (error.current)
             printState(*error.current);
     }
-    if (error.kind == ControlError::Kind::Unauthorized)
+    if (error.kind == ControlError::Kind::Unauthorized &&
+        m_backends.control->capabilities().changesNeedToken)
         std::fprintf(m_err, "canaryctl: check the token (--token-file or CANARY_TOKEN)\n");
     switch (error.kind) {
     case ControlError::Kind::Unreachable:
@@ -98,9 +115,18 @@ bool Commands::confirm(const std::string &question)
 void Commands::printState(const RolloutState &state)
 {
     // Only the model and version are backend text here (describeVariant); the rest is parsed.
-    std::fprintf(m_out, "rollout     %s (revision %lld, updated %s)\n",
-                 std::string(toString(state.phase)).c_str(), static_cast<long long>(state.revision),
-                 formatRfc3339(state.updatedAt).c_str());
+    const ControlPlaneCapabilities capabilities = m_backends.control->capabilities();
+    if (capabilities.revisions) {
+        std::fprintf(m_out, "rollout     %s (revision %lld, updated %s)\n",
+                     std::string(toString(state.phase)).c_str(),
+                     static_cast<long long>(state.revision),
+                     formatRfc3339(state.updatedAt).c_str());
+    } else {
+        // A backend without revisions has no number to show: say what was read, and when.
+        std::fprintf(m_out, "rollout     %s (%s, no revisions, read %s)\n",
+                     std::string(toString(state.phase)).c_str(), capabilities.kind.c_str(),
+                     formatRfc3339(state.updatedAt).c_str());
+    }
     auto line = [this](const VariantInfo &v) {
         std::fprintf(m_out, "%-11s %-32s %5s %%\n", std::string(toString(v.role)).c_str(),
                      describeVariant(v).c_str(), v.weight.toString().c_str());
@@ -110,18 +136,30 @@ void Commands::printState(const RolloutState &state)
         line(*state.canary);
     else
         std::fprintf(m_out, "%-11s %s\n", "canary", "(slot empty)");
+    if (state.updating)
+        std::fprintf(m_out, "%-11s %s\n", "", "(the backend is still applying the last change)");
     std::fflush(m_out);
 }
 
-void Commands::printRawJson(const ControlResult &result)
+void Commands::printJson(const ControlResult &result)
 {
+    if (result.body.empty()) {
+        // Backends that speak no JSON (HAProxy): the state in the Control API's document shape.
+        const nlohmann::json document = result.state ? toJson(*result.state) : nlohmann::json();
+        std::fprintf(
+            m_out, "%s\n",
+            document.dump(-1, ' ', /*ensure_ascii=*/true, nlohmann::json::error_handler_t::replace)
+                .c_str());
+        std::fflush(m_out);
+        return;
+    }
     // As the backend sent it, byte for byte: valid JSON (it was parsed) cannot hold a raw control
     // character outside its whitespace, since JSON escapes them (\u001b). It can hold C1 controls
     // and bidi overrides as plain UTF-8 characters, though: only then is the document written
     // again with every non-ASCII character escaped, which means the same JSON.
     if (isTerminalSafeJson(result.body)) {
         std::fputs(result.body.c_str(), m_out);
-        if (result.body.empty() || result.body.back() != '\n')
+        if (result.body.back() != '\n')
             std::fputc('\n', m_out);
     } else {
         const auto json = parseBoundedJson(result.body).value_or(nlohmann::json());
@@ -133,7 +171,7 @@ void Commands::printRawJson(const ControlResult &result)
     std::fflush(m_out);
 }
 
-int Commands::finishAction(const ControlResult &result, const char *done)
+int Commands::finishAction(const ControlResult &result, const std::string &done)
 {
     if (result.error.kind == ControlError::Kind::Unreachable && result.error.requestSent) {
         const int code = fail(result.error);
@@ -144,9 +182,9 @@ int Commands::finishAction(const ControlResult &result, const char *done)
     if (result.error)
         return fail(result.error);
     if (m_options.json) {
-        printRawJson(result);
+        printJson(result);
     } else {
-        std::fprintf(m_out, "%s\n", done);
+        std::fprintf(m_out, "%s\n", done.c_str());
         printState(*result.state);
     }
     return kOk;
@@ -154,11 +192,11 @@ int Commands::finishAction(const ControlResult &result, const char *done)
 
 int Commands::status()
 {
-    auto result = await([&](auto cb) { m_client.fetchState(this, cb); });
+    auto result = await([&](auto cb) { m_backends.control->fetchState(this, cb); });
     if (result.error)
         return fail(result.error);
     if (m_options.json)
-        printRawJson(result);
+        printJson(result);
     else
         printState(*result.state);
     return kOk;
@@ -179,20 +217,42 @@ int Commands::setWeight(const QString &percentText)
                      number ? why.c_str() : "expected a number between 0 and 100");
         return kUsage;
     }
+    const Weight asked = *weight;
+    const Weight applied = m_backends.control->nearestWeight(asked);
+    const std::string kind = m_backends.control->capabilities().kind;
     return mutate(
         "set-weight", nullptr,
         [&](std::int64_t revision, auto cb) {
-            m_client.setCanaryWeight(*weight, revision, this, cb);
+            m_backends.control->setCanaryWeight(asked, revision, this, cb);
         },
-        "canary weight set to " + weight->toString() + " %");
+        [&](const RolloutState &after) {
+            std::string done = "canary weight set to " + after.canaryWeight().toString() + " %";
+            // A backend with a coarser step (HAProxy's integer server weights) applies the
+            // nearest weight it can: say so, so nobody believes in a tenth that is not there.
+            if (applied != asked)
+                done += " (" + asked.toString() + " % asked; " + kind + " applies " +
+                        applied.toString() + " %)";
+            return done;
+        });
+}
+
+std::string Commands::concurrencyWarning() const
+{
+    const ControlPlaneCapabilities capabilities = m_backends.control->capabilities();
+    if (capabilities.revisions)
+        return {};
+    return " (" + capabilities.kind +
+           " numbers no states: a change someone else makes at the same time cannot be "
+           "detected)";
 }
 
 int Commands::mutate(const char *command, const Question &question, const Send &send,
-                     const std::string &done)
+                     const Done &done)
 {
-    if (m_options.endpoint.token.empty())
+    if (m_backends.control->capabilities().changesNeedToken &&
+        m_options.connection.options.token.empty())
         return needToken();
-    auto current = await([&](auto cb) { m_client.fetchState(this, cb); });
+    auto current = await([&](auto cb) { m_backends.control->fetchState(this, cb); });
     if (current.error)
         return fail(current.error);
     const RolloutState &state = *current.state;
@@ -204,14 +264,15 @@ int Commands::mutate(const char *command, const Question &question, const Send &
             return kUsage;
         }
         printState(state);
-        if (!confirm(question(state))) {
+        if (!confirm(question(state) + concurrencyWarning())) {
             std::fprintf(m_err, "canaryctl: %s not confirmed; nothing was changed\n", command);
             return kNotConfirmed;
         }
     }
-    // The revision just read goes out as If-Match: a change in between is refused, not overwritten.
+    // The revision just read goes out as If-Match: a change in between is refused, not
+    // overwritten. A backend without revisions ignores it (see concurrencyWarning()).
     auto result = await([&](auto cb) { send(state.revision, cb); });
-    return finishAction(result, done.c_str());
+    return finishAction(result, result.state ? done(*result.state) : std::string());
 }
 
 int Commands::promote()
@@ -222,8 +283,8 @@ int Commands::promote()
             const std::string what = state.canary ? describeVariant(*state.canary) : "the canary";
             return "Promote " + what + " to production at 100 %?";
         },
-        [this](std::int64_t revision, auto cb) { m_client.promote(revision, this, cb); },
-        "promoted");
+        [this](std::int64_t revision, auto cb) { m_backends.control->promote(revision, this, cb); },
+        [](const RolloutState &) { return std::string("promoted"); });
 }
 
 int Commands::rollback()
@@ -234,8 +295,10 @@ int Commands::rollback()
             const std::string what = state.canary ? describeVariant(*state.canary) : "the canary";
             return "Roll back " + what + " to 0 %?";
         },
-        [this](std::int64_t revision, auto cb) { m_client.rollback(revision, this, cb); },
-        "rolled back");
+        [this](std::int64_t revision, auto cb) {
+            m_backends.control->rollback(revision, this, cb);
+        },
+        [](const RolloutState &) { return std::string("rolled back"); });
 }
 
 std::optional<nlohmann::json> Commands::readSpec(const QString &path)
@@ -263,6 +326,14 @@ std::optional<nlohmann::json> Commands::readSpec(const QString &path)
 
 int Commands::stage(const QString &model, const QString &version, const QString &specFile)
 {
+    // A kind that cannot stage is refused before anything is sent, in the words the console uses.
+    // Only the backend's kind matters here; the rollout's state is the backend's to judge.
+    const ControlPlaneCapabilities capabilities = m_backends.control->capabilities();
+    if (!capabilities.staging) {
+        const LeverDecision decision = decideLever(Lever::Stage, RolloutReading{}, capabilities);
+        std::fprintf(m_err, "canaryctl: stage: %s Nothing was sent.\n", decision.why.c_str());
+        return kUsage;
+    }
     nlohmann::json spec = nlohmann::json::object();
     if (!specFile.isEmpty()) {
         auto read = readSpec(specFile);
@@ -281,17 +352,41 @@ int Commands::stage(const QString &model, const QString &version, const QString 
     }
     return mutate(
         "stage", nullptr,
-        [&](std::int64_t revision, auto cb) { m_client.stageCanary(spec, revision, this, cb); },
-        "canary staged at 0 %");
+        [&](std::int64_t revision, auto cb) {
+            m_backends.control->stageCanary(spec, revision, this, cb);
+        },
+        [](const RolloutState &) { return std::string("canary staged at 0 %"); });
 }
 
 int Commands::checkBackend(const QString &specFile)
 {
-    if (m_options.mutating && m_options.endpoint.token.empty())
+    // check-backend speaks HTTP to a Control API server itself (paths, headers, bodies that the
+    // ControlPlane interface never sends), so it needs that server's own endpoint.
+    const auto *client = dynamic_cast<const ControlClient *>(m_backends.control.get());
+    if (!client) {
+        std::fprintf(m_err,
+                     "canaryctl: check-backend checks a Control API server, and %s is a %s "
+                     "backend; give a Control API URL (http:// or https://) with --backend or "
+                     "--url\n",
+                     m_backends.control->address().c_str(),
+                     m_backends.control->capabilities().kind.c_str());
+        return kUsage;
+    }
+    const auto *scrape = dynamic_cast<const ScrapeMetricsSource *>(m_backends.metrics.get());
+    if (!scrape) {
+        std::fprintf(m_err,
+                     "canaryctl: check-backend checks a metrics endpoint in the Prometheus text "
+                     "format, and %s is a %s source; leave --metrics out (the server's own "
+                     "/metrics) or give an http(s):// metrics URL\n",
+                     m_backends.metrics->address().c_str(),
+                     m_backends.metrics->capabilities().kind.c_str());
+        return kUsage;
+    }
+    if (m_options.mutating && client->endpoint().token.empty())
         return needToken();
     BackendCheck::Settings settings;
-    settings.endpoint = m_client.endpoint();
-    settings.metricsUrl = m_options.metricsUrl;
+    settings.endpoint = client->endpoint();
+    settings.metricsUrl = scrape->address();
     settings.mutating = m_options.mutating;
     if (!specFile.isEmpty()) {
         auto spec = readSpec(specFile);
@@ -328,79 +423,123 @@ int Commands::checkBackend(const QString &specFile)
 
 int Commands::watch()
 {
-    SystemClock clock;
-    MetricsScraper scraper(&m_transport, m_options.metricsUrl, clock);
-    scraper.setVerifyTls(m_options.endpoint.verifyTls);
-    scraper.setTimeout(m_options.endpoint.timeout);
+    // The console's own monitor: the same polling, single flight, gaps, staleness and back-fill.
+    MonitorSettings settings;
+    settings.pollInterval = m_options.interval;
+    RolloutMonitor monitor(m_backends.control.get(), m_backends.metrics.get(),
+                           QtScheduler::instance(), settings);
+    const ControlPlaneCapabilities controlCaps = m_backends.control->capabilities();
+    const MetricsCapabilities metricsCaps = m_backends.metrics->capabilities();
+    const std::string rolloutName = controlCaps.kind + " at " + m_backends.control->address();
+    const std::string metricsName = metricsCaps.kind + " at " + m_backends.metrics->address();
     const bool terminal = isatty(fileno(m_out));
 
-    std::optional<metrics::Scrape> previous;
-    std::optional<RolloutState> state;
-    std::string stateError;
+    QEventLoop loop;
     int tables = 0;
     int failedRounds = 0;
     int linesOnScreen = 0;
-    QEventLoop loop;
-    QTimer ticker;
-    ticker.setInterval(m_options.interval);
-    // The context of this watch's requests: answers still on their way when it ends are dropped.
-    QObject rounds;
+    // The newest KPIs not printed yet: the first table waits for the first rollout answer, so
+    // that it does not say "state unknown" only because the metrics answered first.
+    std::optional<metrics::KpiResult> pending;
+    LinkHealth rolloutWas = LinkHealth::Connecting;
+    LinkHealth metricsWas = LinkHealth::Connecting;
 
-    // A round ends with a table, with a failure, or (after a gap) with the first of the two
-    // scrapes a table needs. --count counts tables and failed rounds, so that a backend that is
-    // down or answers garbage still lets `watch --count N` end.
-    auto roundEnded = [&] {
-        if (m_options.count > 0 && tables + failedRounds >= m_options.count)
+    // --count counts rounds: a table, or a poll whose metrics failed (no table can come of it),
+    // so that a backend that is down or answers garbage still lets `watch --count N` end.
+    const auto done = [&] {
+        return m_options.count > 0 && tables + failedRounds >= m_options.count;
+    };
+    const auto endIfDone = [&] {
+        if (done()) {
+            monitor.stop();
             loop.quit();
-    };
-    // Single flight, as in the console's monitor: a tick that finds the previous scrape still out
-    // sends nothing, so answers never arrive out of order and a slow backend is not piled on.
-    bool scrapeInFlight = false;
-    bool stateInFlight = false;
-    auto tick = [&] {
-        if (!stateInFlight) {
-            stateInFlight = true;
-            m_client.fetchState(&rounds, [&](ControlResult r) {
-                stateInFlight = false;
-                if (r.state)
-                    state = std::move(r.state);
-                stateError = r.error ? r.error.message() : std::string();
-            });
         }
-        if (scrapeInFlight)
-            return;
-        scrapeInFlight = true;
-        scraper.scrape(&rounds, [&](ScrapeResult s) {
-            scrapeInFlight = false;
-            if (!s.ok()) {
-                std::fprintf(m_err, "canaryctl: %s\n", terminalSafe(s.error).c_str());
-                std::fflush(m_err);
-                previous.reset();  // a gap: the next table needs two fresh scrapes
-                linesOnScreen = 0; // keep the error line visible above the next table
-                ++failedRounds;
-                roundEnded();
-                return;
-            }
-            if (previous) {
-                const auto kpis = metrics::computeKpis(*previous, s.scrape);
-                const std::string table =
-                    formatKpiTable(kpis, state ? &*state : nullptr, stateError);
-                // On a terminal the table is redrawn in place (cursor up, clear to the end), so
-                // what was printed above it stays readable.
-                if (terminal && linesOnScreen > 0)
-                    std::fprintf(m_out, "\033[%dA\033[J", linesOnScreen);
-                std::fputs(table.c_str(), m_out);
-                linesOnScreen = static_cast<int>(std::count(table.begin(), table.end(), '\n'));
-                std::fflush(m_out);
-                ++tables;
-                roundEnded();
-            }
-            previous = std::move(s.scrape);
-        });
     };
-    connect(&ticker, &QTimer::timeout, this, tick);
-    tick();
-    ticker.start();
+    // A line between tables; on a terminal the next table is drawn below it, not over it.
+    const auto say = [&](std::FILE *stream, const std::string &line) {
+        std::fprintf(stream, "%s\n", line.c_str());
+        std::fflush(stream);
+        linesOnScreen = 0;
+    };
+    const auto printTable = [&] {
+        if (!pending || done() || monitor.stateFeed().health == LinkHealth::Connecting)
+            return;
+        // The decision snapshot when it is of this poll (what the console decides on), else the
+        // newest KPI window.
+        const metrics::KpiResult &kpis =
+            monitor.numbersAreLive() ? monitor.snapshot().kpis : *pending;
+        RolloutContext rollout;
+        rollout.state = monitor.state() ? &*monitor.state() : nullptr;
+        rollout.revisions = controlCaps.revisions;
+        rollout.stateError = sentence(monitor.stateFeed().lastError);
+        const std::string table = formatKpiTable(kpis, rollout);
+        pending.reset();
+        // On a terminal the table is redrawn in place (cursor up, clear to the end), so what was
+        // printed above it stays readable.
+        if (terminal && linesOnScreen > 0)
+            std::fprintf(m_out, "\033[%dA\033[J", linesOnScreen);
+        std::fputs(table.c_str(), m_out);
+        std::fflush(m_out);
+        linesOnScreen = static_cast<int>(std::count(table.begin(), table.end(), '\n'));
+        ++tables;
+        endIfDone();
+    };
+    // A failed poll is said when it ends (pollFailed), in the monitor's words, which name the
+    // feed. What the failure lines cannot say is said here: a feed given up on (polling backs
+    // off), and a feed that answers again.
+    const auto reportFeed = [&](const FeedStatus &feed, LinkHealth &was, const std::string &name,
+                                const char *what) {
+        if (feed.health == was)
+            return;
+        if (feed.health == LinkHealth::Lost)
+            say(m_err, "canaryctl: " + std::string(what) + " (" + name +
+                           ") lost: " + std::to_string(feed.missed) +
+                           " polls missed in a row; polling less often until it answers");
+        else if (feed.health == LinkHealth::Live && was != LinkHealth::Connecting)
+            say(m_err, "canaryctl: " + std::string(what) + " (" + name + ") answers again");
+        was = feed.health;
+    };
+
+    connect(&monitor, &RolloutMonitor::kpisUpdated, this, [&](const metrics::KpiResult &kpis) {
+        pending = kpis;
+        printTable();
+    });
+    connect(&monitor, &RolloutMonitor::stateChanged, this, [&] { printTable(); });
+    connect(&monitor, &RolloutMonitor::feedHealthChanged, this, [&] {
+        reportFeed(monitor.stateFeed(), rolloutWas, rolloutName, "the rollout");
+        reportFeed(monitor.metricsFeed(), metricsWas, metricsName, "the metrics");
+        printTable();
+    });
+    connect(&monitor, &RolloutMonitor::pollFailed, this, [&](const QString &reason) {
+        // While the poll is still out this is a late answer, not its end: the end says why, and
+        // reportFeed says when a feed is lost.
+        if (monitor.isPolling())
+            return;
+        std::string line = "canaryctl: " + sentence(reason);
+        const bool rolloutFine = monitor.stateFeed().health == LinkHealth::Live;
+        const bool metricsFine = monitor.metricsFeed().health == LinkHealth::Live;
+        if (rolloutFine && !metricsFine)
+            line += " The rollout (" + rolloutName + ") is read fine.";
+        else if (metricsFine && !rolloutFine)
+            line += " The metrics (" + metricsName + ") are read fine.";
+        say(m_err, line);
+        if (!metricsFine) {
+            ++failedRounds;
+            endIfDone();
+        }
+    });
+    connect(&monitor, &RolloutMonitor::backfillFinished, this, [&] {
+        const std::size_t points = monitor.backfilledPoints();
+        if (monitor.backfillError().isEmpty())
+            say(m_out, "note: back-filled " + std::to_string(points) +
+                           (points == 1 ? " point" : " points") + " from " + metricsName);
+        else
+            say(m_err, "canaryctl: no back-fill: " + sentence(monitor.backfillError()));
+    });
+
+    if (!metricsCaps.limits.empty())
+        say(m_out, "note: " + metricsCaps.limits);
+    monitor.start();
     loop.exec();
     // Not one table in all those rounds: the backend could not be read, as for `status`.
     return tables == 0 && failedRounds > 0 ? kUnreachable : kOk;

@@ -1,7 +1,11 @@
 #pragma once
 
-#include "backends/controlapi/controlclient.h"
+#include "backends/backendfactory.h"
+#include "backends/controlplane.h"
 #include "backends/httptransport.h"
+#include "backends/metricssource.h"
+
+#include <nlohmann/json_fwd.hpp>
 
 #include <QObject>
 #include <QString>
@@ -9,6 +13,9 @@
 
 #include <chrono>
 #include <cstdio>
+#include <functional>
+#include <optional>
+#include <string>
 
 namespace canary::ctl {
 
@@ -17,7 +24,8 @@ enum ExitCode : int {
     kOk = 0,
     kLintFailed = 1,   // metrics-lint found problems
     kCheckFailed = 1,  // check-backend found deviations from the Control API
-    kUsage = 2,        // bad arguments, unreadable file, missing token or confirmation
+    kUsage = 2,        // bad arguments or URL, unreadable file, missing token or confirmation,
+                       // a command the backend's kind cannot do
     kUnreachable = 3,  // no answer, a malformed answer, or a 5xx from the backend
     kRefused = 4,      // the backend refused: 401, 409, 412, other 4xx
     kNotConfirmed = 5, // the operator answered no
@@ -25,13 +33,13 @@ enum ExitCode : int {
 
 struct Options
 {
-    ControlEndpoint endpoint;
-    std::string metricsUrl; // defaults to <url>/metrics
+    // --backend / --url, --metrics and the secrets and files that go with them.
+    ConnectionProfile connection;
     bool json = false;
     bool yes = false;
     bool openMetrics = false;
     std::chrono::milliseconds interval{1000};
-    int count = 0;         // watch: stop after this many tables; 0 = until interrupted
+    int count = 0;         // watch: stop after this many rounds; 0 = until interrupted
     bool mutating = false; // check-backend: also check changes (a backend meant for testing)
 };
 
@@ -43,6 +51,12 @@ class Commands final : public QObject
 
 public:
     Commands(Options options, std::FILE *out, std::FILE *err);
+    ~Commands() override;
+
+    // Builds the control plane and the metrics source from the connection (backendfactory.h).
+    // Every command but metrics-lint needs it first. False on a bad URL or option, with the
+    // factory's sentence in `error`.
+    bool openBackends(std::string *error);
 
     int status();
     int setWeight(const QString &percent);
@@ -54,7 +68,7 @@ public:
     int checkBackend(const QString &specFile);
 
 private:
-    ControlResult await(const std::function<void(ControlClient::Callback)> &start);
+    ControlResult await(const std::function<void(ControlPlane::Callback)> &start);
     int fail(const ControlError &error);
     int needToken();
     // Reads a JSON object from `path` (stage --spec, check-backend --spec); nullopt after saying
@@ -62,20 +76,25 @@ private:
     std::optional<nlohmann::json> readSpec(const QString &path);
     bool confirm(const std::string &question);
     void printState(const RolloutState &state);
-    void printRawJson(const ControlResult &result);
-    int finishAction(const ControlResult &result, const char *done);
+    // `status --json` and the actions' --json: the backend's document byte for byte when it sent
+    // one (the Control API), else the state in the Control API's shape.
+    void printJson(const ControlResult &result);
+    int finishAction(const ControlResult &result, const std::string &done);
 
-    // What to ask before acting (nullptr: no confirmation), and how to send the action.
+    // What to ask before acting (nullptr: no confirmation), how to send the action, and what to
+    // say once it is done (given the state the backend reports afterwards).
     using Question = std::function<std::string(const RolloutState &)>;
-    using Send = std::function<void(std::int64_t revision, ControlClient::Callback)>;
-    int mutate(const char *command, const Question &question, const Send &send,
-               const std::string &done);
+    using Send = std::function<void(std::int64_t revision, ControlPlane::Callback)>;
+    using Done = std::function<std::string(const RolloutState &after)>;
+    int mutate(const char *command, const Question &question, const Send &send, const Done &done);
+    // What a confirmation adds for a backend that cannot detect a concurrent change; empty else.
+    std::string concurrencyWarning() const;
 
     Options m_options;
     std::FILE *m_out;
     std::FILE *m_err;
     HttpTransport m_transport;
-    ControlClient m_client;
+    Backends m_backends; // after the transport: destroyed before it
 };
 
 } // namespace canary::ctl

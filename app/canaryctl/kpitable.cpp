@@ -21,12 +21,14 @@ std::string number(double value, const char *format, double scale = 1.0)
 std::string rawVersionsOf(const metrics::VariantKpis &v, const RolloutState *state,
                           VariantRole role)
 {
+    // A backend that knows no versions (HAProxy) leaves them to the metrics' labels.
     if (state) {
-        if (role == VariantRole::Production)
-            return state->production.version;
-        if (state->canary)
-            return state->canary->version;
-        return "(empty)";
+        if (role == VariantRole::Canary && !state->canary)
+            return "(empty)";
+        const VariantInfo &info =
+            role == VariantRole::Production ? state->production : *state->canary;
+        if (!info.version.empty())
+            return info.version;
     }
     std::string joined;
     for (const auto &version : v.activeVersions)
@@ -42,15 +44,20 @@ std::string versionsOf(const metrics::VariantKpis &v, const RolloutState *state,
 
 } // namespace
 
-std::string formatKpiTable(const metrics::KpiResult &kpis, const RolloutState *state,
-                           const std::string &stateError)
+std::string formatKpiTable(const metrics::KpiResult &kpis, const RolloutContext &rollout)
 {
+    const RolloutState *state = rollout.state;
+    const std::string &stateError = rollout.stateError;
     std::string out;
     char line[256];
-    if (state) {
+    if (state && rollout.revisions) {
         std::snprintf(line, sizeof line, "%s  state %s  revision %lld  window %.1f s\n",
                       formatRfc3339(kpis.time).c_str(), std::string(toString(state->phase)).c_str(),
                       static_cast<long long>(state->revision), kpis.elapsedSeconds);
+    } else if (state) {
+        std::snprintf(line, sizeof line, "%s  state %s  window %.1f s\n",
+                      formatRfc3339(kpis.time).c_str(), std::string(toString(state->phase)).c_str(),
+                      kpis.elapsedSeconds);
     } else {
         std::snprintf(line, sizeof line, "%s  state unknown (%s)  window %.1f s\n",
                       formatRfc3339(kpis.time).c_str(),
@@ -77,6 +84,10 @@ std::string formatKpiTable(const metrics::KpiResult &kpis, const RolloutState *s
                       number(v.p99Seconds, "%.1f", 1000.0).c_str(),
                       v.accuracy ? number(*v.accuracy, "%.1f %%", 100.0).c_str() : "-");
         out += line;
+    }
+    if (state && !stateError.empty()) {
+        // The numbers are fresh, the rollout is not: say so under the table, not in place of it.
+        out += "note: state and weights as last read; " + terminalSafe(stateError) + "\n";
     }
     if (!kpis.ok()) {
         out += "note: " + terminalSafe(kpis.error) + "\n";

@@ -1,19 +1,35 @@
 // canaryctl: the Canary Console core, headless, for scripts and CI.
+#include "backends/backendfactory.h"
 #include "backends/httptransport.h"
 #include "ctlcommands.h"
 #include "util/tokenfile.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
+#include <QUrl>
 
+#include <algorithm>
 #include <cstdio>
+#include <functional>
+#include <vector>
 
 using namespace canary;
 using namespace canary::ctl;
 
 namespace {
 
-const char *kDescription = R"(Control a canary rollout through the Canary Control API v1.
+const char *kDescription =
+    R"(Control a canary rollout: through the Canary Control API v1, or HAProxy's
+runtime API, with metrics from the backend itself or from Prometheus.
+
+Backends (--backend; docs/canaryctl.md has every form):
+  http(s)://HOST:PORT         a Control API server (the same as --url); metrics from URL/metrics
+  haproxy+unix:///PATH?backend=B&production=S1&canary=S2
+  haproxy+tcp://HOST:PORT?backend=B&production=S1&canary=S2
+                              HAProxy's runtime API; metrics from its `show stat`
+Metrics (--metrics; default: the backend's own):
+  prometheus+http(s)://HOST:PORT[?job=J]   a Prometheus server (back-fills watch)
+  http(s)://HOST:PORT/metrics              any Prometheus text endpoint, scraped
 
 Commands:
   status [--json]             show the rollout: state, revision, variants and weights
@@ -27,18 +43,20 @@ Commands:
   metrics-lint [--openmetrics] FILE|-
                               check a Prometheus text 0.0.4 (or OpenMetrics 1.0) exposition
   check-backend [--mutating [--spec FILE]]
-                              check that the backend at --url conforms to the Control API v1:
+                              check that the Control API backend conforms to the Control API v1:
                               one PASS/FAIL line per check. Read-only by default. --mutating
                               also stages, ramps, rolls back and promotes (and restores what it
                               can): only on a backend meant for testing, never on live traffic
 
 Exit codes:
   0 success   1 metrics-lint or check-backend found problems
-  2 usage error, unreadable file, missing token or confirmation
+  2 usage error or bad URL, unreadable file, missing token or confirmation, a command the
+    backend's kind cannot do (stage on HAProxy)
   3 backend unreachable, malformed answer or server error
   4 refused by the backend (401, 409, 412, other 4xx)   5 not confirmed by the operator
 
-Environment: CANARY_URL (default for --url), CANARY_TOKEN (the token when --token-file is absent).)";
+Environment: CANARY_URL (default for --url), CANARY_TOKEN (the token when --token-file is absent),
+CANARY_METRICS_TOKEN (the metrics token when --metrics-token-file is absent).)";
 
 int usage(const QString &message)
 {
@@ -60,15 +78,36 @@ int main(int argc, char *argv[])
     parser.addOption({QStringLiteral("version"), QStringLiteral("Show version information.")});
     const QString envUrl =
         qEnvironmentVariable("CANARY_URL", QStringLiteral("http://127.0.0.1:8080"));
-    const QCommandLineOption url(QStringLiteral("url"),
-                                 QStringLiteral("Control API base URL (default %1).").arg(envUrl),
-                                 QStringLiteral("URL"), envUrl);
-    const QCommandLineOption metricsUrl(QStringLiteral("metrics-url"),
-                                        QStringLiteral("Metrics endpoint (default URL/metrics)."),
-                                        QStringLiteral("URL"));
+    const QCommandLineOption backend(
+        QStringLiteral("backend"),
+        QStringLiteral("The backend: a Control API, haproxy+unix:// or haproxy+tcp:// URL."),
+        QStringLiteral("URL"));
+    const QCommandLineOption url(
+        QStringLiteral("url"),
+        QStringLiteral("A Control API backend, short for --backend (default %1).").arg(envUrl),
+        QStringLiteral("URL"));
+    const QCommandLineOption metricsUrl(
+        {QStringLiteral("metrics"), QStringLiteral("metrics-url")},
+        QStringLiteral("The metrics source: prometheus+http(s):// or an http(s) metrics "
+                       "endpoint (default: the backend's own)."),
+        QStringLiteral("URL"));
     const QCommandLineOption tokenFile(QStringLiteral("token-file"),
                                        QStringLiteral("File whose first line is the bearer token."),
                                        QStringLiteral("FILE"));
+    const QCommandLineOption metricsTokenFile(
+        QStringLiteral("metrics-token-file"),
+        QStringLiteral("File whose first line is the Prometheus bearer token."),
+        QStringLiteral("FILE"));
+    const QCommandLineOption metricsUser(QStringLiteral("metrics-user"),
+                                         QStringLiteral("Prometheus basic auth user."),
+                                         QStringLiteral("USER"));
+    const QCommandLineOption metricsPasswordFile(
+        QStringLiteral("metrics-password-file"),
+        QStringLiteral("File whose first line is the Prometheus basic auth password."),
+        QStringLiteral("FILE"));
+    const QCommandLineOption queries(QStringLiteral("queries"),
+                                     QStringLiteral("Prometheus query templates (JSON file)."),
+                                     QStringLiteral("FILE"));
     const QCommandLineOption insecure(QStringLiteral("insecure"),
                                       QStringLiteral("Do not verify TLS certificates."));
     const QCommandLineOption timeout(QStringLiteral("timeout"),
@@ -95,7 +134,8 @@ int main(int argc, char *argv[])
     const QCommandLineOption mutating(
         QStringLiteral("mutating"),
         QStringLiteral("check-backend: also change the rollout (a backend meant for testing)."));
-    parser.addOptions({url, metricsUrl, tokenFile, insecure, timeout, json, yes, openMetrics,
+    parser.addOptions({backend, url, metricsUrl, tokenFile, metricsTokenFile, metricsUser,
+                       metricsPasswordFile, queries, insecure, timeout, json, yes, openMetrics,
                        interval, count, model, version, spec, mutating});
     parser.addPositionalArgument(QStringLiteral("command"), QStringLiteral("See Commands above."));
 
@@ -116,15 +156,81 @@ int main(int argc, char *argv[])
         return usage(QStringLiteral("no command given"));
     const QString command = args.first();
 
+    // Commands and their arguments are checked before any URL, so that a typo in the command is
+    // named as such.
+    struct Command
+    {
+        const char *name;
+        qsizetype arguments; // positional arguments, the command included
+        std::function<int(Commands &)> run;
+    };
+    const std::vector<Command> known = {
+        {"status", 1,
+         [](Commands &c) {
+             return c.status();
+         }},
+        {"set-weight", 2,
+         [&](Commands &c) {
+             return c.setWeight(args.at(1));
+         }},
+        {"promote", 1,
+         [](Commands &c) {
+             return c.promote();
+         }},
+        {"rollback", 1,
+         [](Commands &c) {
+             return c.rollback();
+         }},
+        {"stage", 1,
+         [&](Commands &c) {
+             return c.stage(parser.value(model), parser.value(version), parser.value(spec));
+         }},
+        {"watch", 1,
+         [](Commands &c) {
+             return c.watch();
+         }},
+        {"check-backend", 1,
+         [&](Commands &c) {
+             return c.checkBackend(parser.value(spec));
+         }},
+        {"metrics-lint", 2,
+         [&](Commands &c) {
+             return c.metricsLint(args.at(1));
+         }},
+    };
+    const auto found = std::find_if(known.begin(), known.end(), [&](const Command &c) {
+        return command == QLatin1String(c.name) && args.size() == c.arguments;
+    });
+    if (found == known.end())
+        return usage(QStringLiteral("unknown command or wrong number of arguments: %1")
+                         .arg(args.join(QLatin1Char(' '))));
+
     Options options;
-    options.endpoint.baseUrl = parser.value(url).toStdString();
-    options.endpoint.verifyTls = !parser.isSet(insecure);
+    BackendOptions &backendOptions = options.connection.options;
+    if (parser.isSet(backend) && parser.isSet(url))
+        return usage(QStringLiteral("--backend and --url both name the backend; give one"));
+    if (parser.isSet(backend)) {
+        options.connection.backendUrl = parser.value(backend).toStdString();
+    } else {
+        // --url (and CANARY_URL) keep meaning what they always meant: a Control API server.
+        const QString controlApi = parser.isSet(url) ? parser.value(url) : envUrl;
+        const QString scheme = QUrl(controlApi).scheme().toLower();
+        if (!scheme.isEmpty() && scheme != QStringLiteral("http") &&
+            scheme != QStringLiteral("https"))
+            return usage(
+                QStringLiteral("%1 \"%2\" is not a Control API URL (http:// or "
+                               "https://); give other kinds of backend with --backend")
+                    .arg(parser.isSet(url) ? QStringLiteral("--url") : QStringLiteral("CANARY_URL"),
+                         QString::fromStdString(displayUrl(controlApi.toStdString()))));
+        options.connection.backendUrl = controlApi.toStdString();
+    }
+    options.connection.metricsUrl = parser.value(metricsUrl).toStdString();
+    backendOptions.verifyTls = !parser.isSet(insecure);
     bool okNumber = false;
     const double timeoutSeconds = parser.value(timeout).toDouble(&okNumber);
     if (!okNumber || timeoutSeconds <= 0 || timeoutSeconds > 600)
         return usage(QStringLiteral("--timeout must be between 0 and 600 seconds"));
-    options.endpoint.timeout = std::chrono::milliseconds(qRound64(timeoutSeconds * 1000));
-    options.metricsUrl = parser.value(metricsUrl).toStdString();
+    backendOptions.timeout = std::chrono::milliseconds(qRound64(timeoutSeconds * 1000));
     options.json = parser.isSet(json);
     options.yes = parser.isSet(yes);
     options.openMetrics = parser.isSet(openMetrics);
@@ -137,36 +243,34 @@ int main(int argc, char *argv[])
     if (!okNumber || options.count < 0)
         return usage(QStringLiteral("--count must be a non-negative integer"));
 
-    if (parser.isSet(tokenFile)) {
-        QString error;
-        const auto token = readTokenFile(parser.value(tokenFile), &error);
-        if (!token)
-            return usage(error);
-        options.endpoint.token = token->toStdString();
-    } else {
-        options.endpoint.token = qEnvironmentVariable("CANARY_TOKEN").trimmed().toStdString();
-    }
-
-    auto expectArgs = [&](qsizetype n) {
-        return args.size() == n;
+    // Secrets come from files or the environment, never from the command line (ps shows it).
+    QString error;
+    const auto secret = [&](const QCommandLineOption &file, const char *environment,
+                            std::string *into) {
+        if (!parser.isSet(file)) {
+            if (environment)
+                *into = qEnvironmentVariable(environment).trimmed().toStdString();
+            return true;
+        }
+        const auto value = readTokenFile(parser.value(file), &error);
+        if (value)
+            *into = value->toStdString();
+        return value.has_value();
     };
+    if (!secret(tokenFile, "CANARY_TOKEN", &backendOptions.token) ||
+        !secret(metricsTokenFile, "CANARY_METRICS_TOKEN", &backendOptions.metricsToken) ||
+        !secret(metricsPasswordFile, nullptr, &backendOptions.metricsPassword))
+        return usage(error);
+    backendOptions.metricsUser = parser.value(metricsUser).toStdString();
+    if (parser.isSet(metricsUser) != parser.isSet(metricsPasswordFile))
+        return usage(QStringLiteral("--metrics-user and --metrics-password-file go together"));
+    backendOptions.queryFile = parser.value(queries).toStdString();
+
     Commands commands(options, stdout, stderr);
-    if (command == QStringLiteral("status") && expectArgs(1))
-        return commands.status();
-    if (command == QStringLiteral("set-weight") && expectArgs(2))
-        return commands.setWeight(args.at(1));
-    if (command == QStringLiteral("promote") && expectArgs(1))
-        return commands.promote();
-    if (command == QStringLiteral("rollback") && expectArgs(1))
-        return commands.rollback();
-    if (command == QStringLiteral("stage") && expectArgs(1))
-        return commands.stage(parser.value(model), parser.value(version), parser.value(spec));
-    if (command == QStringLiteral("watch") && expectArgs(1))
-        return commands.watch();
-    if (command == QStringLiteral("check-backend") && expectArgs(1))
-        return commands.checkBackend(parser.value(spec));
-    if (command == QStringLiteral("metrics-lint") && expectArgs(2))
-        return commands.metricsLint(args.at(1));
-    return usage(QStringLiteral("unknown command or wrong number of arguments: %1")
-                     .arg(args.join(QLatin1Char(' '))));
+    if (command != QStringLiteral("metrics-lint")) {
+        std::string why;
+        if (!commands.openBackends(&why))
+            return usage(QString::fromStdString(why));
+    }
+    return found->run(commands);
 }

@@ -1,11 +1,15 @@
 // canaryctl, the real binary, against the real gateway on loopback.
 #include "backendcheck.h"
 #include "gatewayprocess.h"
+#include "haproxyprocess.h"
 #include "httpclient.h"
+#include "prometheusprocess.h"
 #include "scriptedbackend.h"
 
 #include <QEventLoop>
 #include <QFile>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
 #include <QProcess>
 #include <QRegularExpression>
 #include <QTemporaryDir>
@@ -109,6 +113,83 @@ CheckLines parseCheckLines(const QString &out)
     return lines;
 }
 
+// Sends predictions to `url` at a steady pace while the event loop runs (the test's own, or the
+// one that waits for canaryctl), so that counters move while canaryctl watches them.
+class Traffic final : public QObject
+{
+public:
+    Traffic(const QUrl &url, std::chrono::milliseconds every)
+        : m_url(url)
+    {
+        connect(&m_timer, &QTimer::timeout, this, [this] { send(); });
+        m_timer.start(every);
+    }
+
+    int answered() const { return m_answered; }
+
+private:
+    void send()
+    {
+        if (m_inFlight >= 16)
+            return; // a slow answer must not pile up requests
+        QNetworkRequest request(m_url);
+        request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArray("application/json"));
+        QNetworkReply *reply = m_manager.post(request, QByteArray(R"({"label": 1})"));
+        ++m_inFlight;
+        connect(reply, &QNetworkReply::finished, this, [this, reply] {
+            --m_inFlight;
+            if (reply->error() == QNetworkReply::NoError)
+                ++m_answered;
+            reply->deleteLater();
+        });
+    }
+
+    QUrl m_url;
+    QNetworkAccessManager m_manager;
+    QTimer m_timer;
+    int m_inFlight = 0;
+    int m_answered = 0;
+};
+
+// The rows of the tables `watch` printed, per variant, split into columns.
+struct WatchTables
+{
+    QList<QStringList> production;
+    QList<QStringList> canary;
+    QStringList notes;
+};
+
+WatchTables parseWatch(const QString &out)
+{
+    WatchTables tables;
+    for (const QString &line : out.split(QLatin1Char('\n'), Qt::SkipEmptyParts)) {
+        const QStringList columns = line.split(QLatin1Char(' '), Qt::SkipEmptyParts);
+        if (line.startsWith(QStringLiteral("production ")))
+            tables.production << columns;
+        else if (line.startsWith(QStringLiteral("canary ")))
+            tables.canary << columns;
+        else if (line.startsWith(QStringLiteral("note: ")))
+            tables.notes << line;
+    }
+    return tables;
+}
+
+// The columns of a table row from the right (a version may be blank): req/s, error %, p50, p95,
+// p99, accuracy ("-" or "90.0 %").
+QString fromRight(const QStringList &row, int column)
+{
+    // An accuracy prints as two words ("90.0 %"), an unknown one as one ("-").
+    const int shift = row.last() == QStringLiteral("%") ? 1 : 0;
+    return row.value(row.size() - 1 - shift - column);
+}
+
+bool isNumber(const QString &text)
+{
+    bool ok = false;
+    text.toDouble(&ok);
+    return ok;
+}
+
 } // namespace
 
 Q_DECLARE_METATYPE(BendingProxy::Bend)
@@ -152,8 +233,23 @@ private Q_SLOTS:
     void watchCountEndsWhenEveryRoundFails_data();
     void watchCountEndsWhenEveryRoundFails();
     void watchIsSingleFlight();
+    void watchSaysWhichFeedFailed();
+    void backendWorksAsUrl();
+    void badUrlOrOptionIsAUsageError_data();
+    void badUrlOrOptionIsAUsageError();
+    void metricsCredentialsReachPrometheus_data();
+    void metricsCredentialsReachPrometheus();
+    void haproxySetWeightChangesStatus_data();
+    void haproxySetWeightChangesStatus();
+    void haproxyConfirmationSaysChangesAreNotDetected();
+    void haproxyWatchCounts();
+    void haproxyWatchWithPrometheusMetrics();
 
 private:
+    // Two gateways behind a real haproxy, started by the first test that needs them and kept for
+    // the rest; each such test starts with all traffic on production.
+    void startHaproxy();
+
     Run canaryctl(const QStringList &arguments, const QProcessEnvironment &env = {},
                   int timeoutMs = 20'000);
     QStringList withToken(QStringList arguments) const;
@@ -162,6 +258,9 @@ private:
     std::unique_ptr<GatewayProcess> m_gateway;
     std::unique_ptr<HttpClient> m_http;
     QTemporaryDir m_dir;
+    std::unique_ptr<GatewayProcess> m_production;
+    std::unique_ptr<GatewayProcess> m_canary;
+    std::unique_ptr<HaproxyProcess> m_haproxy;
 };
 
 void TestCanaryctl::init()
@@ -190,7 +289,10 @@ Run TestCanaryctl::canaryctl(const QStringList &arguments, const QProcessEnviron
         environment.remove(QStringLiteral("CANARY_TOKEN"));
     process.setProcessEnvironment(environment);
     process.setStandardInputFile(QProcess::nullDevice()); // never a terminal
-    QStringList args{QStringLiteral("--url"), m_gateway->url().toString()};
+    // The test's gateway is the backend unless the test names another one.
+    QStringList args;
+    if (!arguments.contains(QStringLiteral("--backend")))
+        args = QStringList{QStringLiteral("--url"), m_gateway->url().toString()};
     args += arguments;
     process.start(QStringLiteral(CANARYCTL_BIN), args);
     // Wait in an event loop, not in waitForFinished(): scripted backends in this process must
@@ -811,9 +913,18 @@ void TestCanaryctl::watchCountEndsWhenEveryRoundFails()
                          QStringLiteral("0.1"), QStringLiteral("--count"), QStringLiteral("3")});
     QVERIFY2(run.exitCode == 3, qPrintable(run.err));
     const QStringList errors = run.err.split(QLatin1Char('\n'), Qt::SkipEmptyParts);
-    QCOMPARE(errors.size(), 3);
-    for (const QString &line : errors)
+    // One line per failed round, naming both feeds; besides them only the line that says the
+    // feeds are lost (the third miss in a row).
+    int failedRounds = 0;
+    for (const QString &line : errors) {
         QVERIFY2(line.startsWith(QStringLiteral("canaryctl: ")), qPrintable(line));
+        if (line.contains(QStringLiteral("Rollout unreadable")) &&
+            line.contains(QStringLiteral("Metrics unreadable")))
+            ++failedRounds;
+        else
+            QVERIFY2(line.contains(QStringLiteral(" lost: 3 polls missed")), qPrintable(line));
+    }
+    QCOMPARE(failedRounds, 3);
     QVERIFY(run.out.isEmpty()); // no table without numbers
 }
 
@@ -829,6 +940,427 @@ void TestCanaryctl::watchIsSingleFlight()
     QVERIFY2(run.exitCode == 3, qPrintable(run.err));
     QCOMPARE(backend.requests("/metrics"), 2);
     QVERIFY(backend.requests("/v1/rollout") <= 3);
+}
+
+// The metrics can fail while the rollout answers: the lines say which, and --count still ends.
+void TestCanaryctl::watchSaysWhichFeedFailed()
+{
+    ScriptedBackend backend;
+    backend.answer("GET", "/v1/rollout",
+                   ScriptedReply::json(200, QByteArray::fromStdString(rollout().dump())));
+    backend.answer("GET", "/metrics", ScriptedReply::text(200, "text/plain", "{not metrics"));
+    Run run = canaryctl({QStringLiteral("--url"), QString::fromStdString(backend.url()),
+                         QStringLiteral("watch"), QStringLiteral("--interval"),
+                         QStringLiteral("0.1"), QStringLiteral("--count"), QStringLiteral("2")});
+    QVERIFY2(run.exitCode == 3, qPrintable(run.err));
+    QVERIFY2(run.err.contains(QStringLiteral("Metrics unreadable")), qPrintable(run.err));
+    QVERIFY2(run.err.contains(QStringLiteral("The rollout (Control API at ")), qPrintable(run.err));
+    QVERIFY2(run.err.contains(QStringLiteral(") is read fine.")), qPrintable(run.err));
+    QVERIFY2(!run.err.contains(QStringLiteral("Rollout unreadable")), qPrintable(run.err));
+    QVERIFY(run.out.isEmpty());
+}
+
+void TestCanaryctl::backendWorksAsUrl()
+{
+    const QString url = m_gateway->url().toString();
+    Run viaUrl = canaryctl({QStringLiteral("--url"), url, QStringLiteral("status")});
+    Run viaBackend = canaryctl({QStringLiteral("--backend"), url, QStringLiteral("status")});
+    QVERIFY2(viaBackend.exitCode == 0, qPrintable(viaBackend.err));
+    QCOMPARE(viaBackend.out, viaUrl.out);
+    QVERIFY(viaBackend.out.contains(QStringLiteral("revision 1")));
+
+    // A change through --backend needs the token as through --url, and applies.
+    Run refused = canaryctl(
+        {QStringLiteral("--backend"), url, QStringLiteral("set-weight"), QStringLiteral("5")});
+    QCOMPARE(refused.exitCode, 2);
+    QVERIFY2(refused.err.contains(QStringLiteral("needs a token")), qPrintable(refused.err));
+    Run applied = canaryctl(withToken(
+        {QStringLiteral("--backend"), url, QStringLiteral("set-weight"), QStringLiteral("5")}));
+    QVERIFY2(applied.exitCode == 0, qPrintable(applied.err));
+    QCOMPARE(rollout().at("variants").at(1).at("weight").get<double>(), 5.0);
+
+    // The old --metrics-url still names the metrics.
+    Run watch = canaryctl({QStringLiteral("--backend"), url, QStringLiteral("--metrics-url"),
+                           url + QStringLiteral("/metrics"), QStringLiteral("watch"),
+                           QStringLiteral("--interval"), QStringLiteral("0.2"),
+                           QStringLiteral("--count"), QStringLiteral("1")});
+    QVERIFY2(watch.exitCode == 0, qPrintable(watch.err));
+    QCOMPARE(parseWatch(watch.out).canary.size(), 1);
+}
+
+void TestCanaryctl::badUrlOrOptionIsAUsageError_data()
+{
+    QTest::addColumn<QStringList>("arguments");
+    QTest::addColumn<QString>("message");
+
+    // No socket is there: a refusal that came from sending would be exit 3, not 2.
+    const QString haproxy = QStringLiteral("haproxy+unix:///nonexistent/admin.sock?backend=models&"
+                                           "production=prod&canary=can");
+    QTest::newRow("unknown-scheme")
+        << QStringList{QStringLiteral("--backend"), QStringLiteral("ftp://127.0.0.1:21"),
+                       QStringLiteral("status")}
+        << "has a scheme (ftp://) that is not a backend kind; known: http://, https://, "
+           "haproxy+unix://, haproxy+tcp://";
+    QTest::newRow("not-a-url") << QStringList{QStringLiteral("--backend"),
+                                              QStringLiteral("not a url"), QStringLiteral("status")}
+                               << "is not a URL; it should start with one of http://";
+    QTest::newRow("prometheus-is-no-backend")
+        << QStringList{QStringLiteral("--backend"), QStringLiteral("prometheus+http://127.0.0.1:9"),
+                       QStringLiteral("status")}
+        << "has a scheme (prometheus+http://) that is not a backend kind";
+    QTest::newRow("haproxy-lacks-canary")
+        << QStringList{QStringLiteral("--backend"),
+                       QStringLiteral("haproxy+unix:///run/h.sock?backend=models&production=prod"),
+                       QStringLiteral("status")}
+        << "lacks canary";
+    QTest::newRow("unknown-metrics-scheme")
+        << QStringList{QStringLiteral("--metrics"), QStringLiteral("gopher://127.0.0.1:70"),
+                       QStringLiteral("watch")}
+        << "has a scheme (gopher://) that is not a metrics source kind";
+    QTest::newRow("url-is-control-api-only")
+        << QStringList{QStringLiteral("--url"), haproxy, QStringLiteral("status")}
+        << "is not a Control API URL (http:// or https://); give other kinds of backend with "
+           "--backend";
+    QTest::newRow("backend-and-url")
+        << QStringList{QStringLiteral("--backend"), haproxy, QStringLiteral("--url"),
+                       QStringLiteral("http://127.0.0.1:1"), QStringLiteral("status")}
+        << "--backend and --url both name the backend; give one";
+    QTest::newRow("unreadable-query-file")
+        << QStringList{QStringLiteral("--metrics"), QStringLiteral("prometheus+http://127.0.0.1:9"),
+                       QStringLiteral("--queries"), QStringLiteral("/nonexistent/queries.json"),
+                       QStringLiteral("status")}
+        << "The Prometheus query file /nonexistent/queries.json cannot be read";
+    QTest::newRow("user-without-password")
+        << QStringList{QStringLiteral("--metrics"), QStringLiteral("prometheus+http://127.0.0.1:9"),
+                       QStringLiteral("--metrics-user"), QStringLiteral("ops"),
+                       QStringLiteral("status")}
+        << "--metrics-user and --metrics-password-file go together";
+    QTest::newRow("unreadable-metrics-token")
+        << QStringList{QStringLiteral("--metrics-token-file"), QStringLiteral("/nonexistent/token"),
+                       QStringLiteral("status")}
+        << "/nonexistent/token";
+    QTest::newRow("stage-on-haproxy")
+        << QStringList{QStringLiteral("--backend"), haproxy,
+                       QStringLiteral("stage"),     QStringLiteral("--model"),
+                       QStringLiteral("m"),         QStringLiteral("--model-version"),
+                       QStringLiteral("2")}
+        << "stage: A HAProxy backend cannot stage a model: the canary is what its canary server "
+           "runs. Deploy the new model there with your own tooling, then move its weight here. "
+           "Nothing was sent.";
+    QTest::newRow("check-backend-on-haproxy")
+        << QStringList{QStringLiteral("--backend"), haproxy, QStringLiteral("check-backend")}
+        << "check-backend checks a Control API server, and unix:///nonexistent/admin.sock is a "
+           "HAProxy backend";
+    QTest::newRow("check-backend-with-prometheus")
+        << QStringList{QStringLiteral("--metrics"), QStringLiteral("prometheus+http://127.0.0.1:9"),
+                       QStringLiteral("check-backend")}
+        << "is a Prometheus source; leave --metrics out";
+}
+
+void TestCanaryctl::badUrlOrOptionIsAUsageError()
+{
+    QFETCH(QStringList, arguments);
+    QFETCH(QString, message);
+    const json before = rollout();
+    Run run = canaryctl(arguments);
+    QCOMPARE(run.exitCode, 2);
+    QVERIFY2(run.err.contains(message), qPrintable(run.err));
+    QVERIFY(run.out.isEmpty());
+    QVERIFY(sameJson(rollout(), before));
+}
+
+void TestCanaryctl::metricsCredentialsReachPrometheus_data()
+{
+    QTest::addColumn<QStringList>("arguments"); // FILE stands for a file holding the secret
+    QTest::addColumn<QString>("environmentToken");
+    QTest::addColumn<QByteArray>("authorization");
+
+    QTest::newRow("token-file") << QStringList{QStringLiteral("--metrics-token-file"),
+                                               QStringLiteral("FILE")}
+                                << QString() << QByteArray("Bearer s3cret");
+    QTest::newRow("token-from-environment")
+        << QStringList() << QStringLiteral("s3cret") << QByteArray("Bearer s3cret");
+    QTest::newRow("basic-auth") << QStringList{QStringLiteral("--metrics-user"),
+                                               QStringLiteral("ops"),
+                                               QStringLiteral("--metrics-password-file"),
+                                               QStringLiteral("FILE")}
+                                << QString() << "Basic " + QByteArray("ops:s3cret").toBase64();
+}
+
+// A stand-in Prometheus that knows no samples: every KPI is unknown, and each request's
+// Authorization header is recorded.
+void TestCanaryctl::metricsCredentialsReachPrometheus()
+{
+    QFETCH(QStringList, arguments);
+    QFETCH(QString, environmentToken);
+    QFETCH(QByteArray, authorization);
+
+    const QString secretFile = m_dir.filePath(QStringLiteral("metrics-secret"));
+    QFile file(secretFile);
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    file.write("s3cret\n");
+    file.close();
+    arguments.replaceInStrings(QStringLiteral("FILE"), secretFile);
+
+    ScriptedBackend prometheus;
+    std::set<QByteArray> seen;
+    const auto answer = [&seen](const char *resultType) {
+        return [&seen, resultType](const ScriptedRequest &request) -> std::optional<ScriptedReply> {
+            for (const auto &[name, value] : request.headers) {
+                if (name == "authorization")
+                    seen.insert(value);
+            }
+            return ScriptedReply::json(200, QByteArray(R"({"status":"success","data":)"
+                                                       R"({"resultType":")") +
+                                                resultType + R"(","result":[]}})");
+        };
+    };
+    prometheus.handle("/api/v1/query", answer("vector"));
+    prometheus.handle("/api/v1/query_range", answer("matrix"));
+
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.remove(QStringLiteral("CANARY_TOKEN"));
+    env.remove(QStringLiteral("CANARY_METRICS_TOKEN"));
+    if (!environmentToken.isEmpty())
+        env.insert(QStringLiteral("CANARY_METRICS_TOKEN"), environmentToken);
+    Run run = canaryctl(
+        arguments +
+            QStringList{QStringLiteral("--metrics"),
+                        QStringLiteral("prometheus+") + QString::fromStdString(prometheus.url()),
+                        QStringLiteral("watch"), QStringLiteral("--interval"),
+                        QStringLiteral("0.1"), QStringLiteral("--count"), QStringLiteral("1")},
+        env);
+    QVERIFY2(run.exitCode == 0, qPrintable(run.out + run.err));
+    QVERIFY(prometheus.requests("/api/v1/query_range") > 0); // the back-fill
+    QVERIFY(prometheus.requests("/api/v1/query") > 0);
+    QCOMPARE(seen, std::set<QByteArray>{authorization});
+    // Nothing is known, and nothing is made up: every KPI column is "-".
+    const WatchTables tables = parseWatch(run.out);
+    QCOMPARE(tables.canary.size(), 1);
+    for (int column : {0, 1, 2, 3, 4, 5})
+        QCOMPARE(fromRight(tables.canary.last(), column), QStringLiteral("-"));
+    QVERIFY2(!run.out.contains(QStringLiteral("s3cret")) &&
+                 !run.err.contains(QStringLiteral("s3cret")),
+             qPrintable(run.err));
+}
+
+void TestCanaryctl::startHaproxy()
+{
+    if (!m_haproxy) {
+        // Fast simulated models that never fail.
+        const QString config = m_dir.filePath(QStringLiteral("haproxy-gateway.json"));
+        QFile file(config);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write(R"({"production": {"model": "m", "version": "1", "simulate":
+            {"latency_p50_ms": 0.5, "latency_p99_ms": 2, "error_rate": 0, "accuracy": 0.9}}})");
+        file.close();
+        const QStringList arguments{QStringLiteral("--config"), config};
+        m_production = std::make_unique<GatewayProcess>(arguments);
+        m_canary = std::make_unique<GatewayProcess>(arguments);
+        QVERIFY2(m_production->start(), qPrintable(m_production->error()));
+        QVERIFY2(m_canary->start(), qPrintable(m_canary->error()));
+        auto haproxy = std::make_unique<HaproxyProcess>();
+        QVERIFY2(haproxy->start(m_production->port(), m_canary->port()),
+                 qPrintable(haproxy->error()));
+        m_haproxy = std::move(haproxy);
+    }
+    Run reset = canaryctl({QStringLiteral("--backend"), m_haproxy->backendUrl(),
+                           QStringLiteral("rollback"), QStringLiteral("--yes")});
+    QVERIFY2(reset.exitCode == 0, qPrintable(reset.err));
+}
+
+void TestCanaryctl::haproxySetWeightChangesStatus_data()
+{
+    QTest::addColumn<QString>("asked");
+    QTest::addColumn<QString>("applied");
+    QTest::addColumn<QString>("message");
+    // 25 % is 64 of 256: exact. 10 % is 26 of 256 = 10.2 %: said, and shown by status.
+    QTest::newRow("exact") << "25"
+                           << "25.0"
+                           << "canary weight set to 25.0 %\n";
+    QTest::newRow("nearest") << "10"
+                             << "10.2"
+                             << "canary weight set to 10.2 % (10.0 % asked; HAProxy applies "
+                                "10.2 %)\n";
+}
+
+void TestCanaryctl::haproxySetWeightChangesStatus()
+{
+    QFETCH(QString, asked);
+    QFETCH(QString, applied);
+    QFETCH(QString, message);
+    startHaproxy();
+    if (QTest::currentTestFailed())
+        return;
+    const QStringList backend{QStringLiteral("--backend"), m_haproxy->backendUrl()};
+    // No token: HAProxy's changes rest on the socket's access level, not on a bearer token.
+    Run set = canaryctl(backend + QStringList{QStringLiteral("set-weight"), asked});
+    QVERIFY2(set.exitCode == 0, qPrintable(set.err));
+    QVERIFY2(set.out.startsWith(message), qPrintable(set.out));
+
+    Run status = canaryctl(backend + QStringList{QStringLiteral("status")});
+    QVERIFY2(status.exitCode == 0, qPrintable(status.err));
+    QVERIFY2(status.out.contains(QStringLiteral("(HAProxy, no revisions, read ")),
+             qPrintable(status.out));
+    const QRegularExpression canaryLine(
+        QStringLiteral("^canary +can +%1 %$").arg(QRegularExpression::escape(applied)),
+        QRegularExpression::MultilineOption);
+    QVERIFY2(canaryLine.match(status.out).hasMatch(), qPrintable(status.out));
+
+    // Without a body from the backend, --json is the state in the Control API's shape.
+    Run asJson =
+        canaryctl(backend + QStringList{QStringLiteral("status"), QStringLiteral("--json")});
+    QVERIFY2(asJson.exitCode == 0, qPrintable(asJson.err));
+    const json document = json::parse(asJson.out.toStdString(), nullptr, false);
+    QVERIFY2(document.is_object(), qPrintable(asJson.out));
+    QCOMPARE(document.at("variants").at(1).at("weight").get<double>(), applied.toDouble());
+    QCOMPARE(document.at("variants").at(1).at("model").get<std::string>(), std::string("can"));
+}
+
+void TestCanaryctl::haproxyConfirmationSaysChangesAreNotDetected()
+{
+    startHaproxy();
+    if (QTest::currentTestFailed())
+        return;
+    // script(1) gives canaryctl a pseudo-terminal, so it asks; "n" declines.
+    const QString command = QStringLiteral("%1 --backend '%2' promote")
+                                .arg(QStringLiteral(CANARYCTL_BIN), m_haproxy->backendUrl());
+    QProcess process;
+    process.start(QStringLiteral("script"),
+                  {QStringLiteral("-qfec"), command, QStringLiteral("/dev/null")});
+    QVERIFY(process.waitForStarted());
+    QByteArray seen;
+    QTRY_VERIFY_WITH_TIMEOUT((seen += process.readAllStandardOutput()).contains("[y/N]") ||
+                                 process.state() == QProcess::NotRunning,
+                             15'000);
+    process.write("n\n");
+    QVERIFY(process.waitForFinished(15'000));
+    QCOMPARE(process.exitCode(), 5);
+    QVERIFY2(seen.contains("Promote can to production at 100 %? (HAProxy numbers no states: a "
+                           "change someone else makes at the same time cannot be detected) [y/N]"),
+             seen.constData());
+    Run status =
+        canaryctl({QStringLiteral("--backend"), m_haproxy->backendUrl(), QStringLiteral("status")});
+    QVERIFY2(status.out.contains(QStringLiteral("0.0 %")), qPrintable(status.out));
+}
+
+void TestCanaryctl::haproxyWatchCounts()
+{
+    startHaproxy();
+    if (QTest::currentTestFailed())
+        return;
+    const QStringList backend{QStringLiteral("--backend"), m_haproxy->backendUrl()};
+    QCOMPARE(canaryctl(backend + QStringList{QStringLiteral("set-weight"), QStringLiteral("25")})
+                 .exitCode,
+             0);
+    Traffic traffic(
+        QUrl(QStringLiteral("http://127.0.0.1:%1/v1/predict").arg(m_haproxy->frontendPort())),
+        std::chrono::milliseconds(5));
+    Run run = canaryctl(backend + QStringList{QStringLiteral("watch"), QStringLiteral("--interval"),
+                                              QStringLiteral("0.3"), QStringLiteral("--count"),
+                                              QStringLiteral("3")});
+    QVERIFY2(run.exitCode == 0, qPrintable(run.out + run.err));
+    QVERIFY(traffic.answered() > 0);
+    const WatchTables tables = parseWatch(run.out);
+    QCOMPARE(tables.production.size(), 3);
+    QCOMPARE(tables.canary.size(), 3);
+    // What HAProxy cannot give is said once, at the start.
+    QCOMPARE(tables.notes.size(), 1);
+    QVERIFY2(run.out.startsWith(QStringLiteral("note: HAProxy's counters give request and 5xx "
+                                               "rates and weights, but no accuracy and no true "
+                                               "latency quantiles")),
+             qPrintable(run.out));
+    for (const QList<QStringList> &rows : {tables.production, tables.canary}) {
+        const QStringList &row = rows.last();
+        QVERIFY2(isNumber(fromRight(row, 5)) && fromRight(row, 5).toDouble() > 0,
+                 qPrintable(row.join(QLatin1Char(' ')))); // req/s
+        for (int quantileOrAccuracy : {0, 1, 2, 3})
+            QCOMPARE(fromRight(row, quantileOrAccuracy), QStringLiteral("-"));
+    }
+    QCOMPARE(tables.production.last().at(2), QStringLiteral("75.0")); // weight, from HAProxy
+    QCOMPARE(tables.canary.last().at(2), QStringLiteral("25.0"));
+    QVERIFY2(!run.out.contains(QStringLiteral("revision")), qPrintable(run.out));
+}
+
+void TestCanaryctl::haproxyWatchWithPrometheusMetrics()
+{
+    startHaproxy();
+    if (QTest::currentTestFailed())
+        return;
+    const QStringList backend{QStringLiteral("--backend"), m_haproxy->backendUrl()};
+    QCOMPARE(canaryctl(backend + QStringList{QStringLiteral("set-weight"), QStringLiteral("25")})
+                 .exitCode,
+             0);
+    // Both gateways serve as "production"; Prometheus labels the second one's series as the
+    // canary, as a deployment labels its canary pods. Each gateway's own (empty) canary series
+    // are dropped so that they cannot be mixed in.
+    const QByteArray jobs = QStringLiteral("  - job_name: prod\n"
+                                           "    static_configs:\n"
+                                           "      - targets: ['127.0.0.1:%1']\n"
+                                           "    metric_relabel_configs:\n"
+                                           "      - source_labels: [variant]\n"
+                                           "        regex: canary\n"
+                                           "        action: drop\n"
+                                           "  - job_name: can\n"
+                                           "    static_configs:\n"
+                                           "      - targets: ['127.0.0.1:%2']\n"
+                                           "    metric_relabel_configs:\n"
+                                           "      - source_labels: [variant]\n"
+                                           "        regex: canary\n"
+                                           "        action: drop\n"
+                                           "      - source_labels: [variant]\n"
+                                           "        regex: production\n"
+                                           "        target_label: variant\n"
+                                           "        replacement: canary\n")
+                                .arg(m_production->port())
+                                .arg(m_canary->port())
+                                .toUtf8();
+    PrometheusProcess prometheus;
+    QVERIFY2(prometheus.start(jobs), qPrintable(prometheus.error()));
+    Traffic traffic(
+        QUrl(QStringLiteral("http://127.0.0.1:%1/v1/predict").arg(m_haproxy->frontendPort())),
+        std::chrono::milliseconds(5));
+    QTRY_VERIFY_WITH_TIMEOUT(prometheus.ready(), 15'000);
+    // Ready to watch once Prometheus has two scrapes of the canary with traffic between them.
+    HttpClient api(prometheus.url());
+    const auto canaryRate = [&] {
+        const HttpReply reply =
+            api.send({"POST",
+                      QStringLiteral("/api/v1/query"),
+                      "query=sum(rate(canary_requests_total%7Bvariant%3D%22canary%22%7D%5B10s%5D))",
+                      {{"Content-Type", "application/x-www-form-urlencoded"}}});
+        const json result = reply.json().value("data", json::object()).value("result", json());
+        return result.is_array() && !result.empty()
+                   ? std::stod(result.at(0).at("value").at(1).get<std::string>())
+                   : 0.0;
+    };
+    QTRY_VERIFY_WITH_TIMEOUT(canaryRate() > 0, 15'000);
+
+    Run run = canaryctl(
+        backend +
+        QStringList{QStringLiteral("--metrics"),
+                    QStringLiteral("prometheus+http://127.0.0.1:%1").arg(prometheus.port()),
+                    QStringLiteral("watch"), QStringLiteral("--interval"), QStringLiteral("0.5"),
+                    QStringLiteral("--count"), QStringLiteral("2")});
+    QVERIFY2(run.exitCode == 0, qPrintable(run.out + run.err));
+    const WatchTables tables = parseWatch(run.out);
+    QCOMPARE(tables.production.size(), 2);
+    QCOMPARE(tables.canary.size(), 2);
+    // Prometheus has history: said once, before the first table; and it lacks nothing.
+    QCOMPARE(tables.notes.size(), 1);
+    QVERIFY2(
+        QRegularExpression(QStringLiteral("^note: back-filled \\d+ points? from Prometheus at "))
+            .match(run.out)
+            .hasMatch(),
+        qPrintable(run.out));
+    for (const QList<QStringList> &rows : {tables.production, tables.canary}) {
+        const QStringList &row = rows.last();
+        const QString line = row.join(QLatin1Char(' '));
+        QVERIFY2(fromRight(row, 5).toDouble() > 0, qPrintable(line)); // req/s
+        for (int quantile : {1, 2, 3})                                // p99, p95, p50
+            QVERIFY2(isNumber(fromRight(row, quantile)), qPrintable(line));
+    }
+    QCOMPARE(tables.canary.last().at(2), QStringLiteral("25.0"));
 }
 
 QTEST_GUILESS_MAIN(TestCanaryctl)
