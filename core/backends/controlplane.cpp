@@ -50,12 +50,11 @@ std::string ControlError::message() const
         return "backend unreachable: " + detail;
     case Kind::BadAnswer:
         if (answerLimitBytes > 0) {
-            // The detail names the system and the request (the transport's or the adapter's).
-            std::string text = "the answer from the backend was larger than " +
-                               std::to_string(answerLimitBytes) + " bytes and was not read";
+            // The detail, when there is one, names the system and the request.
             if (!detail.empty())
-                text.append(" (").append(detail).append(")");
-            return text;
+                return detail;
+            return "the answer from the backend was larger than " +
+                   std::to_string(answerLimitBytes) + " bytes and was not read";
         }
         return "malformed answer from the backend: " + detail;
     default:

@@ -289,9 +289,12 @@ void TestControlClient::oversizedAnswer()
     // An answer came: it is not "unreachable", and the action (if it was one) did arrive.
     QCOMPARE(result->error.kind, ControlError::Kind::BadAnswer);
     QCOMPARE(result->error.answerLimitBytes, ControlClient::kMaxAnswerBytes);
-    QCOMPARE(QString::fromStdString(result->error.message()),
-             QStringLiteral("the answer from the backend was larger than 1048576 bytes and was "
-                            "not read"));
+    // The transport's sentence: where the answer came from and the limit.
+    const QString message = QString::fromStdString(result->error.message());
+    QVERIFY2(message.contains(QStringLiteral("is larger than 1048576 bytes")) &&
+                 message.contains(
+                     QString::fromStdString(server.url()).remove(QStringLiteral("http://"))),
+             qPrintable(message));
     QVERIFY(!result->state);
 }
 
