@@ -12,6 +12,8 @@
 #include <QUrl>
 #include <QUrlQuery>
 
+#include <algorithm>
+
 namespace canary {
 
 namespace {
@@ -19,6 +21,7 @@ namespace {
 const QString kHaproxyUnix = QStringLiteral("haproxy+unix");
 const QString kHaproxyTcp = QStringLiteral("haproxy+tcp");
 const QString kPrometheusPrefix = QStringLiteral("prometheus+");
+constexpr int kMaxComposedWidth = 900;
 
 QString withoutTrailingSlashes(QString url)
 {
@@ -349,6 +352,12 @@ void ConnectionDialog::validate()
     connectButton()->setEnabled(why.isEmpty());
     m_ui->composedBackend->setText(backendUrl());
     m_ui->composedMetrics->setText(metricsUrl());
+    // The URLs are there to be read and copied: the dialog widens to show them whole, up to a
+    // width that still fits a small screen (beyond it the field scrolls; Ctrl+A copies all).
+    for (QLineEdit *composed : {m_ui->composedBackend, m_ui->composedMetrics}) {
+        const int needed = composed->fontMetrics().horizontalAdvance(composed->text()) + 16;
+        composed->setMinimumWidth(std::min(needed, kMaxComposedWidth));
+    }
     m_ui->composedMetrics->setPlaceholderText(tr("(none: the backend's own metrics)"));
     QStringList notes;
     if (!why.isEmpty())

@@ -508,11 +508,12 @@ void MainWindow::onStateChanged(const RolloutState &state)
     const auto phaseName = [](RolloutPhase phase) {
         return QString::fromUtf8(toString(phase).data(), qsizetype(toString(phase).size()));
     };
-    QString stateText = tr("%1 · revision %2").arg(phaseName(state.phase)).arg(state.revision);
+    QString stateText = phaseName(read.phase);
     if (read.phase != read.reportedPhase)
-        stateText = tr("%1 (reported %2) · revision %3")
-                        .arg(phaseName(read.phase), phaseName(read.reportedPhase))
-                        .arg(state.revision);
+        stateText = tr("%1 (reported %2)").arg(stateText, phaseName(read.reportedPhase));
+    // A kind without revisions has no number worth showing (HAProxy's is always 0).
+    if (m_backends.control->capabilities().revisions)
+        stateText = tr("%1 · revision %2").arg(stateText).arg(state.revision);
     m_stateLabel->setText(stateText);
     // Where the backend bends the spec, say so once per connection, plainly.
     for (const std::string &deviation : read.deviations) {
@@ -560,9 +561,12 @@ QString durationText(std::chrono::milliseconds duration)
     const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(duration).count();
     if (seconds < 120)
         return MainWindow::tr("%1 s").arg(seconds);
+    // Never rounded up: a back-fill of 2 min 45 s is not "3 min".
+    if (seconds < 10 * 60 && seconds % 60 != 0)
+        return MainWindow::tr("%1 min %2 s").arg(seconds / 60).arg(seconds % 60);
     if (seconds < 2 * 3600)
-        return MainWindow::tr("%1 min").arg(std::lround(double(seconds) / 60.0));
-    return MainWindow::tr("%1 h").arg(double(seconds) / 3600.0, 0, 'f', 1);
+        return MainWindow::tr("%1 min").arg(seconds / 60);
+    return MainWindow::tr("%1 h %2 min").arg(seconds / 3600).arg(seconds % 3600 / 60);
 }
 
 } // namespace
@@ -605,8 +609,11 @@ void MainWindow::showSourceNotes(const QString &backfill, MessageBar::Level leve
         notes << backfill;
     if (m_backends.metrics) {
         const std::string limits = m_backends.metrics->capabilities().limits;
-        if (!limits.empty())
+        if (!limits.empty()) {
             notes << QString::fromStdString(limits);
+            // Numbers a decision cannot rest on are worth more than a note that fades.
+            level = std::max(level, MessageBar::Level::Warning);
+        }
     }
     if (!notes.isEmpty())
         m_messages->showMessage(level, notes.join(QLatin1Char(' ')));

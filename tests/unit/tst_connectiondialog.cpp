@@ -15,6 +15,7 @@
 #include <QFile>
 #include <QLabel>
 #include <QLineEdit>
+#include <QPixmap>
 #include <QPushButton>
 #include <QSettings>
 #include <QSignalSpy>
@@ -74,6 +75,7 @@ private Q_SLOTS:
     void secretsNeverInSettings();
     void savedProfileComesBack();
     void oldProfileLoads();
+    void screenshot();
 
 private:
     std::unique_ptr<ProfileStore> m_store;
@@ -317,6 +319,32 @@ void TestConnectionDialog::oldProfileLoads()
     QCOMPARE(dialog.backendUrl(), QStringLiteral("http://10.0.0.1:8080"));
     QVERIFY(dialog.metricsUrl().isEmpty());
     QVERIFY(dialog.connectButton()->isEnabled());
+}
+
+// The dialog filled for HAProxy and Prometheus, saved as connectiondialog.png in the working
+// directory to look at; every field and the composed URLs must fit without scrolling.
+void TestConnectionDialog::screenshot()
+{
+    ConnectionDialog dialog(m_store.get());
+    dialog.findChild<QComboBox *>(QStringLiteral("profile"))->setEditText(QStringLiteral("edge"));
+    fill(dialog, int(ConnectionDialog::BackendKind::HaproxyUnix),
+         int(ConnectionDialog::MetricsKind::Prometheus),
+         {{QStringLiteral("haproxyAddress"), QStringLiteral("/run/haproxy/admin.sock")},
+          {QStringLiteral("haproxyBackend"), QStringLiteral("models")},
+          {QStringLiteral("haproxyProduction"), QStringLiteral("prod")},
+          {QStringLiteral("haproxyCanary"), QStringLiteral("can")},
+          {QStringLiteral("prometheusUrl"), QStringLiteral("http://prometheus.example.com:9090")},
+          {QStringLiteral("prometheusJob"), QStringLiteral("canary-gw")}});
+    dialog.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&dialog));
+    for (const char *name : {"composedBackend", "composedMetrics"}) {
+        auto *edit = dialog.findChild<QLineEdit *>(QLatin1String(name));
+        QVERIFY2(edit->width() >= edit->fontMetrics().horizontalAdvance(edit->text()),
+                 qPrintable(QStringLiteral("%1 is cut off").arg(QLatin1String(name))));
+    }
+    const QPixmap shot = dialog.grab();
+    QVERIFY(!shot.isNull());
+    QVERIFY(shot.save(QStringLiteral("connectiondialog.png")));
 }
 
 QTEST_MAIN(TestConnectionDialog)

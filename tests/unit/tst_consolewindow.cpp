@@ -169,6 +169,9 @@ void TestConsoleWindow::statusBarNamesBothKinds()
     QCOMPARE(label->text(), QStringLiteral("HAProxy unix:///run/haproxy.sock · metrics Prometheus "
                                            "http://127.0.0.1:9090"));
     QCOMPARE(m_window->connectionText(), label->text());
+    // A kind without revisions shows no revision number.
+    auto *state = m_window->findChild<QLabel *>(QStringLiteral("stateLabel"));
+    QTRY_COMPARE(state->text(), QStringLiteral("canary"));
     m_window->disconnectBackend();
     QCOMPARE(label->text(), QStringLiteral("not connected"));
 }
@@ -249,6 +252,8 @@ void TestConsoleWindow::limitsToldOnce()
     MessageBar *bar = m_window->messageBar();
     QCOMPARE(bar->text(), QString::fromStdString(limits));
     QVERIFY(bar->isVisible());
+    // It stays until read: a note that faded would be missed by an operator who looked away.
+    QCOMPARE(bar->level(), MessageBar::Level::Warning);
     bar->clear();
     // Readings keep coming; the sentence is not said again.
     const int reads = m_metrics->readCount();
@@ -266,6 +271,10 @@ void TestConsoleWindow::backfillTold_data()
         << 120 << QString()
         << QStringLiteral("Charts back-filled with 10 min from Prometheus (120 points, one every "
                           "5 s).");
+    QTest::newRow("33 points, not rounded up")
+        << 33 << QString()
+        << QStringLiteral("Charts back-filled with 2 min 45 s from Prometheus (33 points, one "
+                          "every 5 s).");
     QTest::newRow("failed") << 0 << QStringLiteral("Prometheus at http://p:9090 answered 503")
                             << QStringLiteral("The charts could not be back-filled from "
                                               "Prometheus: Prometheus at http://p:9090 answered "
