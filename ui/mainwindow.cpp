@@ -126,7 +126,7 @@ MainWindow::MainWindow(QWidget *parent)
     m_ui->decisionHint->setForegroundRole(QPalette::PlaceholderText);
     m_ui->emptyText->setText(
         tr("<h2>Not connected</h2><p>Start the demo to watch a simulated rollout, or connect to "
-           "the Control API of your serving backend.</p>"));
+           "your serving backend: its Control API, or the HAProxy in front of its models.</p>"));
     m_ui->centreStack->setCurrentWidget(m_ui->emptyPage);
 
     setUpActions();
