@@ -136,4 +136,5 @@ Try:
 (canaryctl takes the same two URLs as --backend and --metrics.)
 Ctrl-C stops the demo.
 EOT
-wait "${pids[0]}"
+# Runs until Ctrl-C, or until one part of the stack ends by itself.
+wait -n "${pids[@]}"
