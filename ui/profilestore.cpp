@@ -248,7 +248,7 @@ void ProfileStore::loadSecrets(const QString &name)
                        if (!metricsProblem.isEmpty())
                            note = memoryOnlyOnLoad(metricsProblem);
                        else if (!tokenFound && !found)
-                           note = tr("No token is saved for this profile.");
+                           note = tr("No token or password is saved for this profile.");
                        emitLoaded(name, secrets, note);
                    });
     });
