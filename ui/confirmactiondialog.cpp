@@ -26,7 +26,7 @@ QString variantText(const std::optional<VariantInfo> &variant)
 
 ConfirmActionDialog::ConfirmActionDialog(Action action, const RolloutState &state,
                                          const KpiSnapshot &snapshot, const Freshness &freshness,
-                                         QWidget *parent)
+                                         const ControlPlaneCapabilities &backend, QWidget *parent)
     : QDialog(parent)
     , m_ui(std::make_unique<Ui::ConfirmActionDialog>())
     , m_action(action)
@@ -72,6 +72,7 @@ ConfirmActionDialog::ConfirmActionDialog(Action action, const RolloutState &stat
     connect(m_ui->buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
     fill(state, snapshot);
     describeFreshness(snapshot, freshness);
+    describeBackend(backend);
     adjustSize();
 }
 
@@ -97,6 +98,27 @@ QString ConfirmActionDialog::cellText(Row row, VariantRole role) const
 QString ConfirmActionDialog::freshnessText() const
 {
     return m_ui->freshness->text();
+}
+
+QString ConfirmActionDialog::backendNoteText() const
+{
+    return m_ui->backendNote->isHidden() ? QString() : m_ui->backendNote->text();
+}
+
+void ConfirmActionDialog::describeBackend(const ControlPlaneCapabilities &backend)
+{
+    if (backend.revisions) {
+        m_ui->backendNote->hide();
+        return;
+    }
+    const QString kind =
+        backend.kind.empty() ? tr("This backend") : QString::fromStdString(backend.kind);
+    m_ui->backendNote->setWordWrap(true);
+    m_ui->backendNote->setText(
+        tr("%1 keeps no revision of the rollout, so a change someone else makes at the same "
+           "moment cannot be detected. The console reads the rollout again right before sending "
+           "and once more after, and shows what %1 then reports.")
+            .arg(kind));
 }
 
 void ConfirmActionDialog::fill(const RolloutState &state, const KpiSnapshot &snapshot)

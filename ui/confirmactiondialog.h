@@ -1,5 +1,6 @@
 #pragma once
 
+#include "domain/controlplanecapabilities.h"
 #include "domain/rolloutstate.h"
 #include "metrics/kpisnapshot.h"
 
@@ -36,8 +37,11 @@ public:
         QString whyNotLive; // the failing feed's reason
     };
 
+    // `backend` words what the confirmation can promise: without revisions a concurrent change by
+    // someone else cannot be detected, and the dialog says so.
     ConfirmActionDialog(Action action, const RolloutState &state, const KpiSnapshot &snapshot,
-                        const Freshness &freshness, QWidget *parent = nullptr);
+                        const Freshness &freshness, const ControlPlaneCapabilities &backend,
+                        QWidget *parent = nullptr);
     ~ConfirmActionDialog() override;
 
     Action action() const { return m_action; }
@@ -45,10 +49,13 @@ public:
     QPushButton *cancelButton() const;
     QString cellText(Row row, VariantRole role) const;
     QString freshnessText() const;
+    // What the backend's kind cannot guarantee; empty when it guarantees everything said.
+    QString backendNoteText() const;
 
 private:
     void fill(const RolloutState &state, const KpiSnapshot &snapshot);
     void describeFreshness(const KpiSnapshot &snapshot, const Freshness &freshness);
+    void describeBackend(const ControlPlaneCapabilities &backend);
 
     std::unique_ptr<Ui::ConfirmActionDialog> m_ui;
     Action m_action;

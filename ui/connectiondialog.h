@@ -14,24 +14,37 @@ class ConnectionDialog;
 
 namespace canary {
 
+class HttpTransport;
 class ProfileStore;
 
-// Where to connect: a Control API URL, the token for changes and whether to verify TLS, kept as
-// named profiles. Accepting saves the profile (the token through the keychain).
+// Where to connect: a backend of one kind (Control API, HAProxy through its unix or TCP stats
+// socket) with that kind's fields, and a metrics source (the backend's own, Prometheus, or a
+// metrics URL to scrape), kept as named profiles. The fields are composed into the --backend and
+// --metrics URLs canaryctl takes (shown read-only to copy), and the form is checked by building
+// the backends with the factory (backends/backendfactory.h): a bad entry shows its sentence.
+// Accepting saves the profile, its secrets through the keychain.
 class ConnectionDialog final : public QDialog
 {
     Q_OBJECT
 
 public:
+    // The order of the kind choosers' entries.
+    enum class BackendKind { ControlApi, HaproxyUnix, HaproxyTcp };
+    enum class MetricsKind { Own, Prometheus, Scrape };
+
     explicit ConnectionDialog(ProfileStore *store, QWidget *parent = nullptr);
     ~ConnectionDialog() override;
 
     void selectProfile(const QString &name);
     void setNote(const QString &note);
 
+    // The profile as the form composes it (URLs included) and its secrets.
     SavedProfile profile() const;
-    QString token() const;
-    // Why the form cannot be used yet; empty when it can.
+    ProfileSecrets secrets() const;
+    QString token() const { return secrets().token; }
+    QString backendUrl() const;
+    QString metricsUrl() const;
+    // Why the form cannot be used yet (the factory's sentence for a bad URL); empty when it can.
     QString problem() const;
 
     QPushButton *connectButton() const;
@@ -40,13 +53,19 @@ public:
 
 private:
     void onProfileChosen(int index);
-    void onTokenLoaded(const QString &profile, const QString &token, const QString &note);
+    void onSecretsLoaded(const QString &profile, const ProfileSecrets &secrets,
+                         const QString &note);
+    void showProfile(const SavedProfile &profile);
     void removeCurrent();
     void reloadProfiles(const QString &select);
+    void browseQueryFile();
+    void updatePages();
     void validate();
 
     std::unique_ptr<Ui::ConnectionDialog> m_ui;
     ProfileStore *m_store;
+    // Only for building the backends to check the form; the dialog sends nothing.
+    std::unique_ptr<HttpTransport> m_transport;
     QString m_keychainNote;
 };
 

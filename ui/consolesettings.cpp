@@ -82,6 +82,9 @@ std::optional<SavedProfile> ConsoleSettings::profile(const QString &name) const
     SavedProfile profile;
     profile.name = name;
     profile.url = m_settings.value(profileKey(name, "url")).toString();
+    profile.metricsUrl = m_settings.value(profileKey(name, "metricsUrl")).toString();
+    profile.queryFile = m_settings.value(profileKey(name, "queryFile")).toString();
+    profile.metricsUser = m_settings.value(profileKey(name, "metricsUser")).toString();
     profile.verifyTls = m_settings.value(profileKey(name, "verifyTls"), true).toBool();
     return profile;
 }
@@ -91,6 +94,9 @@ void ConsoleSettings::setProfile(const SavedProfile &profile)
     if (!isValidProfileName(profile.name))
         return;
     m_settings.setValue(profileKey(profile.name, "url"), profile.url);
+    m_settings.setValue(profileKey(profile.name, "metricsUrl"), profile.metricsUrl);
+    m_settings.setValue(profileKey(profile.name, "queryFile"), profile.queryFile);
+    m_settings.setValue(profileKey(profile.name, "metricsUser"), profile.metricsUser);
     m_settings.setValue(profileKey(profile.name, "verifyTls"), profile.verifyTls);
 }
 

@@ -9,14 +9,29 @@
 
 namespace canary {
 
-// The non-secret half of a connection. The token never lives here: see ProfileStore.
+// The non-secret half of a connection: the --backend and --metrics URLs as canaryctl takes them
+// (docs/console.md). No secret lives here: see ProfileSecrets and ProfileStore. A profile saved
+// before metrics sources existed has only `url`, a Control API with its own metrics.
 struct SavedProfile
 {
     QString name;
-    QString url;
+    QString url;         // the backend (--backend)
+    QString metricsUrl;  // the metrics source (--metrics); empty: the backend's own
+    QString queryFile;   // Prometheus query templates; empty: the built-in ones
+    QString metricsUser; // Prometheus basic auth user; its password is a secret
     bool verifyTls = true;
 
     bool operator==(const SavedProfile &) const = default;
+};
+
+// The secret half of a connection, kept in the desktop keychain (ProfileStore), never in
+// QSettings.
+struct ProfileSecrets
+{
+    QString token;         // Control API bearer token for changes
+    QString metricsSecret; // Prometheus: the password with a metricsUser, else the bearer token
+
+    bool operator==(const ProfileSecrets &) const = default;
 };
 
 // The one typed gateway to the console's QSettings, so every key is spelled once.

@@ -126,7 +126,7 @@ MainWindow::MainWindow(QWidget *parent)
     m_ui->decisionHint->setForegroundRole(QPalette::PlaceholderText);
     m_ui->emptyText->setText(
         tr("<h2>Not connected</h2><p>Start the demo to watch a simulated rollout, or connect to "
-           "the Control API of your serving backend.</p>"));
+           "your serving backend: its Control API, or the HAProxy in front of its models.</p>"));
     m_ui->centreStack->setCurrentWidget(m_ui->emptyPage);
 
     setUpActions();
@@ -271,27 +271,61 @@ QAction *MainWindow::stageAction() const
     return m_ui->actionStageCanary;
 }
 
-void MainWindow::connectTo(const ConnectionTarget &target)
+ConnectionTarget ConnectionTarget::fromProfile(const SavedProfile &profile,
+                                               const ProfileSecrets &secrets)
 {
-    disconnectBackend();
-    ++m_connection;
-    m_target = target;
-    QString url = target.url;
+    ConnectionTarget target =
+        controlApi(profile.name, profile.url, secrets.token, profile.verifyTls);
+    target.metricsUrl = profile.metricsUrl;
+    target.queryFile = profile.queryFile;
+    target.metricsUser = profile.metricsUser;
+    if (profile.metricsUser.isEmpty())
+        target.metricsToken = secrets.metricsSecret;
+    else
+        target.metricsPassword = secrets.metricsSecret;
+    return target;
+}
+
+Backends MainWindow::buildBackends(const ConnectionTarget &target, std::string *error)
+{
+    QString url = target.url.trimmed();
     while (url.endsWith(QLatin1Char('/')))
         url.chop(1);
     ConnectionProfile profile;
     profile.backendUrl = url.toStdString();
-    profile.metricsUrl = target.metricsUrl.toStdString();
+    profile.metricsUrl = target.metricsUrl.trimmed().toStdString();
     profile.options.token = target.token.toStdString();
     profile.options.metricsToken = target.metricsToken.toStdString();
+    profile.options.metricsUser = target.metricsUser.toStdString();
+    profile.options.metricsPassword = target.metricsPassword.toStdString();
     profile.options.queryFile = target.queryFile.toStdString();
     profile.options.verifyTls = target.verifyTls;
+    Backends backends = makeBackends(profile, m_transport.get(), SystemClock::instance(), error);
+    if (!backends.control || !backends.metrics)
+        return {};
+    return backends;
+}
+
+void MainWindow::connectTo(const ConnectionTarget &target)
+{
     std::string error;
-    m_backends = makeBackends(profile, m_transport.get(), SystemClock::instance(), &error);
-    if (!m_backends.control) {
+    Backends backends = buildBackends(target, &error);
+    if (!backends.control) {
+        disconnectBackend();
         reportError(tr("Cannot connect: %1.").arg(QString::fromStdString(error)));
         return;
     }
+    connectWith(target, std::move(backends));
+}
+
+void MainWindow::connectWith(const ConnectionTarget &target, Backends backends)
+{
+    disconnectBackend();
+    if (!backends.control || !backends.metrics)
+        return;
+    ++m_connection;
+    m_target = target;
+    m_backends = std::move(backends);
     m_monitor = std::make_unique<RolloutMonitor>(m_backends.control.get(), m_backends.metrics.get(),
                                                  QtScheduler::instance());
     m_actions = std::make_unique<RolloutActions>(m_backends.control.get(), m_monitor.get());
@@ -310,9 +344,14 @@ void MainWindow::connectTo(const ConnectionTarget &target)
     });
 
     connectMonitor();
-    m_urlLabel->setText(url);
+    m_urlLabel->setText(connectionText());
     m_urlLabel->setToolTip(target.verifyTls ? tr("TLS certificates are verified")
                                             : tr("TLS certificates are NOT verified"));
+    const ControlPlane *control = m_backends.control.get();
+    m_traffic->setNearestWeight(
+        [control](Weight requested) { return control->nearestWeight(requested); },
+        QString::fromStdString(control->capabilities().kind));
+    showSourceNotes({}, MessageBar::Level::Info);
     m_stateLabel->clear();
     m_traffic->setStateUnknown();
     m_productionHeader->clear();
@@ -334,6 +373,7 @@ void MainWindow::connectMonitor()
     // The banner says why polls fail; the status bar stays for the outcome of actions.
     connect(monitor, &RolloutMonitor::pollFailed, this, &MainWindow::updateBanner);
     connect(monitor, &RolloutMonitor::eventAdded, this, &MainWindow::onTimelineEvent);
+    connect(monitor, &RolloutMonitor::backfillFinished, this, &MainWindow::onBackfillFinished);
     RolloutActions *actions = m_actions.get();
     connect(actions, &RolloutActions::busyChanged, this, &MainWindow::onBusyChanged);
     connect(actions, &RolloutActions::succeeded, this, &MainWindow::onActionSucceeded);
@@ -342,6 +382,8 @@ void MainWindow::connectMonitor()
 
 void MainWindow::disconnectBackend()
 {
+    // The rounding asks the control plane, which goes below.
+    m_traffic->setNearestWeight({});
     if (m_chartGrid) {
         delete m_chartGrid;
         m_chartGrid = nullptr;
@@ -358,6 +400,7 @@ void MainWindow::disconnectBackend()
     m_comparison->setSnapshot({}, false);
     m_comparison->setCaption({});
     m_toldDeviations.clear();
+    m_toldWarnings.clear();
     m_busyBar->setVisible(false);
     m_urlLabel->setText(tr("not connected"));
     m_stateLabel->clear();
@@ -386,9 +429,7 @@ void MainWindow::showConnectionDialog(const QString &profile, const QString &not
         dialog.setNote(note);
     if (dialog.exec() != QDialog::Accepted)
         return;
-    const SavedProfile chosen = dialog.profile();
-    connectTo(
-        ConnectionTarget::controlApi(chosen.name, chosen.url, dialog.token(), chosen.verifyTls));
+    connectTo(ConnectionTarget::fromProfile(dialog.profile(), dialog.secrets()));
 }
 
 void MainWindow::startFromSettings()
@@ -403,19 +444,30 @@ void MainWindow::startFromSettings()
         return;
     }
     auto once = std::make_shared<QMetaObject::Connection>();
-    *once = connect(m_profiles.get(), &ProfileStore::tokenLoaded, this,
-                    [this, once, profile = *saved](const QString &name, const QString &token,
-                                                   const QString &note) {
-                        if (name != profile.name)
-                            return;
-                        disconnect(*once);
-                        if (token.isEmpty())
-                            showConnectionDialog(profile.name, note);
-                        else
-                            connectTo(ConnectionTarget::controlApi(profile.name, profile.url, token,
-                                                                   profile.verifyTls));
-                    });
-    m_profiles->loadToken(saved->name);
+    *once =
+        connect(m_profiles.get(), &ProfileStore::secretsLoaded, this,
+                [this, once, profile = *saved](const QString &name, const ProfileSecrets &secrets,
+                                               const QString &note) {
+                    if (name != profile.name)
+                        return;
+                    disconnect(*once);
+                    const ConnectionTarget target = ConnectionTarget::fromProfile(profile, secrets);
+                    std::string error;
+                    Backends backends = buildBackends(target, &error);
+                    // A kind whose changes need the token asks for it rather than connect
+                    // read-only without saying so; HAProxy and the like need none.
+                    const bool needsToken =
+                        backends.control && backends.control->capabilities().changesNeedToken;
+                    if (!backends.control || (needsToken && secrets.token.isEmpty()))
+                        showConnectionDialog(
+                            profile.name,
+                            backends.control
+                                ? note
+                                : tr("Cannot connect: %1.").arg(QString::fromStdString(error)));
+                    else
+                        connectWith(target, std::move(backends));
+                });
+    m_profiles->loadSecrets(saved->name);
 }
 
 void MainWindow::offerFirstRun()
@@ -456,11 +508,12 @@ void MainWindow::onStateChanged(const RolloutState &state)
     const auto phaseName = [](RolloutPhase phase) {
         return QString::fromUtf8(toString(phase).data(), qsizetype(toString(phase).size()));
     };
-    QString stateText = tr("%1 · revision %2").arg(phaseName(state.phase)).arg(state.revision);
+    QString stateText = phaseName(read.phase);
     if (read.phase != read.reportedPhase)
-        stateText = tr("%1 (reported %2) · revision %3")
-                        .arg(phaseName(read.phase), phaseName(read.reportedPhase))
-                        .arg(state.revision);
+        stateText = tr("%1 (reported %2)").arg(stateText, phaseName(read.reportedPhase));
+    // A kind without revisions has no number worth showing (HAProxy's is always 0).
+    if (m_backends.control->capabilities().revisions)
+        stateText = tr("%1 · revision %2").arg(stateText).arg(state.revision);
     m_stateLabel->setText(stateText);
     // Where the backend bends the spec, say so once per connection, plainly.
     for (const std::string &deviation : read.deviations) {
@@ -490,8 +543,91 @@ void MainWindow::onKpisUpdated(const metrics::KpiResult &kpis)
         m_chartGrid->markDirty();
     updateHeadersLive();
     updateLevers(); // the hint says whether the numbers are live
-    for (const std::string &warning : kpis.warnings)
-        statusBar()->showMessage(QString::fromStdString(warning), 5000);
+    // A source's warnings (Prometheus: "Prometheus warns: ...") come with every reading while
+    // their cause lasts: each is told once per connection, not once a second.
+    for (const std::string &warning : kpis.warnings) {
+        if (std::find(m_toldWarnings.begin(), m_toldWarnings.end(), warning) !=
+            m_toldWarnings.end())
+            continue;
+        m_toldWarnings.push_back(warning);
+        m_messages->showMessage(MessageBar::Level::Warning, QString::fromStdString(warning));
+    }
+}
+
+namespace {
+
+QString durationText(std::chrono::milliseconds duration)
+{
+    const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(duration).count();
+    if (seconds < 120)
+        return MainWindow::tr("%1 s").arg(seconds);
+    // Never rounded up: a back-fill of 2 min 45 s is not "3 min".
+    if (seconds < 10 * 60 && seconds % 60 != 0)
+        return MainWindow::tr("%1 min %2 s").arg(seconds / 60).arg(seconds % 60);
+    if (seconds < 2 * 3600)
+        return MainWindow::tr("%1 min").arg(seconds / 60);
+    return MainWindow::tr("%1 h %2 min").arg(seconds / 3600).arg(seconds % 3600 / 60);
+}
+
+} // namespace
+
+void MainWindow::onBackfillFinished()
+{
+    if (!m_monitor)
+        return;
+    const QString kind = QString::fromStdString(m_backends.metrics->capabilities().kind);
+    if (!m_monitor->backfillError().isEmpty()) {
+        showSourceNotes(tr("The charts could not be back-filled from %1: %2. They fill as the "
+                           "console reads.")
+                            .arg(kind, m_monitor->backfillError()),
+                        MessageBar::Level::Warning);
+        return;
+    }
+    const std::size_t points = m_monitor->backfilledPoints();
+    if (points == 0) {
+        showSourceNotes(tr("%1 has no history of this rollout yet: the charts fill as the "
+                           "console reads.")
+                            .arg(kind),
+                        MessageBar::Level::Info);
+        return;
+    }
+    // What the points cover, not what was asked for: a young Prometheus has less.
+    const MonitorSettings &settings = m_monitor->settings();
+    const std::chrono::milliseconds covered =
+        std::min(settings.backfill, settings.backfillStep * std::int64_t(points));
+    showSourceNotes(tr("Charts back-filled with %1 from %2 (%3 points, one every %4).")
+                        .arg(durationText(covered), kind)
+                        .arg(points)
+                        .arg(durationText(settings.backfillStep)),
+                    MessageBar::Level::Info);
+}
+
+void MainWindow::showSourceNotes(const QString &backfill, MessageBar::Level level)
+{
+    QStringList notes;
+    if (!backfill.isEmpty())
+        notes << backfill;
+    if (m_backends.metrics) {
+        const std::string limits = m_backends.metrics->capabilities().limits;
+        if (!limits.empty()) {
+            notes << QString::fromStdString(limits);
+            // Numbers a decision cannot rest on are worth more than a note that fades.
+            level = std::max(level, MessageBar::Level::Warning);
+        }
+    }
+    if (!notes.isEmpty())
+        m_messages->showMessage(level, notes.join(QLatin1Char(' ')));
+}
+
+QString MainWindow::connectionText() const
+{
+    if (!m_backends.control || !m_backends.metrics)
+        return tr("not connected");
+    return tr("%1 %2 · metrics %3 %4")
+        .arg(QString::fromStdString(m_backends.control->capabilities().kind),
+             QString::fromStdString(m_backends.control->address()),
+             QString::fromStdString(m_backends.metrics->capabilities().kind),
+             QString::fromStdString(m_backends.metrics->address()));
 }
 
 QString MainWindow::linkText() const
@@ -666,7 +802,7 @@ void MainWindow::promote()
     const RolloutState decidedOn = *m_monitor->state();
     const KpiSnapshot numbers = decisionSnapshot();
     ConfirmActionDialog dialog(ConfirmActionDialog::Action::Promote, decidedOn, numbers,
-                               freshnessOf(*m_monitor), this);
+                               freshnessOf(*m_monitor), m_backends.control->capabilities(), this);
     const std::uint64_t connection = m_connection;
     if (dialog.exec() != QDialog::Accepted || !stillDecidable(connection, decidedOn.revision))
         return;
@@ -680,7 +816,7 @@ void MainWindow::rollback()
     const RolloutState decidedOn = *m_monitor->state();
     const KpiSnapshot numbers = decisionSnapshot();
     ConfirmActionDialog dialog(ConfirmActionDialog::Action::Rollback, decidedOn, numbers,
-                               freshnessOf(*m_monitor), this);
+                               freshnessOf(*m_monitor), m_backends.control->capabilities(), this);
     const std::uint64_t connection = m_connection;
     // A rollback is the safe direction: it goes through even if the weight moved meanwhile.
     if (dialog.exec() != QDialog::Accepted || !stillDecidable(connection, std::nullopt))
@@ -810,6 +946,15 @@ void MainWindow::updateLevers()
     m_ui->promoteButton->setEnabled(m_ui->actionPromote->isEnabled());
     m_ui->rollbackButton->setEnabled(m_ui->actionRollback->isEnabled());
     m_ui->stageButton->setEnabled(m_ui->actionStageCanary->isEnabled());
+    // A disabled Stage says why where the operator looks: on the button and the menu entry.
+    const QString stageWhy =
+        read && !canStage ? QString::fromStdString(decideLever(Lever::Stage, *read, backend).why)
+                          : QString();
+    m_ui->actionStageCanary->setToolTip(stageWhy.isEmpty() ? tr("Stage the next canary at 0 %")
+                                                           : stageWhy);
+    m_ui->actionStageCanary->setStatusTip(stageWhy);
+    m_ui->stageButton->setToolTip(
+        stageWhy.isEmpty() ? tr("Stage a new canary at 0 % (Ctrl+Shift+S)") : stageWhy);
 
     QString hint;
     if (!m_monitor)

@@ -3,7 +3,9 @@
 #include "backends/backendfactory.h"
 #include "console/actionlog.h"
 #include "console/rolloutmonitor.h"
+#include "consolesettings.h"
 #include "domain/rolloutrules.h"
+#include "messagebar.h"
 
 #include <QMainWindow>
 #include <QTimer>
@@ -26,7 +28,6 @@ class ChartGrid;
 class DemoGateway;
 class HttpTransport;
 class KpiComparison;
-class MessageBar;
 class ProfileStore;
 class RolloutActions;
 class StaleBanner;
@@ -37,12 +38,14 @@ class VariantHeader;
 // with the secrets each needs.
 struct ConnectionTarget
 {
-    QString name;       // profile name, "demo", or empty for a URL given on the command line
-    QString url;        // the backend (--backend)
-    QString metricsUrl; // the metrics (--metrics); empty: the backend's own
-    QString token;      // Control API bearer token
-    QString metricsToken;
-    QString queryFile; // Prometheus query templates; empty: the built-in ones
+    QString name;            // profile name, "demo", or empty for a URL given on the command line
+    QString url;             // the backend (--backend)
+    QString metricsUrl;      // the metrics (--metrics); empty: the backend's own
+    QString token;           // Control API bearer token
+    QString metricsToken;    // Prometheus bearer token
+    QString metricsUser;     // Prometheus basic auth
+    QString metricsPassword; // Prometheus basic auth
+    QString queryFile;       // Prometheus query templates; empty: the built-in ones
     bool verifyTls = true;
 
     // A Control API backend with its own metrics.
@@ -56,6 +59,9 @@ struct ConnectionTarget
         target.verifyTls = verifyTls;
         return target;
     }
+    // A saved profile with its secrets (the metrics secret is the password when the profile has a
+    // metrics user, else the Prometheus bearer token).
+    static ConnectionTarget fromProfile(const SavedProfile &profile, const ProfileSecrets &secrets);
 };
 
 // The console: both variants side by side (headers and charts), the stale banner, and the
@@ -68,8 +74,11 @@ public:
     explicit MainWindow(QWidget *parent = nullptr);
     ~MainWindow() override;
 
-    // Replaces any current connection; polling starts at once.
+    // Replaces any current connection; polling starts at once. The backends are built from the
+    // target's URLs by the factory (backends/backendfactory.h); a bad URL is reported.
     void connectTo(const ConnectionTarget &target);
+    // The same with backends already built (tests pass fakes). `target` names the connection.
+    void connectWith(const ConnectionTarget &target, Backends backends);
     void disconnectBackend();
     // Runs the reference gateway's demo beside the console and connects to it when it listens.
     void startDemo();
@@ -105,6 +114,8 @@ public:
     std::optional<RolloutReading> reading() const;
     // The status bar's link text: "● live", "● stale", "❚❚ paused (data live)".
     QString linkText() const;
+    // The status bar's "where": "HAProxy unix:///run/haproxy.sock · metrics Prometheus http://…".
+    QString connectionText() const;
 
 protected:
     void closeEvent(QCloseEvent *event) override;
@@ -114,11 +125,16 @@ private:
     void setUpStatusBar();
     void setUpTimeWindows();
     void connectMonitor();
+    // The factory's backends for `target`; on a bad URL none, and `error` says why.
+    Backends buildBackends(const ConnectionTarget &target, std::string *error);
 
     void onStateChanged(const RolloutState &state);
     void onKpisUpdated(const metrics::KpiResult &kpis);
     void onHealthChanged(LinkHealth health);
     void onTimelineEvent(const TimelineEvent &event);
+    void onBackfillFinished();
+    // The metrics source's limits and the back-fill's outcome, as one message.
+    void showSourceNotes(const QString &backfill, MessageBar::Level level);
     void requestWeight(Weight weight);
     // After a confirmation: still the same backend and the revision decided on? Says why not.
     bool stillDecidable(std::uint64_t connection, std::optional<std::int64_t> revision);
@@ -173,6 +189,8 @@ private:
 
     // Deviations from the spec already told for this connection: each is said once.
     std::vector<std::string> m_toldDeviations;
+    // The metrics source's warnings (Prometheus's) already told for this connection.
+    std::vector<std::string> m_toldWarnings;
     // Counts connections, so a decision confirmed in a dialog is never sent to a backend the
     // console connected to while the dialog was open.
     std::uint64_t m_connection = 0;

@@ -18,6 +18,12 @@ QString tokenKey(const QString &profile)
     return QStringLiteral("profile/%1/token").arg(profile);
 }
 
+// The Prometheus bearer token or password: the profile's metricsUser says which.
+QString metricsSecretKey(const QString &profile)
+{
+    return QStringLiteral("profile/%1/metricsSecret").arg(profile);
+}
+
 bool isBackendMissing(QKeychain::Error error)
 {
     return error == QKeychain::NoBackendAvailable || error == QKeychain::NotImplemented ||
@@ -110,32 +116,57 @@ void ProfileStore::markKeychainUnavailable(const QString &why)
     m_keychainProblem = why;
 }
 
-void ProfileStore::save(const SavedProfile &profile, const QString &token)
+void ProfileStore::save(const SavedProfile &profile, const ProfileSecrets &secrets)
 {
     m_settings.setProfile(profile);
     m_settings.setLastProfile(profile.name);
     m_settings.sync();
     const QString name = profile.name;
-    m_memoryTokens.insert(name, token);
+    m_memorySecrets.insert(name, secrets);
     if (!m_keychainAvailable) {
         QTimer::singleShot(0, this, [this, name] {
             Q_EMIT tokenStored(name, false, memoryOnlyAfterSave(m_keychainProblem));
         });
         return;
     }
+    writeSecret(tokenKey(name), secrets.token, [this, name, secrets](bool written) {
+        if (!written) {
+            Q_EMIT tokenStored(name, false, memoryOnlyAfterSave(m_keychainProblem));
+            return;
+        }
+        writeSecret(metricsSecretKey(name), secrets.metricsSecret, [this, name](bool alsoWritten) {
+            if (alsoWritten)
+                Q_EMIT tokenStored(name, true,
+                                   tr("The secrets are saved in the desktop keychain."));
+            else
+                Q_EMIT tokenStored(name, false, memoryOnlyAfterSave(m_keychainProblem));
+        });
+    });
+}
+
+void ProfileStore::writeSecret(const QString &key, const QString &value,
+                               std::function<void(bool)> onDone)
+{
+    if (value.isEmpty()) {
+        // Nothing to keep: an older secret under this key must not outlive the profile's edit.
+        auto *job = new QKeychain::DeletePasswordJob(kService);
+        job->setKey(key);
+        runJob(job, this, [onDone](QKeychain::DeletePasswordJob *, bool) { onDone(true); });
+        return;
+    }
     auto *job = new QKeychain::WritePasswordJob(kService);
     job->setInsecureFallback(false); // a plain-text fallback would defeat the point
-    job->setKey(tokenKey(name));
-    job->setTextData(token);
-    runJob(job, this, [this, name](QKeychain::WritePasswordJob *done, bool timedOut) {
+    job->setKey(key);
+    job->setTextData(value);
+    runJob(job, this, [this, onDone](QKeychain::WritePasswordJob *done, bool timedOut) {
         if (!timedOut && done && done->error() == QKeychain::NoError) {
-            Q_EMIT tokenStored(name, true, tr("The token is saved in the desktop keychain."));
+            onDone(true);
             return;
         }
         markKeychainUnavailable(timedOut || !done
                                     ? keychainDidNotAnswer()
                                     : keychainProblem(done->error(), done->errorString()));
-        Q_EMIT tokenStored(name, false, memoryOnlyAfterSave(m_keychainProblem));
+        onDone(false);
     });
 }
 
@@ -143,44 +174,83 @@ void ProfileStore::remove(const QString &name)
 {
     m_settings.removeProfile(name);
     m_settings.sync();
-    m_memoryTokens.remove(name);
+    m_memorySecrets.remove(name);
     if (!m_keychainAvailable)
         return;
-    auto *job = new QKeychain::DeletePasswordJob(kService);
-    job->setKey(tokenKey(name));
-    runJob(job, this, [](QKeychain::DeletePasswordJob *, bool) {});
+    for (const QString &key : {tokenKey(name), metricsSecretKey(name)}) {
+        auto *job = new QKeychain::DeletePasswordJob(kService);
+        job->setKey(key);
+        runJob(job, this, [](QKeychain::DeletePasswordJob *, bool) {});
+    }
 }
 
-void ProfileStore::loadToken(const QString &name)
+void ProfileStore::emitLoaded(const QString &name, const ProfileSecrets &secrets,
+                              const QString &note)
 {
-    const auto memory = m_memoryTokens.constFind(name);
-    if (memory != m_memoryTokens.constEnd() || !m_keychainAvailable) {
-        const QString token = memory != m_memoryTokens.constEnd() ? *memory : QString();
-        QTimer::singleShot(0, this, [this, name, token] {
-            Q_EMIT tokenLoaded(name, token,
-                               token.isEmpty() ? memoryOnlyOnLoad(m_keychainProblem) : QString());
-        });
-        return;
-    }
+    Q_EMIT secretsLoaded(name, secrets, note);
+    Q_EMIT tokenLoaded(name, secrets.token, note);
+}
+
+void ProfileStore::readSecret(const QString &key,
+                              std::function<void(bool found, const QString &value,
+                                                 const QString &problem, bool backendMissing)>
+                                  onDone)
+{
     auto *job = new QKeychain::ReadPasswordJob(kService);
     job->setInsecureFallback(false);
-    job->setKey(tokenKey(name));
-    runJob(job, this, [this, name](QKeychain::ReadPasswordJob *done, bool timedOut) {
+    job->setKey(key);
+    runJob(job, this, [onDone](QKeychain::ReadPasswordJob *done, bool timedOut) {
         if (!timedOut && done && done->error() == QKeychain::NoError) {
-            m_memoryTokens.insert(name, done->textData());
-            Q_EMIT tokenLoaded(name, done->textData(), QString());
+            onDone(true, done->textData(), QString(), false);
             return;
         }
         if (!timedOut && done && done->error() == QKeychain::EntryNotFound) {
-            Q_EMIT tokenLoaded(name, QString(), tr("No token is saved for this profile."));
+            onDone(false, QString(), QString(), false);
             return;
         }
         const QString problem = timedOut || !done
                                     ? keychainDidNotAnswer()
                                     : keychainProblem(done->error(), done->errorString());
-        if (timedOut || !done || isBackendMissing(done->error()))
-            markKeychainUnavailable(problem);
-        Q_EMIT tokenLoaded(name, QString(), memoryOnlyOnLoad(problem));
+        onDone(false, QString(), problem, timedOut || !done || isBackendMissing(done->error()));
+    });
+}
+
+void ProfileStore::loadSecrets(const QString &name)
+{
+    const auto memory = m_memorySecrets.constFind(name);
+    if (memory != m_memorySecrets.constEnd() || !m_keychainAvailable) {
+        const ProfileSecrets secrets =
+            memory != m_memorySecrets.constEnd() ? *memory : ProfileSecrets{};
+        QTimer::singleShot(0, this, [this, name, secrets] {
+            emitLoaded(name, secrets,
+                       secrets == ProfileSecrets{} ? memoryOnlyOnLoad(m_keychainProblem)
+                                                   : QString());
+        });
+        return;
+    }
+    readSecret(tokenKey(name), [this, name](bool tokenFound, const QString &token,
+                                            const QString &problem, bool backendMissing) {
+        if (!problem.isEmpty()) {
+            if (backendMissing)
+                markKeychainUnavailable(problem);
+            emitLoaded(name, {}, memoryOnlyOnLoad(problem));
+            return;
+        }
+        readSecret(metricsSecretKey(name),
+                   [this, name, tokenFound, token](bool found, const QString &metricsSecret,
+                                                   const QString &metricsProblem, bool missing) {
+                       if (!metricsProblem.isEmpty() && missing)
+                           markKeychainUnavailable(metricsProblem);
+                       const ProfileSecrets secrets{token, metricsSecret};
+                       if (tokenFound || found)
+                           m_memorySecrets.insert(name, secrets);
+                       QString note;
+                       if (!metricsProblem.isEmpty())
+                           note = memoryOnlyOnLoad(metricsProblem);
+                       else if (!tokenFound && !found)
+                           note = tr("No token or password is saved for this profile.");
+                       emitLoaded(name, secrets, note);
+                   });
     });
 }
 

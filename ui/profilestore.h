@@ -6,11 +6,14 @@
 #include <QObject>
 #include <QString>
 
+#include <functional>
+
 namespace canary {
 
-// Saved connections: URL and TLS choice in the settings file, the token in the desktop keychain
-// (Secret Service through QtKeychain), never in the settings file. Without a keychain the token
-// is kept in memory for this run only. Keychain calls are asynchronous.
+// Saved connections: URLs, query file, metrics user and TLS choice in the settings file, the
+// secrets (Control API token, Prometheus token or password) in the desktop keychain (Secret
+// Service through QtKeychain), never in the settings file. Without a keychain the secrets are
+// kept in memory for this run only. Keychain calls are asynchronous.
 class ProfileStore final : public QObject
 {
     Q_OBJECT
@@ -26,11 +29,14 @@ public:
     {
         return m_settings.profile(name);
     }
-    // Saves the non-secret part at once and the token through the keychain (tokenStored follows).
-    void save(const SavedProfile &profile, const QString &token);
+    // Saves the non-secret part at once and the secrets through the keychain (tokenStored
+    // follows once both are written).
+    void save(const SavedProfile &profile, const ProfileSecrets &secrets);
+    void save(const SavedProfile &profile, const QString &token) { save(profile, {token, {}}); }
     void remove(const QString &name);
-    // tokenLoaded follows; an empty token when none is known.
-    void loadToken(const QString &name);
+    // secretsLoaded and tokenLoaded follow; empty secrets when none are known.
+    void loadSecrets(const QString &name);
+    void loadToken(const QString &name) { loadSecrets(name); }
 
     // False once the keychain failed for want of a backend; tokens then live in memory only.
     bool keychainAvailable() const { return m_keychainAvailable; }
@@ -41,13 +47,21 @@ Q_SIGNALS:
     // `persisted`: the keychain holds it; otherwise `note` says where it went and why.
     void tokenStored(const QString &profile, bool persisted, const QString &note);
     void tokenLoaded(const QString &profile, const QString &token, const QString &note);
+    void secretsLoaded(const QString &profile, const canary::ProfileSecrets &secrets,
+                       const QString &note);
 
 private:
     void markKeychainUnavailable(const QString &why);
+    void writeSecret(const QString &key, const QString &value, std::function<void(bool)> onDone);
+    void readSecret(const QString &key,
+                    std::function<void(bool found, const QString &value, const QString &problem,
+                                       bool backendMissing)>
+                        onDone);
+    void emitLoaded(const QString &name, const ProfileSecrets &secrets, const QString &note);
     static QString keychainDidNotAnswer();
 
     ConsoleSettings m_settings;
-    QHash<QString, QString> m_memoryTokens;
+    QHash<QString, ProfileSecrets> m_memorySecrets;
     bool m_keychainAvailable = true;
     QString m_keychainProblem; // starts a sentence: "No desktop keychain is available"
 };

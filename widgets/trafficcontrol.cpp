@@ -198,10 +198,25 @@ void TrafficControl::setStateUnknown(const QString &why)
     m_pendingLabel->setText(why.isEmpty() ? tr("Waiting for the backend…") : why);
 }
 
-void TrafficControl::request(Weight weight)
+void TrafficControl::setNearestWeight(std::function<Weight(Weight)> nearest, const QString &kind)
+{
+    m_nearest = std::move(nearest);
+    m_kind = kind;
+    updatePending();
+}
+
+Weight TrafficControl::effectiveWeight(Weight requested) const
+{
+    return m_nearest ? m_nearest(requested) : requested;
+}
+
+void TrafficControl::request(Weight requested)
 {
     if (m_busy || !m_stateAllows)
         return;
+    // Never ask for a tenth the backend cannot apply: what is sent, confirmed and logged is the
+    // weight that will really serve.
+    const Weight weight = effectiveWeight(requested);
     if (weight == m_confirmed) {
         showWeight(m_confirmed);
         return;
@@ -300,8 +315,15 @@ void TrafficControl::updatePending()
     if (!m_stateAllows)
         return;
     const Weight shown = shownWeight();
+    const Weight effective = effectiveWeight(shown);
     if (m_busy)
         m_pendingLabel->setText(tr("Sending %1 to the backend…").arg(percentText(shown)));
+    else if (effective != shown)
+        m_pendingLabel->setText(
+            tr("Not applied yet: %1 asked, but %2 can only apply %3, which will be sent. "
+               "Release the slider, or press Enter or Apply.")
+                .arg(percentText(shown), m_kind.isEmpty() ? tr("the backend") : m_kind,
+                     percentText(effective)));
     else if (shown != m_confirmed)
         m_pendingLabel->setText(
             tr("Not applied yet: %1. Release the slider, or press Enter or Apply.")

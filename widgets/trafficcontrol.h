@@ -6,6 +6,7 @@
 #include <QWidget>
 
 #include <array>
+#include <functional>
 
 class QDoubleSpinBox;
 class QLabel;
@@ -45,6 +46,13 @@ public:
     void setAllowed(bool allowed, const QString &whyNot = {});
     // No state known (yet): controls off, `why` shown in their place.
     void setStateUnknown(const QString &why = {});
+    // What the backend really applies for a requested weight (ControlPlane::nearestWeight) and
+    // its kind's name. A request is sent as that weight, and while the controls show one the
+    // backend cannot apply, the hint says which it will apply instead. Unset: every tenth.
+    void setNearestWeight(std::function<Weight(Weight)> nearest, const QString &kind = {});
+    // The weight a request for `requested` sends.
+    Weight effectiveWeight(Weight requested) const;
+    QLabel *pendingLabel() const { return m_pendingLabel; }
 
     QSlider *slider() const { return m_slider; }
     QDoubleSpinBox *spinBox() const { return m_spin; }
@@ -78,6 +86,8 @@ private:
     QLabel *m_busyLabel = nullptr;
 
     Weight m_confirmed;
+    std::function<Weight(Weight)> m_nearest;
+    QString m_kind;
     bool m_busy = false;
     bool m_stateAllows = false;
     bool m_syncing = false; // guards slider <-> spin box echo

@@ -2,6 +2,10 @@
 // traffic between them.
 #include "aboutdialog.h"
 #include "mainwindow.h"
+
+#include "backends/backendfactory.h"
+#include "backends/httptransport.h"
+#include "util/clock.h"
 #include "util/tokenfile.h"
 
 #include <QApplication>
@@ -121,12 +125,34 @@ int main(int argc, char *argv[])
     const QCommandLineOption url(
         QStringLiteral("url"), QStringLiteral("Control API base URL, e.g. http://127.0.0.1:8080."),
         QStringLiteral("URL"));
-    const QCommandLineOption tokenFile(QStringLiteral("token-file"),
-                                       QStringLiteral("File whose first line is the bearer token."),
-                                       QStringLiteral("FILE"));
+    const QCommandLineOption backend(
+        QStringLiteral("backend"),
+        QStringLiteral("The backend that moves traffic, of any kind: http(s)://HOST:PORT (Control "
+                       "API), haproxy+unix:///PATH?backend=B&production=S1&canary=S2 or "
+                       "haproxy+tcp://HOST:PORT?backend=... (docs/console.md)."),
+        QStringLiteral("URL"));
+    const QCommandLineOption metrics(
+        QStringLiteral("metrics"),
+        QStringLiteral("Where the KPIs are read: prometheus+http(s)://HOST:PORT[?job=JOB], or an "
+                       "http(s)://.../metrics URL to scrape. Default: the backend's own."),
+        QStringLiteral("URL"));
+    const QCommandLineOption tokenFile(
+        QStringLiteral("token-file"),
+        QStringLiteral("File whose first line is the Control API bearer token."),
+        QStringLiteral("FILE"));
+    const QCommandLineOption metricsTokenFile(
+        QStringLiteral("metrics-token-file"),
+        QStringLiteral("File whose first line is the Prometheus bearer token."),
+        QStringLiteral("FILE"));
+    const QCommandLineOption queries(
+        QStringLiteral("queries"),
+        QStringLiteral("Prometheus query file (JSON, docs/prometheus.md); default: the built-in "
+                       "queries for canary-gateway."),
+        QStringLiteral("FILE"));
     const QCommandLineOption insecure(QStringLiteral("insecure"),
                                       QStringLiteral("Do not verify TLS certificates."));
-    parser.addOptions({help, version, demo, url, tokenFile, insecure});
+    parser.addOptions({help, version, demo, url, backend, metrics, tokenFile, metricsTokenFile,
+                       queries, insecure});
 
     // Parsed before QApplication exists, so --help and --version work without a display.
     QStringList arguments;
@@ -148,10 +174,19 @@ int main(int argc, char *argv[])
     if (!parser.positionalArguments().isEmpty())
         return usage(QStringLiteral("unexpected argument '%1'")
                          .arg(parser.positionalArguments().constFirst()));
-    if (parser.isSet(demo) && parser.isSet(url))
-        return usage(QStringLiteral("--demo and --url exclude each other"));
-    if (!parser.isSet(url) && (parser.isSet(tokenFile) || parser.isSet(insecure)))
-        return usage(QStringLiteral("--token-file and --insecure need --url"));
+    const bool connecting = parser.isSet(url) || parser.isSet(backend);
+    if (parser.isSet(url) && parser.isSet(backend))
+        return usage(QStringLiteral("--url and --backend exclude each other (--url is a Control "
+                                    "API --backend)"));
+    if (parser.isSet(demo) && connecting)
+        return usage(QStringLiteral("--demo excludes --url and --backend"));
+    if (!connecting &&
+        (parser.isSet(tokenFile) || parser.isSet(insecure) || parser.isSet(metrics) ||
+         parser.isSet(metricsTokenFile) || parser.isSet(queries)))
+        return usage(QStringLiteral("--token-file, --insecure, --metrics, --metrics-token-file and "
+                                    "--queries need --backend or --url"));
+    if (!parser.isSet(metrics) && (parser.isSet(metricsTokenFile) || parser.isSet(queries)))
+        return usage(QStringLiteral("--metrics-token-file and --queries need --metrics"));
 
     ConnectionTarget target;
     if (parser.isSet(url)) {
@@ -161,17 +196,41 @@ int main(int argc, char *argv[])
             (parsed.scheme() != QStringLiteral("http") &&
              parsed.scheme() != QStringLiteral("https")))
             return usage(QStringLiteral("--url must be an http:// or https:// URL"));
+    } else if (parser.isSet(backend)) {
+        target.url = parser.value(backend).trimmed();
+    }
+    if (connecting) {
+        target.metricsUrl = parser.value(metrics).trimmed();
+        target.queryFile = parser.value(queries).trimmed();
         target.verifyTls = !parser.isSet(insecure);
+        QString error;
         if (parser.isSet(tokenFile)) {
-            QString error;
             const auto token = readTokenFile(parser.value(tokenFile), &error);
             if (!token)
                 return usage(error);
             target.token = *token;
         }
+        if (parser.isSet(metricsTokenFile)) {
+            const auto token = readTokenFile(parser.value(metricsTokenFile), &error);
+            if (!token)
+                return usage(error);
+            target.metricsToken = *token;
+        }
     }
 
     QApplication app(argc, argv);
+    if (connecting) {
+        // The factory judges the URLs (and reads the query file) before any window shows, so a
+        // typo ends here with the sentence canaryctl would print.
+        HttpTransport transport;
+        ConnectionProfile profile;
+        profile.backendUrl = target.url.toStdString();
+        profile.metricsUrl = target.metricsUrl.toStdString();
+        profile.options.queryFile = target.queryFile.toStdString();
+        std::string error;
+        if (!makeBackends(profile, &transport, SystemClock::instance(), &error).control)
+            return usage(QString::fromStdString(error));
+    }
     MainWindow window;
     const QuitOnSignals quitOnSignals([&window](int number) {
         std::fprintf(stderr, "canary-console: %s, shutting down.\n", ::strsignal(number));

@@ -1,5 +1,7 @@
 #include "trafficcontrol.h"
 
+#include "backends/haproxy/haproxystat.h"
+
 #include <QApplication>
 #include <QDoubleSpinBox>
 #include <QLabel>
@@ -98,6 +100,8 @@ private Q_SLOTS:
     void confirmedWeightDoesNotYankTheHandleMidDrag();
     void disabledWhenBusyOrNoCanary_data();
     void disabledWhenBusyOrNoCanary();
+    void sendsTheWeightTheBackendApplies_data();
+    void sendsTheWeightTheBackendApplies();
 
 private:
     std::unique_ptr<TrafficControl> m_control;
@@ -327,6 +331,33 @@ void TestTrafficControl::disabledWhenBusyOrNoCanary()
     QSignalSpy spy(m_control.get(), &TrafficControl::weightRequested);
     QTest::mouseClick(m_control->quickStepButton(5), Qt::LeftButton);
     QCOMPARE(spy.count(), enabled ? 1 : 0);
+}
+
+void TestTrafficControl::sendsTheWeightTheBackendApplies_data()
+{
+    QTest::addColumn<int>("asked");
+    QTest::addColumn<int>("applied");
+    // HAProxy's integer weights (docs/haproxy.md has the table).
+    QTest::newRow("12.3 % -> 12.1 %") << 123 << 121;
+    QTest::newRow("5 % -> 5.1 %") << 50 << 51;
+    QTest::newRow("12.5 % exactly") << 125 << 125;
+}
+
+void TestTrafficControl::sendsTheWeightTheBackendApplies()
+{
+    QFETCH(int, asked);
+    QFETCH(int, applied);
+    m_control->setNearestWeight(&haproxy::nearestShare, QStringLiteral("HAProxy"));
+    QSignalSpy requested(m_control.get(), &TrafficControl::weightRequested);
+    m_control->spinBox()->setValue(asked / 10.0);
+    const QString hint = m_control->findChild<QLabel *>(QStringLiteral("pendingWeight"))->text();
+    const QString appliedText = QStringLiteral("HAProxy can only apply %1 %")
+                                    .arg(QString::fromStdString(tenths(applied).toString()));
+    QCOMPARE(hint.contains(appliedText), asked != applied);
+    m_control->applyButton()->click();
+    QCOMPARE(requested.size(), 1);
+    QCOMPARE(requested.at(0).at(0).value<Weight>(), tenths(applied));
+    QCOMPARE(m_control->shownWeight(), tenths(applied));
 }
 
 QTEST_MAIN(TestTrafficControl)

@@ -1,0 +1,384 @@
+// The console window on fake backends (no sockets): what it says about the kind of backend and
+// metrics source it is connected to, and the levers it offers because of it.
+#include "confirmactiondialog.h"
+#include "consolesettings.h"
+#include "fakecontrolplane.h"
+#include "fakemetricssource.h"
+#include "kpicomparison.h"
+#include "mainwindow.h"
+#include "messagebar.h"
+#include "modalanswer.h"
+#include "profilestore.h"
+#include "trafficcontrol.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QDoubleSpinBox>
+#include <QFile>
+#include <QLabel>
+#include <QPushButton>
+#include <QStandardPaths>
+#include <QTest>
+
+#include <functional>
+#include <memory>
+
+using namespace canary;
+using namespace canary::testing;
+using namespace std::chrono_literals;
+
+namespace {
+
+ControlPlaneCapabilities haproxyLike()
+{
+    ControlPlaneCapabilities capabilities;
+    capabilities.kind = "HAProxy";
+    capabilities.revisions = false;
+    capabilities.staging = false;
+    capabilities.resolution = Weight::fromTenths(4);
+    return capabilities;
+}
+
+MetricsCapabilities metricsKind(std::string kind, bool history, std::string limits = {})
+{
+    MetricsCapabilities capabilities;
+    capabilities.kind = std::move(kind);
+    capabilities.history = history;
+    capabilities.limits = std::move(limits);
+    return capabilities;
+}
+
+FakeMetricsSource::VariantNumbers numbers(double requests, double errors, double p99Ms)
+{
+    FakeMetricsSource::VariantNumbers n;
+    n.requests = requests;
+    n.errors = errors;
+    n.p99Ms = p99Ms;
+    n.accuracy = 0.9;
+    return n;
+}
+
+// Steady readings; every KPI result carries `warnings`.
+FakeMetricsSource::Generator steady(std::vector<std::string> warnings = {}, bool latency = true)
+{
+    return [warnings, latency](const FakeMetricsSource::Windows &windows, SystemTime now) {
+        auto production = numbers(1000, 10, 80);
+        auto canary = numbers(100, 1, 90);
+        if (!latency) {
+            production.p99Ms = canary.p99Ms = FakeMetricsSource::VariantNumbers::kUnset;
+            production.accuracy = canary.accuracy = std::nullopt;
+        }
+        MetricsReading reading = FakeMetricsSource::steadyReading(windows, now, production, canary);
+        for (auto &window : reading.windows) {
+            if (window)
+                window->kpis.warnings = warnings;
+        }
+        return reading;
+    };
+}
+
+} // namespace
+
+class TestConsoleWindow final : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase();
+    void init();
+    void cleanup();
+
+    void statusBarNamesBothKinds();
+    void stageDisabledWithReason_data();
+    void stageDisabledWithReason();
+    void confirmationSaysWhenChangesCannotBeDetected_data();
+    void confirmationSaysWhenChangesCannotBeDetected();
+    void limitsToldOnce();
+    void backfillTold_data();
+    void backfillTold();
+    void warningsToldOnceEach();
+    void weightSentIsTheOneThatApplies();
+    void missingQuantilesAreNoData();
+
+private:
+    // Connects the window to fresh fakes; they are owned by the window from then on.
+    using SetUp = std::function<void(FakeControlPlane &, FakeMetricsSource &)>;
+    void connectFakes(ControlPlaneCapabilities control, MetricsCapabilities metrics,
+                      RolloutState state = FakeControlPlane::canaryAt(Weight::fromTenths(50)),
+                      const SetUp &setUp = {});
+
+    std::unique_ptr<MainWindow> m_window;
+    FakeControlPlane *m_control = nullptr;
+    FakeMetricsSource *m_metrics = nullptr;
+};
+
+void TestConsoleWindow::initTestCase()
+{
+    QStandardPaths::setTestModeEnabled(true);
+    QCoreApplication::setOrganizationName(QStringLiteral("canary-console"));
+    QCoreApplication::setApplicationName(QStringLiteral("canary-console-window-test"));
+}
+
+void TestConsoleWindow::init()
+{
+    QFile::remove(ConsoleSettings().fileName());
+    m_window = std::make_unique<MainWindow>();
+    m_window->profileStore()->setKeychainEnabled(false);
+    m_window->resize(1280, 800);
+    m_window->show();
+}
+
+void TestConsoleWindow::cleanup()
+{
+    m_window.reset();
+    m_control = nullptr;
+    m_metrics = nullptr;
+}
+
+void TestConsoleWindow::connectFakes(ControlPlaneCapabilities control, MetricsCapabilities metrics,
+                                     RolloutState state, const SetUp &setUp)
+{
+    auto controlPlane = std::make_unique<FakeControlPlane>(std::move(state));
+    controlPlane->setCapabilities(std::move(control));
+    auto source = std::make_unique<FakeMetricsSource>();
+    source->setCapabilities(std::move(metrics));
+    source->setGenerator(steady());
+    m_control = controlPlane.get();
+    m_metrics = source.get();
+    if (setUp)
+        setUp(*m_control, *m_metrics);
+    Backends backends;
+    backends.control = std::move(controlPlane);
+    backends.metrics = std::move(source);
+    ConnectionTarget target;
+    target.name = QStringLiteral("fake");
+    target.url = QStringLiteral("fake://control-plane");
+    m_window->connectWith(target, std::move(backends));
+}
+
+void TestConsoleWindow::statusBarNamesBothKinds()
+{
+    connectFakes(haproxyLike(), metricsKind("Prometheus", false),
+                 FakeControlPlane::canaryAt(Weight::fromTenths(50)),
+                 [](FakeControlPlane &control, FakeMetricsSource &metrics) {
+                     control.setAddress("unix:///run/haproxy.sock");
+                     metrics.setAddress("http://127.0.0.1:9090");
+                 });
+    auto *label = m_window->findChild<QLabel *>(QStringLiteral("urlLabel"));
+    QVERIFY(label);
+    QCOMPARE(label->text(), QStringLiteral("HAProxy unix:///run/haproxy.sock · metrics Prometheus "
+                                           "http://127.0.0.1:9090"));
+    QCOMPARE(m_window->connectionText(), label->text());
+    // A kind without revisions shows no revision number.
+    auto *state = m_window->findChild<QLabel *>(QStringLiteral("stateLabel"));
+    QTRY_COMPARE(state->text(), QStringLiteral("canary"));
+    m_window->disconnectBackend();
+    QCOMPARE(label->text(), QStringLiteral("not connected"));
+}
+
+void TestConsoleWindow::stageDisabledWithReason_data()
+{
+    QTest::addColumn<bool>("staging");
+    QTest::newRow("kind that stages") << true;
+    QTest::newRow("kind without staging") << false;
+}
+
+void TestConsoleWindow::stageDisabledWithReason()
+{
+    QFETCH(bool, staging);
+    ControlPlaneCapabilities capabilities = haproxyLike();
+    capabilities.staging = staging;
+    // At 0 % a kind that stages may replace the canary; one without staging never may.
+    connectFakes(capabilities, metricsKind("Fake", false), FakeControlPlane::canaryAt(Weight()));
+    QTRY_VERIFY(m_window->reading().has_value());
+    auto *button = m_window->findChild<QPushButton *>(QStringLiteral("stageButton"));
+    QVERIFY(button);
+    QCOMPARE(m_window->stageAction()->isEnabled(), staging);
+    QCOMPARE(button->isEnabled(), staging);
+    const LeverDecision decision = decideLever(Lever::Stage, *m_window->reading(), capabilities);
+    QCOMPARE(decision.allowed, staging);
+    if (!staging) {
+        const QString why = QString::fromStdString(decision.why);
+        QVERIFY(why.contains(QStringLiteral("cannot stage")));
+        QCOMPARE(button->toolTip(), why);
+        QCOMPARE(m_window->stageAction()->toolTip(), why);
+    } else {
+        QVERIFY(!button->toolTip().contains(QStringLiteral("cannot stage")));
+    }
+}
+
+void TestConsoleWindow::confirmationSaysWhenChangesCannotBeDetected_data()
+{
+    QTest::addColumn<bool>("revisions");
+    QTest::addColumn<bool>("promote");
+    QTest::newRow("revisions, promote") << true << true;
+    QTest::newRow("no revisions, promote") << false << true;
+    QTest::newRow("no revisions, roll back") << false << false;
+}
+
+void TestConsoleWindow::confirmationSaysWhenChangesCannotBeDetected()
+{
+    QFETCH(bool, revisions);
+    QFETCH(bool, promote);
+    ControlPlaneCapabilities capabilities = haproxyLike();
+    capabilities.revisions = revisions;
+    connectFakes(capabilities, metricsKind("Fake", false));
+    QAction *action = promote ? m_window->promoteAction() : m_window->rollbackAction();
+    QTRY_VERIFY(action->isEnabled());
+    QString note;
+    ModalAnswer<ConfirmActionDialog> answer([&](ConfirmActionDialog *dialog) {
+        note = dialog->backendNoteText();
+        dialog->cancelButton()->click();
+    });
+    action->trigger();
+    QVERIFY(answer.seen());
+    if (revisions) {
+        QVERIFY2(note.isEmpty(), qPrintable(note));
+    } else {
+        QVERIFY2(note.contains(QStringLiteral("HAProxy keeps no revision")), qPrintable(note));
+        QVERIFY2(note.contains(QStringLiteral("cannot be detected")), qPrintable(note));
+        QVERIFY2(note.contains(QStringLiteral("right before sending and once more after")),
+                 qPrintable(note));
+    }
+    QCOMPARE(m_control->callCount(FakeControlPlane::Request::Promote), 0);
+    QCOMPARE(m_control->callCount(FakeControlPlane::Request::Rollback), 0);
+}
+
+void TestConsoleWindow::limitsToldOnce()
+{
+    const std::string limits = "HAProxy's counters give no accuracy and no true latency "
+                               "quantiles.";
+    connectFakes(haproxyLike(), metricsKind("HAProxy", false, limits));
+    MessageBar *bar = m_window->messageBar();
+    QCOMPARE(bar->text(), QString::fromStdString(limits));
+    QVERIFY(bar->isVisible());
+    // It stays until read: a note that faded would be missed by an operator who looked away.
+    QCOMPARE(bar->level(), MessageBar::Level::Warning);
+    bar->clear();
+    // Readings keep coming; the sentence is not said again.
+    const int reads = m_metrics->readCount();
+    QTRY_VERIFY_WITH_TIMEOUT(m_metrics->readCount() >= reads + 3, 10'000);
+    QVERIFY2(!bar->isVisible() || bar->text() != QString::fromStdString(limits),
+             qPrintable(bar->text()));
+}
+
+void TestConsoleWindow::backfillTold_data()
+{
+    QTest::addColumn<int>("points");
+    QTest::addColumn<QString>("error");
+    QTest::addColumn<QString>("expected");
+    QTest::newRow("10 min of points")
+        << 120 << QString()
+        << QStringLiteral("Charts back-filled with 10 min from Prometheus (120 points, one every "
+                          "5 s).");
+    QTest::newRow("33 points, not rounded up")
+        << 33 << QString()
+        << QStringLiteral("Charts back-filled with 2 min 45 s from Prometheus (33 points, one "
+                          "every 5 s).");
+    QTest::newRow("failed") << 0 << QStringLiteral("Prometheus at http://p:9090 answered 503")
+                            << QStringLiteral("The charts could not be back-filled from "
+                                              "Prometheus: Prometheus at http://p:9090 answered "
+                                              "503. They fill as the console reads.");
+    QTest::newRow("no history yet")
+        << 0 << QString()
+        << QStringLiteral("Prometheus has no history of this rollout yet: the charts fill as the "
+                          "console reads.");
+}
+
+void TestConsoleWindow::backfillTold()
+{
+    QFETCH(int, points);
+    QFETCH(QString, error);
+    QFETCH(QString, expected);
+    // A source with history back-fills on connect; the fake answers with what it was given.
+    auto control = std::make_unique<FakeControlPlane>(FakeControlPlane::canaryAt(Weight()));
+    auto source = std::make_unique<FakeMetricsSource>();
+    source->setCapabilities(metricsKind("Prometheus", true));
+    source->setGenerator(steady());
+    MetricsHistory history;
+    history.error = error.toStdString();
+    const SystemTime now = SystemClock::instance().now();
+    for (int i = points - 1; i >= 0; --i)
+        history.points.push_back(FakeMetricsSource::kpis(numbers(50, 1, 80), numbers(5, 0, 90), 10s,
+                                                         now - std::chrono::seconds(5 * i)));
+    source->setHistory(history);
+    FakeMetricsSource *metrics = source.get();
+    Backends backends;
+    backends.control = std::move(control);
+    backends.metrics = std::move(source);
+    m_window->connectWith(ConnectionTarget{}, std::move(backends));
+    QTRY_COMPARE(metrics->historyReadCount(), 1);
+    QTRY_COMPARE(m_window->messageBar()->text(), expected);
+    QCOMPARE(m_window->monitor()->backfilledPoints(), std::size_t(points));
+}
+
+void TestConsoleWindow::warningsToldOnceEach()
+{
+    connectFakes(haproxyLike(), metricsKind("Prometheus", false));
+    m_metrics->setGenerator(
+        steady({"Prometheus warns: PromQL info: metric might not be a counter"}));
+    MessageBar *bar = m_window->messageBar();
+    const QString first = QStringLiteral("Prometheus warns: PromQL info: metric might not be a "
+                                         "counter");
+    QTRY_COMPARE_WITH_TIMEOUT(bar->text(), first, 10'000);
+    QCOMPARE(bar->level(), MessageBar::Level::Warning);
+    bar->clear();
+    int reads = m_metrics->readCount();
+    QTRY_VERIFY_WITH_TIMEOUT(m_metrics->readCount() >= reads + 3, 10'000);
+    QVERIFY2(!bar->isVisible(), qPrintable(bar->text()));
+
+    // A new warning is told, once, while the old one stays told.
+    const QString second = QStringLiteral("Prometheus warns: a second thing");
+    m_metrics->setGenerator(steady({first.toStdString(), second.toStdString()}));
+    QTRY_COMPARE_WITH_TIMEOUT(bar->text(), second, 10'000);
+    bar->clear();
+    reads = m_metrics->readCount();
+    QTRY_VERIFY_WITH_TIMEOUT(m_metrics->readCount() >= reads + 3, 10'000);
+    QVERIFY2(!bar->isVisible(), qPrintable(bar->text()));
+}
+
+void TestConsoleWindow::weightSentIsTheOneThatApplies()
+{
+    connectFakes(haproxyLike(), metricsKind("Fake", false));
+    TrafficControl *traffic = m_window->trafficControl();
+    QTRY_VERIFY(traffic->isEnabledForState());
+    QTRY_VERIFY_WITH_TIMEOUT(m_window->monitor()->numbersAreLive(), 10'000);
+    traffic->spinBox()->setValue(12.3);
+    // The fake rounds to its 0.4 % resolution as HAProxy rounds to its weights.
+    QCOMPARE(traffic->effectiveWeight(Weight::fromTenths(123)), Weight::fromTenths(124));
+    const QString hint = traffic->pendingLabel()->text();
+    QVERIFY2(hint.contains(QStringLiteral("12.3 % asked")), qPrintable(hint));
+    QVERIFY2(hint.contains(QStringLiteral("HAProxy can only apply 12.4 %")), qPrintable(hint));
+    m_control->clearCalls();
+    traffic->applyButton()->click();
+    QTRY_COMPARE(m_control->callCount(FakeControlPlane::Request::SetCanaryWeight), 1);
+    QCOMPARE(m_control->calls().front().weight, Weight::fromTenths(124));
+    QTRY_COMPARE(traffic->confirmedWeight(), Weight::fromTenths(124));
+}
+
+void TestConsoleWindow::missingQuantilesAreNoData()
+{
+    auto metrics = metricsKind("HAProxy", false, "no quantiles");
+    metrics.quantiles = false;
+    metrics.accuracy = false;
+    connectFakes(haproxyLike(), metrics, FakeControlPlane::canaryAt(Weight::fromTenths(50)),
+                 [](FakeControlPlane &, FakeMetricsSource &source) {
+                     source.setGenerator(steady({}, false));
+                 });
+    QTRY_VERIFY_WITH_TIMEOUT(m_window->monitor()->numbersAreLive(), 10'000);
+    KpiComparison *table = m_window->comparison();
+    for (VariantRole role : {VariantRole::Production, VariantRole::Canary}) {
+        for (KpiComparison::Row row :
+             {KpiComparison::LatencyP50, KpiComparison::LatencyP99, KpiComparison::Accuracy}) {
+            const QString text = table->text(row, role);
+            QVERIFY2(!text.contains(QLatin1Char('0')),
+                     qPrintable(QStringLiteral("row %1: %2").arg(row).arg(text)));
+            QVERIFY2(!text.isEmpty(), "an unknown is shown, not left blank");
+        }
+        // What the counters do give is there.
+        QVERIFY(table->text(KpiComparison::ErrorRate, role).contains(QLatin1Char('%')));
+    }
+}
+
+QTEST_MAIN(TestConsoleWindow)
+#include "tst_consolewindow.moc"
