@@ -13,8 +13,9 @@
 #include <QSignalSpy>
 #include <QTest>
 
-#include <cmath>
+#include <algorithm>
 #include <memory>
+#include <vector>
 
 using namespace canary;
 using namespace canary::testing;
