@@ -1,6 +1,24 @@
 #include "rolloutcontroller.h"
 
+#include "domain/rolloutrules.h"
+
 namespace canary::gateway {
+
+namespace {
+
+// Whether a lever fits the rollout is decided by the rules the console and canaryctl offer their
+// levers by, with the Control API's capabilities, so the gateway refuses with the same sentence
+// the console would have shown. What stays here is the server's own business: answering a repeat
+// that changes nothing, checking If-Match, and applying the change.
+std::optional<std::string> refusal(Lever lever, const RolloutState &state)
+{
+    LeverDecision decision = decideLever(lever, readRollout(state), controlApiCapabilities());
+    if (decision.allowed)
+        return std::nullopt;
+    return std::move(decision.why);
+}
+
+} // namespace
 
 RolloutController::RolloutController(const GatewayConfig &config, const Clock &clock)
     : m_clock(clock)
@@ -54,12 +72,8 @@ RolloutController::Outcome RolloutController::setCanaryWeight(Precondition ifMat
         return finish(Result::AlreadyInState);
     if (ifMatch && *ifMatch != m_state.revision)
         return finish(Result::PreconditionFailed);
-    if (phase == RolloutPhase::RolledBack)
-        return finish(Result::Conflict, "The canary was rolled back; stage the canary again "
-                                        "(PUT /v1/rollout/canary) before giving it traffic.");
-    if (phase != RolloutPhase::Canary)
-        return finish(Result::Conflict, "No canary is staged; stage one with "
-                                        "PUT /v1/rollout/canary first.");
+    if (auto why = refusal(Lever::SetWeight, m_state))
+        return finish(Result::Conflict, std::move(*why));
     m_state.canary->weight = weight;
     m_state.production.weight = weight.complement();
     bump();
@@ -73,12 +87,10 @@ RolloutController::Outcome RolloutController::promote(Precondition ifMatch)
         return finish(Result::AlreadyInState);
     if (ifMatch && *ifMatch != m_state.revision)
         return finish(Result::PreconditionFailed);
-    if (m_state.phase != RolloutPhase::Canary || !m_canary)
-        return finish(Result::Conflict,
-                      m_state.phase == RolloutPhase::RolledBack
-                          ? "The canary was rolled back and cannot be promoted; stage it again "
-                            "first."
-                          : "No canary is staged, so there is nothing to promote.");
+    if (auto why = refusal(Lever::Promote, m_state))
+        return finish(Result::Conflict, std::move(*why));
+    // A staged canary always has its serving settings: stageCanary() and the constructor set
+    // both together.
     m_production = *m_canary;
     m_canary.reset();
     m_state.production = info(VariantRole::Production, m_production, Weight::fromTenths(1000));
@@ -95,8 +107,8 @@ RolloutController::Outcome RolloutController::rollback(Precondition ifMatch)
         return finish(Result::AlreadyInState);
     if (ifMatch && *ifMatch != m_state.revision)
         return finish(Result::PreconditionFailed);
-    if (m_state.phase != RolloutPhase::Canary)
-        return finish(Result::Conflict, "No canary is staged, so there is nothing to roll back.");
+    if (auto why = refusal(Lever::Rollback, m_state))
+        return finish(Result::Conflict, std::move(*why));
     m_state.canary->weight = Weight();
     m_state.production.weight = Weight::fromTenths(1000);
     m_state.phase = RolloutPhase::RolledBack;
@@ -114,11 +126,8 @@ RolloutController::Outcome RolloutController::stageCanary(Precondition ifMatch,
         return finish(Result::AlreadyInState);
     if (ifMatch && *ifMatch != m_state.revision)
         return finish(Result::PreconditionFailed);
-    if (m_state.phase == RolloutPhase::Canary && !m_state.canaryWeight().isZero())
-        return finish(Result::Conflict,
-                      "The staged canary holds " + m_state.canaryWeight().toString() +
-                          " % of the traffic; set its weight to 0, roll it back or promote it "
-                          "before staging another.");
+    if (auto why = refusal(Lever::Stage, m_state))
+        return finish(Result::Conflict, std::move(*why));
     m_canary = settings;
     m_state.canary = info(VariantRole::Canary, settings, Weight());
     m_state.production.weight = Weight::fromTenths(1000);

@@ -28,4 +28,19 @@ struct ControlPlaneCapabilities
     bool changesNeedToken = false;
 };
 
+// The Control API's (docs/control-api.md): revisions (If-Match), staging, every change applied at
+// once on the 0.1 % grid, a bearer token for changes. The Control API client reports these, and
+// the reference gateway decides its levers by them.
+inline ControlPlaneCapabilities controlApiCapabilities()
+{
+    ControlPlaneCapabilities capabilities;
+    capabilities.kind = "Control API";
+    capabilities.revisions = true;
+    capabilities.staging = true;
+    capabilities.convergesOverTime = false;
+    capabilities.resolution = Weight::fromTenths(1);
+    capabilities.changesNeedToken = true;
+    return capabilities;
+}
+
 } // namespace canary

@@ -1,3 +1,4 @@
+#include "domain/rolloutrules.h"
 #include "gatewayprocess.h"
 #include "httpclient.h"
 
@@ -48,6 +49,8 @@ private:
                      const QByteArray &ifMatch);
     json rollout();
     static void verifyProblem(const HttpReply &reply, int status, const QString &slug);
+    // A 409 whose detail is the sentence the console's rules give for `lever` on `state`.
+    static void verifyRefusal(const HttpReply &reply, canary::Lever lever, const json &state);
 
     std::unique_ptr<GatewayProcess> m_gateway;
     std::unique_ptr<HttpClient> m_http;
@@ -99,6 +102,20 @@ void TestGatewayControl::verifyProblem(const HttpReply &reply, int status, const
     QCOMPARE(body.value("status", 0), status);
     QVERIFY(!body.value("title", "").empty());
     QVERIFY(!body.value("detail", "").empty());
+}
+
+void TestGatewayControl::verifyRefusal(const HttpReply &reply, canary::Lever lever,
+                                       const json &state)
+{
+    verifyProblem(reply, 409, QStringLiteral("conflict"));
+    std::string error;
+    const auto parsed = canary::rolloutStateFromJson(state, &error);
+    QVERIFY2(parsed, error.c_str());
+    const canary::LeverDecision decision =
+        canary::decideLever(lever, canary::readRollout(*parsed), canary::controlApiCapabilities());
+    QVERIFY(!decision.allowed);
+    QCOMPARE(QString::fromStdString(reply.json().at("detail").get<std::string>()),
+             QString::fromStdString(decision.why));
 }
 
 void TestGatewayControl::getRollout()
@@ -171,11 +188,11 @@ void TestGatewayControl::promote()
     QCOMPARE(reply.status, 200);
     QVERIFY(sameJson(reply.json(), body));
 
-    // Nothing staged any more: weights and rollback are conflicts.
+    // Nothing staged any more: weights and rollback are conflicts, said as the console says them.
     reply = mutate("PUT", QStringLiteral("/v1/rollout/weights"), R"({"canary": 5})", "\"2\"");
-    verifyProblem(reply, 409, QStringLiteral("conflict"));
+    verifyRefusal(reply, canary::Lever::SetWeight, body);
     reply = mutate("POST", QStringLiteral("/v1/rollout/rollback"), {}, "\"2\"");
-    verifyProblem(reply, 409, QStringLiteral("conflict"));
+    verifyRefusal(reply, canary::Lever::Rollback, body);
     QVERIFY(sameJson(rollout(), body));
 }
 
@@ -198,11 +215,12 @@ void TestGatewayControl::rollback()
     QVERIFY(sameJson(reply.json(), body));
 
     reply = mutate("PUT", QStringLiteral("/v1/rollout/weights"), R"({"canary": 5})", "\"2\"");
-    verifyProblem(reply, 409, QStringLiteral("conflict"));
-    QVERIFY(reply.json().at("detail").get<std::string>().find("stage") != std::string::npos);
+    verifyRefusal(reply, canary::Lever::SetWeight, body);
+    QVERIFY(reply.json().at("detail").get<std::string>().find("Stage a canary") !=
+            std::string::npos);
 
     reply = mutate("POST", QStringLiteral("/v1/rollout/promote"), {}, "\"2\"");
-    verifyProblem(reply, 409, QStringLiteral("conflict"));
+    verifyRefusal(reply, canary::Lever::Promote, body);
     QVERIFY(sameJson(rollout(), body));
 }
 
@@ -211,8 +229,10 @@ void TestGatewayControl::stageCanary()
     const QByteArray canary =
         R"({"model": "fraud-model", "version": "2.5.0", "simulate": {"latency_p50_ms": 5, "latency_p99_ms": 9}})";
     // The canary holds 10 %: staging another is a conflict.
+    const json before = rollout();
     auto reply = mutate("PUT", QStringLiteral("/v1/rollout/canary"), canary, "\"1\"");
-    verifyProblem(reply, 409, QStringLiteral("conflict"));
+    verifyRefusal(reply, canary::Lever::Stage, before);
+    QVERIFY(sameJson(rollout(), before));
 
     reply = mutate("POST", QStringLiteral("/v1/rollout/promote"), {}, "\"1\"");
     QCOMPARE(reply.status, 200);

@@ -1,4 +1,6 @@
 // RolloutActions against the real gateway: every lever, the 412 race, refusals, and the action log.
+// What the actions decide on their own (busy, no state yet, an unwritable log, which numbers are
+// recorded, what a failure says) is tested on the fakes in tests/unit/tst_actionslogic.cpp.
 #include "backends/controlapi/controlclient.h"
 #include "backends/httptransport.h"
 #include "backends/scrape/scrapesource.h"
@@ -45,12 +47,8 @@ private Q_SLOTS:
     void setWeight();
     void rollbackStagePromote();
     void conflictShowsTheNewRevision();
-    void refusedWhileBusy();
-    void emptySnapshotIsNotRecordedAsNumbers();
-    void refusedWithoutState();
     void failures_data();
     void failures();
-    void unwritableLogSendsNothing();
 
 private:
     void startMonitor();
@@ -295,56 +293,6 @@ void TestRolloutActions::conflictShowsTheNewRevision()
     QCOMPARE(rollout().at("revision").get<int>(), 3);
 }
 
-// An action taken before any numbers were shown is recorded without numbers, never with an
-// empty 1970 window marked live.
-void TestRolloutActions::emptySnapshotIsNotRecordedAsNumbers()
-{
-    m_monitor->start();
-    QTRY_VERIFY_WITH_TIMEOUT(m_monitor->state().has_value(), 10'000);
-    m_monitor->stop();
-    m_actions->setCanaryWeight(Weight::fromTenths(150), KpiSnapshot{});
-    waitForSuccess(QStringLiteral("15.0 %"));
-    const ActionRecord &record = m_log->records().back();
-    if (record.kpisTime) {
-        // The monitor had a window of its own by then: that one, with its true bounds.
-        QCOMPARE(*record.kpisTime, m_monitor->snapshot().to);
-        QVERIFY(*record.kpisFrom > SystemTime{});
-    } else {
-        QVERIFY(!record.kpisFrom);
-        QVERIFY(!record.kpisLive);
-    }
-    QVERIFY(ActionLog::toJson(record).dump().find("1970") == std::string::npos);
-}
-
-void TestRolloutActions::refusedWhileBusy()
-{
-    startMonitor();
-    m_actions->setCanaryWeight(Weight::fromTenths(300));
-    QVERIFY(m_actions->busy());
-    m_actions->promote();
-    QCOMPARE(m_failed->count(), 1); // refused at once, nothing sent
-    QVERIFY2(m_failed->first().at(0).toString().contains(QStringLiteral("Another action")),
-             qPrintable(m_failed->first().at(0).toString()));
-    QCOMPARE(m_failed->first().at(1).toBool(), false);
-    m_failed->clear();
-    waitForSuccess(QStringLiteral("30.0 %"));
-    QCOMPARE(rollout().at("state").dump(), json("canary").dump()); // the promote never went out
-    QCOMPARE(m_log->records().size(), std::size_t(1));
-}
-
-void TestRolloutActions::refusedWithoutState()
-{
-    // The monitor was never started, so there is no revision to decide on.
-    m_actions->setCanaryWeight(Weight::fromTenths(300));
-    QCOMPARE(m_failed->count(), 1);
-    QVERIFY2(m_failed->first().at(0).toString().contains(QStringLiteral("Nothing was sent")),
-             qPrintable(m_failed->first().at(0).toString()));
-    QVERIFY(!m_actions->busy());
-    QCOMPARE(m_busy->count(), 0);
-    QVERIFY(m_log->records().empty());
-    QCOMPARE(rollout().at("revision").get<int>(), 1);
-}
-
 void TestRolloutActions::failures_data()
 {
     QTest::addColumn<QString>("situation");
@@ -414,21 +362,6 @@ void TestRolloutActions::failures()
     QCOMPARE(m_log->records().size(), std::size_t(1));
     QCOMPARE(m_log->records().front().outcome, std::string("failed"));
     QCOMPARE(QString::fromStdString(m_log->records().front().message), message);
-}
-
-void TestRolloutActions::unwritableLogSendsNothing()
-{
-    startMonitor();
-    ActionLog log(m_dir.filePath(QStringLiteral("no-such-dir/actions.jsonl")));
-    m_actions->setActionLog(&log);
-    m_actions->setCanaryWeight(Weight::fromTenths(300));
-    QCOMPARE(m_failed->count(), 1);
-    const QString message = m_failed->first().at(0).toString();
-    QVERIFY2(message.contains(QStringLiteral("could not be recorded")), qPrintable(message));
-    QVERIFY(message.contains(QStringLiteral("Nothing was sent")));
-    QVERIFY(!m_actions->busy());
-    QCOMPARE(rollout().at("revision").get<int>(), 1);
-    m_actions->setActionLog(nullptr);
 }
 
 QTEST_GUILESS_MAIN(TestRolloutActions)

@@ -39,12 +39,7 @@ ControlClient::ControlClient(HttpTransport *transport, ControlEndpoint endpoint,
 
 ControlPlaneCapabilities ControlClient::capabilities() const
 {
-    ControlPlaneCapabilities capabilities;
-    capabilities.kind = "Control API";
-    capabilities.revisions = true;
-    capabilities.staging = true;
-    capabilities.changesNeedToken = true;
-    return capabilities;
+    return controlApiCapabilities();
 }
 
 void ControlClient::fetchState(QObject *context, Callback onDone)
