@@ -368,9 +368,12 @@ void TestHaproxy::readsTheState()
 {
     auto plane =
         control(adminSocket(), QStringLiteral("backend=models&production=prod&canary=can"));
+    m_clock.advance(std::chrono::seconds(5));
     const ControlResult result = wait([&](auto done) { plane->fetchState(this, done); });
     QVERIFY2(!result.error, result.error.message().c_str());
     QVERIFY(result.state && result.state->canary);
+    // HAProxy keeps no time of change: the state is as of the moment it was read.
+    QCOMPARE(result.state->updatedAt, m_clock.now());
     QCOMPARE(result.state->production.model, std::string("prod"));
     QCOMPARE(result.state->canary->model, std::string("can"));
     QCOMPARE(result.state->canaryWeight().tenths(), 0);

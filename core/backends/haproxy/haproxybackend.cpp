@@ -90,7 +90,8 @@ makeHaproxyControlPlane(const QUrl &url, const BackendContext &context, std::str
     auto target = haproxyTargetFromUrl(url, error);
     if (!target)
         return nullptr;
-    return std::make_unique<HaproxyControlPlane>(std::move(*target), context.options.timeout);
+    return std::make_unique<HaproxyControlPlane>(std::move(*target), context.options.timeout,
+                                                 context.clock);
 }
 
 std::unique_ptr<MetricsSource>

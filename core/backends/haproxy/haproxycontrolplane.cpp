@@ -33,12 +33,19 @@ bool isUnknownName(std::string_view refusal)
 } // namespace
 
 HaproxyControlPlane::HaproxyControlPlane(HaproxyTarget target, std::chrono::milliseconds timeout,
-                                         QObject *parent)
+                                         const Clock &clock, QObject *parent)
     : ControlPlane(parent)
     , m_target(std::move(target))
     , m_runtime(m_target.endpoint, timeout)
+    , m_clock(clock)
 {
     m_runtime.setMaxAnswerBytes(haproxy::kMaxStatBytes);
+}
+
+void HaproxyControlPlane::stamp(std::optional<RolloutState> &state) const
+{
+    if (state)
+        state->updatedAt = m_clock.now();
 }
 
 ControlPlaneCapabilities HaproxyControlPlane::capabilities() const
@@ -231,6 +238,7 @@ void HaproxyControlPlane::fetchState(QObject *context, Callback onDone)
              }
              std::string why;
              result.state = stateOf(m_target, *reading, &why);
+             stamp(result.state);
              if (!result.state)
                  result.error = error(ControlError::Kind::Conflict, why);
              onDone(std::move(result));
@@ -322,6 +330,7 @@ void HaproxyControlPlane::applyWeights(haproxy::ServerWeights wanted, QObject *c
                         false);
                     std::string ignored;
                     refusal.current = stateOf(m_target, *before, &ignored);
+                    stamp(refusal.current);
                     ControlResult result;
                     result.state = refusal.current;
                     result.error = std::move(refusal);
@@ -448,6 +457,7 @@ void HaproxyControlPlane::finishWithRead(ControlError failure, QObject *context,
         std::string why;
         if (after)
             result.state = stateOf(m_target, *after, &why);
+        stamp(result.state);
         if (failure) {
             failure.current = result.state;
             result.error = std::move(failure);

@@ -3,6 +3,7 @@
 #include "backends/controlplane.h"
 #include "backends/haproxy/haproxyruntime.h"
 #include "backends/haproxy/haproxystat.h"
+#include "util/clock.h"
 
 #include <functional>
 #include <memory>
@@ -29,8 +30,9 @@ class HaproxyControlPlane final : public ControlPlane
     Q_OBJECT
 
 public:
+    // `clock` stamps each state with the moment it was read (HAProxy keeps no such time).
     HaproxyControlPlane(HaproxyTarget target, std::chrono::milliseconds timeout,
-                        QObject *parent = nullptr);
+                        const Clock &clock = SystemClock::instance(), QObject *parent = nullptr);
 
     const HaproxyTarget &target() const { return m_target; }
 
@@ -59,6 +61,8 @@ public:
     };
     // The rollout state a reading shows, or an error sentence when it shows none (both servers
     // at weight 0, or neither taking traffic). Public so it can be tested without HAProxy.
+    // Sets the state's updatedAt to now: the moment it was read.
+    void stamp(std::optional<RolloutState> &state) const;
     static std::optional<RolloutState> stateOf(const HaproxyTarget &target, const Reading &reading,
                                                std::string *error);
 
@@ -81,6 +85,7 @@ private:
 
     HaproxyTarget m_target;
     HaproxyRuntime m_runtime;
+    const Clock &m_clock;
 };
 
 } // namespace canary
