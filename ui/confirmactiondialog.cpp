@@ -18,8 +18,10 @@ QString variantText(const std::optional<VariantInfo> &variant)
 {
     if (!variant)
         return kUnknown;
-    return QStringLiteral("%1 %2").arg(QString::fromStdString(variant->model),
-                                       QString::fromStdString(variant->version));
+    const QString model = QString::fromStdString(variant->model);
+    if (variant->version.empty()) // a backend that knows only a server's name (HAProxy)
+        return model;
+    return QStringLiteral("%1 %2").arg(model, QString::fromStdString(variant->version));
 }
 
 } // namespace
@@ -47,18 +49,30 @@ ConfirmActionDialog::ConfirmActionDialog(Action action, const RolloutState &stat
         m_ui->headline->setText(
             freshness.live ? tr("Promote %1 to production?").arg(canaryName)
                            : tr("Promote %1 to production without live numbers?").arg(canaryName));
+        // A backend that stages models swaps the slots; one that does not (HAProxy) only moves
+        // the traffic, and both servers stay where they are.
         m_ui->consequence->setText(
-            tr("%1 will serve 100 % of live traffic as the new production model, replacing %2. "
-               "The canary slot becomes empty. Going back means staging %2 again as a canary.")
-                .arg(canaryName, productionName));
+            backend.staging
+                ? tr("%1 will serve 100 % of live traffic as the new production model, replacing "
+                     "%2. The canary slot becomes empty. Going back means staging %2 again as a "
+                     "canary.")
+                      .arg(canaryName, productionName)
+                : tr("%1 will receive 100 % of live traffic and %2 none. Both stay in the "
+                     "backend: rolling back moves the traffic to %2 again.")
+                      .arg(canaryName, productionName));
         ok->setText(freshness.live ? tr("Promote") : tr("Promote on old numbers"));
     } else {
         setWindowTitle(tr("Roll back the canary"));
         m_ui->headline->setText(tr("Roll back %1?").arg(canaryName));
+        const QString weight = QString::fromStdString(state.canaryWeight().toString());
         m_ui->consequence->setText(
-            tr("The canary's traffic (%1 %) goes back to production %2 at once; the canary "
-               "stays staged at 0 % until the next one is staged.")
-                .arg(QString::fromStdString(state.canaryWeight().toString()), productionName));
+            backend.staging
+                ? tr("The canary's traffic (%1 %) goes back to production %2 at once; the canary "
+                     "stays staged at 0 % until the next one is staged.")
+                      .arg(weight, productionName)
+                : tr("The canary's traffic (%1 %) goes back to production %2 at once; the canary "
+                     "stays in the backend at 0 %.")
+                      .arg(weight, productionName));
         ok->setText(tr("Roll back"));
     }
     ok->setObjectName(QStringLiteral("confirmAction"));
@@ -98,6 +112,22 @@ QString ConfirmActionDialog::cellText(Row row, VariantRole role) const
 QString ConfirmActionDialog::freshnessText() const
 {
     return m_ui->freshness->text();
+}
+
+QString ConfirmActionDialog::headlineText() const
+{
+    return m_ui->headline->text();
+}
+
+QString ConfirmActionDialog::cellText(int row, int column) const
+{
+    const QTableWidgetItem *item = m_ui->comparison->item(row, column);
+    return item ? item->text() : QString();
+}
+
+QString ConfirmActionDialog::consequenceText() const
+{
+    return m_ui->consequence->text();
 }
 
 QString ConfirmActionDialog::backendNoteText() const
@@ -148,12 +178,23 @@ void ConfirmActionDialog::fill(const RolloutState &state, const KpiSnapshot &sna
             item->setTextAlignment(Qt::AlignCenter);
             table->setItem(row, column, item);
         };
-        set(Version, variant ? QString::fromStdString(variant->version) : kUnknown);
+        const metrics::VariantKpis none;
+        const metrics::VariantKpis &v = haveKpis ? kpis->variant(role) : none;
+        // A backend that knows only server names (HAProxy): the versions the metrics saw serve
+        // requests in the window, said to be from there.
+        QString version = kUnknown;
+        if (variant && !variant->version.empty()) {
+            version = QString::fromStdString(variant->version);
+        } else if (!v.activeVersions.empty()) {
+            QStringList versions;
+            for (const std::string &seen : v.activeVersions)
+                versions << QString::fromStdString(seen);
+            version = tr("%1 (in the metrics)").arg(versions.join(QStringLiteral(", ")));
+        }
+        set(Version, version);
         set(Weight,
             variant ? QStringLiteral("%1 %").arg(QString::fromStdString(variant->weight.toString()))
                     : kUnknown);
-        const metrics::VariantKpis none;
-        const metrics::VariantKpis &v = haveKpis ? kpis->variant(role) : none;
         set(Requests, KpiComparison::formatCount(v.requestsInWindow));
         set(RequestRate, KpiComparison::formatRate(v.requestRate));
         set(ErrorRate, KpiComparison::formatPercent(v.errorRatio));

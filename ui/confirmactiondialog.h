@@ -51,6 +51,10 @@ public:
     QString freshnessText() const;
     // What the backend's kind cannot guarantee; empty when it guarantees everything said.
     QString backendNoteText() const;
+    QString headlineText() const;
+    QString consequenceText() const;
+    // The text of one cell of the comparison (row 0 is the model version; column 0 production).
+    QString cellText(int row, int column) const;
 
 private:
     void fill(const RolloutState &state, const KpiSnapshot &snapshot);

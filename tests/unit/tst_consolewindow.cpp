@@ -93,6 +93,8 @@ private Q_SLOTS:
     void stageDisabledWithReason();
     void confirmationSaysWhenChangesCannotBeDetected_data();
     void confirmationSaysWhenChangesCannotBeDetected();
+    void confirmationSaysWhatTheKindDoes_data();
+    void confirmationSaysWhatTheKindDoes();
     void limitsToldOnce();
     void backfillTold_data();
     void backfillTold();
@@ -242,6 +244,61 @@ void TestConsoleWindow::confirmationSaysWhenChangesCannotBeDetected()
     }
     QCOMPARE(m_control->callCount(FakeControlPlane::Request::Promote), 0);
     QCOMPARE(m_control->callCount(FakeControlPlane::Request::Rollback), 0);
+}
+
+void TestConsoleWindow::confirmationSaysWhatTheKindDoes_data()
+{
+    QTest::addColumn<bool>("staging");
+    QTest::addColumn<bool>("promote");
+    QTest::addColumn<QString>("headline");
+    QTest::addColumn<QString>("consequence"); // a fragment
+    // A kind that stages models swaps the slots; one that does not only moves the traffic.
+    QTest::newRow("slots, promote") << true << true << "Promote m 2.0 to production?"
+                                    << "The canary slot becomes empty";
+    QTest::newRow("slots, roll back") << true << false << "Roll back m 2.0?"
+                                      << "stays staged at 0 %";
+    QTest::newRow("servers, promote") << false << true << "Promote can to production?"
+                                      << "can will receive 100 % of live traffic and prod none";
+    QTest::newRow("servers, roll back") << false << false << "Roll back can?"
+                                        << "goes back to production prod at once; the canary "
+                                           "stays in the backend at 0 %.";
+}
+
+void TestConsoleWindow::confirmationSaysWhatTheKindDoes()
+{
+    QFETCH(bool, staging);
+    QFETCH(bool, promote);
+    QFETCH(QString, headline);
+    QFETCH(QString, consequence);
+    ControlPlaneCapabilities capabilities = haproxyLike();
+    capabilities.staging = staging;
+    RolloutState state = FakeControlPlane::canaryAt(Weight::fromTenths(50));
+    if (!staging) { // HAProxy knows its servers' names only
+        state.production.model = "prod";
+        state.production.version.clear();
+        state.canary->model = "can";
+        state.canary->version.clear();
+    }
+    connectFakes(capabilities, metricsKind("Fake", false), state);
+    QAction *action = promote ? m_window->promoteAction() : m_window->rollbackAction();
+    QTRY_VERIFY(action->isEnabled());
+    QString said;
+    QString consequences;
+    QString canaryVersion;
+    ModalAnswer<ConfirmActionDialog> answer([&](ConfirmActionDialog *dialog) {
+        said = dialog->headlineText();
+        consequences = dialog->consequenceText();
+        canaryVersion = dialog->cellText(0, 1);
+        dialog->cancelButton()->click();
+    });
+    action->trigger();
+    QVERIFY(answer.seen());
+    QCOMPARE(said, headline);
+    // Without a version from the backend, the one the metrics saw, said to be from there.
+    QCOMPARE(canaryVersion,
+             staging ? QStringLiteral("2.0") : QStringLiteral("2.0 (in the metrics)"));
+    QVERIFY2(consequences.contains(consequence), qPrintable(consequences));
+    QVERIFY2(!consequences.contains(QStringLiteral("  ")), qPrintable(consequences));
 }
 
 void TestConsoleWindow::limitsToldOnce()
