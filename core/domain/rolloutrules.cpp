@@ -1,5 +1,7 @@
 #include "rolloutrules.h"
 
+#include "util/join.h"
+
 namespace canary {
 
 namespace {
@@ -11,14 +13,6 @@ bool holdsModel(const VariantInfo &variant)
 
 // Sentences are built by appending: GCC 12's optimiser reports a false -Wrestrict on
 // `"literal" + std::string&&`.
-std::string join(std::initializer_list<std::string_view> parts)
-{
-    std::string out;
-    for (std::string_view part : parts)
-        out += part;
-    return out;
-}
-
 std::string describe(const VariantInfo &variant)
 {
     std::string text = variant.model;

@@ -1,20 +1,13 @@
 #include "haproxybackend.h"
 
 #include "backends/haproxy/haproxymetricssource.h"
+#include "util/join.h"
 
 #include <QUrlQuery>
 
 namespace canary {
 
 namespace {
-
-std::string join(std::initializer_list<std::string_view> parts)
-{
-    std::string out;
-    for (std::string_view part : parts)
-        out += part;
-    return out;
-}
 
 // HAProxy names backends and servers with letters, digits and "-_.:"; a space or slash would
 // change the meaning of a runtime command.

@@ -1,5 +1,7 @@
 #include "haproxycontrolplane.h"
 
+#include "util/join.h"
+
 #include <QPointer>
 
 #include <array>
@@ -11,14 +13,6 @@ namespace {
 
 // Sentences are built by appending: GCC 12's optimiser reports a false -Wrestrict on
 // `"literal" + std::string&&`.
-std::string join(std::initializer_list<std::string_view> parts)
-{
-    std::string out;
-    for (std::string_view part : parts)
-        out += part;
-    return out;
-}
-
 std::string weightCommand(const std::string &backend, const std::string &server, int weight)
 {
     return join({"set weight ", backend, "/", server, " ", std::to_string(weight)});

@@ -1,5 +1,7 @@
 #include "haproxymetricssource.h"
 
+#include "util/join.h"
+
 #include <QMetaObject>
 #include <QPointer>
 
@@ -8,14 +10,6 @@
 namespace canary {
 
 namespace {
-
-std::string join(std::initializer_list<std::string_view> parts)
-{
-    std::string out;
-    for (std::string_view part : parts)
-        out += part;
-    return out;
-}
 
 constexpr const char *kNoQuantiles =
     "HAProxy gives no latency quantiles, only rtime and ttime averaged over the last 1024 "
