@@ -286,21 +286,41 @@ ConnectionTarget ConnectionTarget::fromProfile(const SavedProfile &profile,
     return target;
 }
 
+ConnectionTarget ConnectionTarget::fromCommandLine(const ConnectionProfile &profile)
+{
+    ConnectionTarget target;
+    target.url = QString::fromStdString(profile.backendUrl);
+    target.metricsUrl = QString::fromStdString(profile.metricsUrl);
+    target.token = QString::fromStdString(profile.options.token);
+    target.metricsToken = QString::fromStdString(profile.options.metricsToken);
+    target.metricsUser = QString::fromStdString(profile.options.metricsUser);
+    target.metricsPassword = QString::fromStdString(profile.options.metricsPassword);
+    target.queryFile = QString::fromStdString(profile.options.queryFile);
+    target.verifyTls = profile.options.verifyTls;
+    return target;
+}
+
+ConnectionProfile ConnectionTarget::profile() const
+{
+    QString backend = url.trimmed();
+    while (backend.endsWith(QLatin1Char('/')))
+        backend.chop(1);
+    ConnectionProfile profile;
+    profile.backendUrl = backend.toStdString();
+    profile.metricsUrl = metricsUrl.trimmed().toStdString();
+    profile.options.token = token.toStdString();
+    profile.options.metricsToken = metricsToken.toStdString();
+    profile.options.metricsUser = metricsUser.toStdString();
+    profile.options.metricsPassword = metricsPassword.toStdString();
+    profile.options.queryFile = queryFile.toStdString();
+    profile.options.verifyTls = verifyTls;
+    return profile;
+}
+
 Backends MainWindow::buildBackends(const ConnectionTarget &target, std::string *error)
 {
-    QString url = target.url.trimmed();
-    while (url.endsWith(QLatin1Char('/')))
-        url.chop(1);
-    ConnectionProfile profile;
-    profile.backendUrl = url.toStdString();
-    profile.metricsUrl = target.metricsUrl.trimmed().toStdString();
-    profile.options.token = target.token.toStdString();
-    profile.options.metricsToken = target.metricsToken.toStdString();
-    profile.options.metricsUser = target.metricsUser.toStdString();
-    profile.options.metricsPassword = target.metricsPassword.toStdString();
-    profile.options.queryFile = target.queryFile.toStdString();
-    profile.options.verifyTls = target.verifyTls;
-    Backends backends = makeBackends(profile, m_transport.get(), SystemClock::instance(), error);
+    Backends backends =
+        makeBackends(target.profile(), m_transport.get(), SystemClock::instance(), error);
     if (!backends.control || !backends.metrics)
         return {};
     return backends;

@@ -62,6 +62,10 @@ struct ConnectionTarget
     // A saved profile with its secrets (the metrics secret is the password when the profile has a
     // metrics user, else the Prometheus bearer token).
     static ConnectionTarget fromProfile(const SavedProfile &profile, const ProfileSecrets &secrets);
+    // The backends the command line named (ConnectionOptions).
+    static ConnectionTarget fromCommandLine(const ConnectionProfile &profile);
+    // What the factory builds the backends from.
+    ConnectionProfile profile() const;
 };
 
 // The console: both variants side by side (headers and charts), the stale banner, and the

@@ -1,8 +1,8 @@
 // canaryctl: the Canary Console core, headless, for scripts and CI.
 #include "backends/backendfactory.h"
+#include "backends/connectionoptions.h"
 #include "backends/httptransport.h"
 #include "ctlcommands.h"
-#include "util/tokenfile.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
@@ -78,38 +78,7 @@ int main(int argc, char *argv[])
     parser.addOption({QStringLiteral("version"), QStringLiteral("Show version information.")});
     const QString envUrl =
         qEnvironmentVariable("CANARY_URL", QStringLiteral("http://127.0.0.1:8080"));
-    const QCommandLineOption backend(
-        QStringLiteral("backend"),
-        QStringLiteral("The backend: a Control API, haproxy+unix:// or haproxy+tcp:// URL."),
-        QStringLiteral("URL"));
-    const QCommandLineOption url(
-        QStringLiteral("url"),
-        QStringLiteral("A Control API backend, short for --backend (default %1).").arg(envUrl),
-        QStringLiteral("URL"));
-    const QCommandLineOption metricsUrl(
-        {QStringLiteral("metrics"), QStringLiteral("metrics-url")},
-        QStringLiteral("The metrics source: prometheus+http(s):// or an http(s) metrics "
-                       "endpoint (default: the backend's own)."),
-        QStringLiteral("URL"));
-    const QCommandLineOption tokenFile(QStringLiteral("token-file"),
-                                       QStringLiteral("File whose first line is the bearer token."),
-                                       QStringLiteral("FILE"));
-    const QCommandLineOption metricsTokenFile(
-        QStringLiteral("metrics-token-file"),
-        QStringLiteral("File whose first line is the Prometheus bearer token."),
-        QStringLiteral("FILE"));
-    const QCommandLineOption metricsUser(QStringLiteral("metrics-user"),
-                                         QStringLiteral("Prometheus basic auth user."),
-                                         QStringLiteral("USER"));
-    const QCommandLineOption metricsPasswordFile(
-        QStringLiteral("metrics-password-file"),
-        QStringLiteral("File whose first line is the Prometheus basic auth password."),
-        QStringLiteral("FILE"));
-    const QCommandLineOption queries(QStringLiteral("queries"),
-                                     QStringLiteral("Prometheus query templates (JSON file)."),
-                                     QStringLiteral("FILE"));
-    const QCommandLineOption insecure(QStringLiteral("insecure"),
-                                      QStringLiteral("Do not verify TLS certificates."));
+    const ConnectionOptions connection;
     const QCommandLineOption timeout(QStringLiteral("timeout"),
                                      QStringLiteral("Per-request timeout in seconds (default 5)."),
                                      QStringLiteral("S"), QStringLiteral("5"));
@@ -134,9 +103,9 @@ int main(int argc, char *argv[])
     const QCommandLineOption mutating(
         QStringLiteral("mutating"),
         QStringLiteral("check-backend: also change the rollout (a backend meant for testing)."));
-    parser.addOptions({backend, url, metricsUrl, tokenFile, metricsTokenFile, metricsUser,
-                       metricsPasswordFile, queries, insecure, timeout, json, yes, openMetrics,
-                       interval, count, model, version, spec, mutating});
+    connection.addTo(parser);
+    parser.addOptions(
+        {timeout, json, yes, openMetrics, interval, count, model, version, spec, mutating});
     parser.addPositionalArgument(QStringLiteral("command"), QStringLiteral("See Commands above."));
 
     if (!parser.parse(QCoreApplication::arguments()))
@@ -206,26 +175,12 @@ int main(int argc, char *argv[])
                          .arg(args.join(QLatin1Char(' '))));
 
     Options options;
+    QString error;
+    const auto profile = connection.read(parser, envUrl, QStringLiteral("CANARY_URL"), &error);
+    if (!profile)
+        return usage(error);
+    options.connection = *profile;
     BackendOptions &backendOptions = options.connection.options;
-    if (parser.isSet(backend) && parser.isSet(url))
-        return usage(QStringLiteral("--backend and --url both name the backend; give one"));
-    if (parser.isSet(backend)) {
-        options.connection.backendUrl = parser.value(backend).toStdString();
-    } else {
-        // --url (and CANARY_URL) keep meaning what they always meant: a Control API server.
-        const QString controlApi = parser.isSet(url) ? parser.value(url) : envUrl;
-        const QString scheme = QUrl(controlApi).scheme().toLower();
-        if (!scheme.isEmpty() && scheme != QStringLiteral("http") &&
-            scheme != QStringLiteral("https"))
-            return usage(
-                QStringLiteral("%1 \"%2\" is not a Control API URL (http:// or "
-                               "https://); give other kinds of backend with --backend")
-                    .arg(parser.isSet(url) ? QStringLiteral("--url") : QStringLiteral("CANARY_URL"),
-                         QString::fromStdString(displayUrl(controlApi.toStdString()))));
-        options.connection.backendUrl = controlApi.toStdString();
-    }
-    options.connection.metricsUrl = parser.value(metricsUrl).toStdString();
-    backendOptions.verifyTls = !parser.isSet(insecure);
     bool okNumber = false;
     const double timeoutSeconds = parser.value(timeout).toDouble(&okNumber);
     if (!okNumber || timeoutSeconds <= 0 || timeoutSeconds > 600)
@@ -242,29 +197,6 @@ int main(int argc, char *argv[])
     options.count = parser.value(count).toInt(&okNumber);
     if (!okNumber || options.count < 0)
         return usage(QStringLiteral("--count must be a non-negative integer"));
-
-    // Secrets come from files or the environment, never from the command line (ps shows it).
-    QString error;
-    const auto secret = [&](const QCommandLineOption &file, const char *environment,
-                            std::string *into) {
-        if (!parser.isSet(file)) {
-            if (environment)
-                *into = qEnvironmentVariable(environment).trimmed().toStdString();
-            return true;
-        }
-        const auto value = readTokenFile(parser.value(file), &error);
-        if (value)
-            *into = value->toStdString();
-        return value.has_value();
-    };
-    if (!secret(tokenFile, "CANARY_TOKEN", &backendOptions.token) ||
-        !secret(metricsTokenFile, "CANARY_METRICS_TOKEN", &backendOptions.metricsToken) ||
-        !secret(metricsPasswordFile, nullptr, &backendOptions.metricsPassword))
-        return usage(error);
-    backendOptions.metricsUser = parser.value(metricsUser).toStdString();
-    if (parser.isSet(metricsUser) != parser.isSet(metricsPasswordFile))
-        return usage(QStringLiteral("--metrics-user and --metrics-password-file go together"));
-    backendOptions.queryFile = parser.value(queries).toStdString();
 
     Commands commands(options, stdout, stderr);
     if (command != QStringLiteral("metrics-lint")) {

@@ -4,9 +4,9 @@
 #include "mainwindow.h"
 
 #include "backends/backendfactory.h"
+#include "backends/connectionoptions.h"
 #include "backends/httptransport.h"
 #include "util/clock.h"
-#include "util/tokenfile.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
@@ -122,37 +122,9 @@ int main(int argc, char *argv[])
     const QCommandLineOption demo(
         QStringLiteral("demo"),
         QStringLiteral("Run the reference gateway with simulated models beside the console."));
-    const QCommandLineOption url(
-        QStringLiteral("url"), QStringLiteral("Control API base URL, e.g. http://127.0.0.1:8080."),
-        QStringLiteral("URL"));
-    const QCommandLineOption backend(
-        QStringLiteral("backend"),
-        QStringLiteral("The backend that moves traffic, of any kind: http(s)://HOST:PORT (Control "
-                       "API), haproxy+unix:///PATH?backend=B&production=S1&canary=S2 or "
-                       "haproxy+tcp://HOST:PORT?backend=... (docs/console.md)."),
-        QStringLiteral("URL"));
-    const QCommandLineOption metrics(
-        QStringLiteral("metrics"),
-        QStringLiteral("Where the KPIs are read: prometheus+http(s)://HOST:PORT[?job=JOB], or an "
-                       "http(s)://.../metrics URL to scrape. Default: the backend's own."),
-        QStringLiteral("URL"));
-    const QCommandLineOption tokenFile(
-        QStringLiteral("token-file"),
-        QStringLiteral("File whose first line is the Control API bearer token."),
-        QStringLiteral("FILE"));
-    const QCommandLineOption metricsTokenFile(
-        QStringLiteral("metrics-token-file"),
-        QStringLiteral("File whose first line is the Prometheus bearer token."),
-        QStringLiteral("FILE"));
-    const QCommandLineOption queries(
-        QStringLiteral("queries"),
-        QStringLiteral("Prometheus query file (JSON, docs/prometheus.md); default: the built-in "
-                       "queries for canary-gateway."),
-        QStringLiteral("FILE"));
-    const QCommandLineOption insecure(QStringLiteral("insecure"),
-                                      QStringLiteral("Do not verify TLS certificates."));
-    parser.addOptions({help, version, demo, url, backend, metrics, tokenFile, metricsTokenFile,
-                       queries, insecure});
+    const ConnectionOptions connection;
+    parser.addOptions({help, version, demo});
+    connection.addTo(parser);
 
     // Parsed before QApplication exists, so --help and --version work without a display.
     QStringList arguments;
@@ -174,48 +146,19 @@ int main(int argc, char *argv[])
     if (!parser.positionalArguments().isEmpty())
         return usage(QStringLiteral("unexpected argument '%1'")
                          .arg(parser.positionalArguments().constFirst()));
-    const bool connecting = parser.isSet(url) || parser.isSet(backend);
-    if (parser.isSet(url) && parser.isSet(backend))
-        return usage(QStringLiteral("--url and --backend exclude each other (--url is a Control "
-                                    "API --backend)"));
+    const bool connecting = connection.namesBackend(parser);
     if (parser.isSet(demo) && connecting)
         return usage(QStringLiteral("--demo excludes --url and --backend"));
-    if (!connecting &&
-        (parser.isSet(tokenFile) || parser.isSet(insecure) || parser.isSet(metrics) ||
-         parser.isSet(metricsTokenFile) || parser.isSet(queries)))
-        return usage(QStringLiteral("--token-file, --insecure, --metrics, --metrics-token-file and "
-                                    "--queries need --backend or --url"));
-    if (!parser.isSet(metrics) && (parser.isSet(metricsTokenFile) || parser.isSet(queries)))
-        return usage(QStringLiteral("--metrics-token-file and --queries need --metrics"));
+    if (!connecting && connection.anyGiven(parser))
+        return usage(QStringLiteral("the connection options need --backend or --url"));
 
     ConnectionTarget target;
-    if (parser.isSet(url)) {
-        target.url = parser.value(url).trimmed();
-        const QUrl parsed(target.url, QUrl::StrictMode);
-        if (!parsed.isValid() || parsed.host().isEmpty() ||
-            (parsed.scheme() != QStringLiteral("http") &&
-             parsed.scheme() != QStringLiteral("https")))
-            return usage(QStringLiteral("--url must be an http:// or https:// URL"));
-    } else if (parser.isSet(backend)) {
-        target.url = parser.value(backend).trimmed();
-    }
     if (connecting) {
-        target.metricsUrl = parser.value(metrics).trimmed();
-        target.queryFile = parser.value(queries).trimmed();
-        target.verifyTls = !parser.isSet(insecure);
         QString error;
-        if (parser.isSet(tokenFile)) {
-            const auto token = readTokenFile(parser.value(tokenFile), &error);
-            if (!token)
-                return usage(error);
-            target.token = *token;
-        }
-        if (parser.isSet(metricsTokenFile)) {
-            const auto token = readTokenFile(parser.value(metricsTokenFile), &error);
-            if (!token)
-                return usage(error);
-            target.metricsToken = *token;
-        }
+        const auto profile = connection.read(parser, {}, {}, &error);
+        if (!profile)
+            return usage(error);
+        target = ConnectionTarget::fromCommandLine(*profile);
     }
 
     QApplication app(argc, argv);
@@ -223,12 +166,8 @@ int main(int argc, char *argv[])
         // The factory judges the URLs (and reads the query file) before any window shows, so a
         // typo ends here with the sentence canaryctl would print.
         HttpTransport transport;
-        ConnectionProfile profile;
-        profile.backendUrl = target.url.toStdString();
-        profile.metricsUrl = target.metricsUrl.toStdString();
-        profile.options.queryFile = target.queryFile.toStdString();
         std::string error;
-        if (!makeBackends(profile, &transport, SystemClock::instance(), &error).control)
+        if (!makeBackends(target.profile(), &transport, SystemClock::instance(), &error).control)
             return usage(QString::fromStdString(error));
     }
     MainWindow window;
