@@ -78,15 +78,6 @@ bool isTlsSetupError(int curlCode)
 
 } // namespace
 
-std::string HttpResponse::header(std::string_view lowerCaseName) const
-{
-    for (const auto &[name, value] : headers) {
-        if (name == lowerCaseName)
-            return value;
-    }
-    return {};
-}
-
 struct HttpTransport::Worker
 {
     struct Transfer

@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -44,7 +45,14 @@ struct HttpResponse
 
     bool answered() const { return outcome == Outcome::Answered && transportError.empty(); }
     // The first header of that (lower-case) name, or an empty string.
-    std::string header(std::string_view lowerCaseName) const;
+    std::string header(std::string_view lowerCaseName) const
+    {
+        for (const auto &[name, value] : headers) {
+            if (name == lowerCaseName)
+                return value;
+        }
+        return {};
+    }
 };
 
 // Asynchronous HTTP on libcurl. One worker thread drives a curl multi handle; completions are
