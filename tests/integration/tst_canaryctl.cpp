@@ -1161,15 +1161,10 @@ void TestCanaryctl::startHaproxy()
 {
     if (!m_haproxy) {
         // Fast simulated models that never fail.
-        const QString config = m_dir.filePath(QStringLiteral("haproxy-gateway.json"));
-        QFile file(config);
-        QVERIFY(file.open(QIODevice::WriteOnly));
-        file.write(R"({"production": {"model": "m", "version": "1", "simulate":
-            {"latency_p50_ms": 0.5, "latency_p99_ms": 2, "error_rate": 0, "accuracy": 0.9}}})");
-        file.close();
-        const QStringList arguments{QStringLiteral("--config"), config};
-        m_production = std::make_unique<GatewayProcess>(arguments);
-        m_canary = std::make_unique<GatewayProcess>(arguments);
+        const QByteArray config = R"({"production": {"model": "m", "version": "1", "simulate":
+            {"latency_p50_ms": 0.5, "latency_p99_ms": 2, "error_rate": 0, "accuracy": 0.9}}})";
+        m_production = GatewayProcess::withConfig(config);
+        m_canary = GatewayProcess::withConfig(config);
         QVERIFY2(m_production->start(), qPrintable(m_production->error()));
         QVERIFY2(m_canary->start(), qPrintable(m_canary->error()));
         auto haproxy = std::make_unique<HaproxyProcess>();

@@ -19,7 +19,6 @@
 #include <QLocalSocket>
 #include <QPushButton>
 #include <QStandardPaths>
-#include <QTemporaryDir>
 #include <QTest>
 
 #include <memory>
@@ -61,7 +60,6 @@ private Q_SLOTS:
 private:
     QString socket() const { return m_haproxy.adminSocket(); }
 
-    QTemporaryDir m_dir;
     std::unique_ptr<GatewayProcess> m_production;
     std::unique_ptr<GatewayProcess> m_canary;
     HaproxyProcess m_haproxy;
@@ -76,16 +74,11 @@ void TestConsoleHaproxy::initTestCase()
     QCoreApplication::setOrganizationName(QStringLiteral("canary-console"));
     QCoreApplication::setApplicationName(QStringLiteral("canary-console-haproxy-test"));
     QFile::remove(ConsoleSettings().fileName());
-    QVERIFY(m_dir.isValid());
 
-    QFile config(m_dir.filePath(QStringLiteral("gateway.json")));
-    QVERIFY(config.open(QIODevice::WriteOnly));
-    config.write(R"({"production": {"model": "m", "version": "1",
-                    "simulate": {"latency_p50_ms": 0.2, "latency_p99_ms": 1}}})");
-    config.close();
-    const QStringList arguments{QStringLiteral("--config"), config.fileName()};
-    m_production = std::make_unique<GatewayProcess>(arguments);
-    m_canary = std::make_unique<GatewayProcess>(arguments);
+    const QByteArray config = R"({"production": {"model": "m", "version": "1",
+                    "simulate": {"latency_p50_ms": 0.2, "latency_p99_ms": 1}}})";
+    m_production = GatewayProcess::withConfig(config);
+    m_canary = GatewayProcess::withConfig(config);
     QVERIFY2(m_production->start(), qPrintable(m_production->error()));
     QVERIFY2(m_canary->start(), qPrintable(m_canary->error()));
 

@@ -175,13 +175,8 @@ void TestHaproxy::initTestCase()
     if (!QFile::exists(QString::fromLatin1(HaproxyProcess::kBinary)))
         QFAIL("haproxy is not installed (installer/deps-debian.sh installs it)");
     QVERIFY(m_dir.isValid());
-    QFile config(m_dir.filePath(QStringLiteral("gateway.json")));
-    QVERIFY(config.open(QIODevice::WriteOnly));
-    config.write(gatewayConfig());
-    config.close();
-    const QStringList arguments{QStringLiteral("--config"), config.fileName()};
-    m_production = std::make_unique<GatewayProcess>(arguments);
-    m_canary = std::make_unique<GatewayProcess>(arguments);
+    m_production = GatewayProcess::withConfig(gatewayConfig());
+    m_canary = GatewayProcess::withConfig(gatewayConfig());
     QVERIFY2(m_production->start(), qPrintable(m_production->error()));
     QVERIFY2(m_canary->start(), qPrintable(m_canary->error()));
 

@@ -13,7 +13,6 @@
 
 #include <QFile>
 #include <QSignalSpy>
-#include <QTemporaryDir>
 #include <QTest>
 
 #include <cmath>
@@ -52,7 +51,6 @@ private:
     std::optional<MetricsReading> read(std::vector<std::chrono::milliseconds> windows);
     std::optional<metrics::Scrape> scrapeGateway();
 
-    QTemporaryDir m_dir;
     std::unique_ptr<GatewayProcess> m_gateway;
     PrometheusProcess m_prometheus;
     std::unique_ptr<HttpClient> m_gatewayHttp;
@@ -89,13 +87,7 @@ void TestPrometheus::initTestCase()
 {
     QVERIFY2(QFile::exists(QString::fromLatin1(PrometheusProcess::kBinary)),
              "prometheus is missing: run installer/deps-debian.sh");
-    const QString config = m_dir.filePath(QStringLiteral("gateway.json"));
-    QFile file(config);
-    QVERIFY(file.open(QIODevice::WriteOnly));
-    file.write(kGatewayConfig);
-    file.close();
-    m_gateway = std::make_unique<GatewayProcess>(
-        QStringList{QStringLiteral("--config"), config, QStringLiteral("--demo")});
+    m_gateway = GatewayProcess::withConfig(kGatewayConfig, {QStringLiteral("--demo")});
     QVERIFY2(m_gateway->start(), qPrintable(m_gateway->error()));
     m_gatewayHttp = std::make_unique<HttpClient>(m_gateway->url());
 

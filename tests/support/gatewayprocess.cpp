@@ -16,6 +16,18 @@ GatewayProcess::GatewayProcess(QStringList extraArguments)
         file.write(m_token + '\n');
 }
 
+std::unique_ptr<GatewayProcess> GatewayProcess::withConfig(const QByteArray &configJson,
+                                                           const QStringList &extraArguments)
+{
+    auto gateway = std::make_unique<GatewayProcess>(extraArguments);
+    QFile file(gateway->tempPath(QStringLiteral("gateway.json")));
+    if (!file.open(QIODevice::WriteOnly) || file.write(configJson) != configJson.size())
+        gateway->m_setupError = QStringLiteral("cannot write %1").arg(file.fileName());
+    gateway->m_extraArguments.prepend(file.fileName());
+    gateway->m_extraArguments.prepend(QStringLiteral("--config"));
+    return gateway;
+}
+
 GatewayProcess::~GatewayProcess()
 {
     if (isRunning() && terminate() != 0)
@@ -36,6 +48,10 @@ bool GatewayProcess::start(quint16 port)
 {
     if (isRunning()) {
         m_error = QStringLiteral("already running");
+        return false;
+    }
+    if (!m_setupError.isEmpty()) {
+        m_error = m_setupError;
         return false;
     }
     m_process = std::make_unique<QProcess>();
