@@ -113,6 +113,23 @@ CheckLines parseCheckLines(const QString &out)
     return lines;
 }
 
+// Runs `commandLine` (a shell line that runs canaryctl) on a pseudo-terminal from script(1), so
+// that canaryctl asks; types `answer` once it has asked "[y/N]". Its exit code, and in rawOut all
+// it printed, the question included.
+void answerOnTerminal(const QString &commandLine, const QByteArray &answer, Run *run)
+{
+    QProcess process;
+    process.start(QStringLiteral("script"),
+                  {QStringLiteral("-qfec"), commandLine, QStringLiteral("/dev/null")});
+    QVERIFY(process.waitForStarted());
+    QTRY_VERIFY_WITH_TIMEOUT((run->rawOut += process.readAllStandardOutput()).contains("[y/N]") ||
+                                 process.state() == QProcess::NotRunning,
+                             15'000);
+    process.write(answer);
+    QVERIFY(process.waitForFinished(15'000));
+    run->exitCode = process.exitCode();
+}
+
 // Sends predictions to `url` at a steady pace while the event loop runs (the test's own, or the
 // one that waits for canaryctl), so that counters move while canaryctl watches them.
 class Traffic final : public QObject
@@ -249,6 +266,9 @@ private:
     // Two gateways behind a real haproxy, started by the first test that needs them and kept for
     // the rest; each such test starts with all traffic on production.
     void startHaproxy();
+    // startHaproxy(), the canary set to 25 % and predictions sent through HAProxy's frontend
+    // every 5 ms into `traffic` for as long as it lives.
+    void startHaproxyWithTraffic(std::unique_ptr<Traffic> *traffic);
 
     Run canaryctl(const QStringList &arguments, const QProcessEnvironment &env = {},
                   int timeoutMs = 20'000);
@@ -479,21 +499,14 @@ void TestCanaryctl::confirmationOnTerminal()
     QFETCH(QByteArray, answer);
     QFETCH(int, exitCode);
     QFETCH(QString, stateAfter);
-    // script(1) gives canaryctl a pseudo-terminal, so it asks; the answer is typed into it.
     const QStringList ctl = {QStringLiteral(CANARYCTL_BIN), QStringLiteral("--url"),
                              m_gateway->url().toString()};
     const QString command = (ctl + withToken({QStringLiteral("rollback")})).join(QLatin1Char(' '));
-    QProcess process;
-    process.start(QStringLiteral("script"),
-                  {QStringLiteral("-qfec"), command, QStringLiteral("/dev/null")});
-    QVERIFY(process.waitForStarted());
-    QByteArray seen;
-    QTRY_VERIFY_WITH_TIMEOUT((seen += process.readAllStandardOutput()).contains("[y/N]") ||
-                                 process.state() == QProcess::NotRunning,
-                             15'000);
-    process.write(answer);
-    QVERIFY(process.waitForFinished(15'000));
-    QCOMPARE(process.exitCode(), exitCode);
+    Run run;
+    answerOnTerminal(command, answer, &run);
+    if (QTest::currentTestFailed())
+        return;
+    QCOMPARE(run.exitCode, exitCode);
     QCOMPARE(QString::fromStdString(rollout().at("state").get<std::string>()), stateAfter);
 }
 
@@ -1148,15 +1161,10 @@ void TestCanaryctl::startHaproxy()
 {
     if (!m_haproxy) {
         // Fast simulated models that never fail.
-        const QString config = m_dir.filePath(QStringLiteral("haproxy-gateway.json"));
-        QFile file(config);
-        QVERIFY(file.open(QIODevice::WriteOnly));
-        file.write(R"({"production": {"model": "m", "version": "1", "simulate":
-            {"latency_p50_ms": 0.5, "latency_p99_ms": 2, "error_rate": 0, "accuracy": 0.9}}})");
-        file.close();
-        const QStringList arguments{QStringLiteral("--config"), config};
-        m_production = std::make_unique<GatewayProcess>(arguments);
-        m_canary = std::make_unique<GatewayProcess>(arguments);
+        const QByteArray config = R"({"production": {"model": "m", "version": "1", "simulate":
+            {"latency_p50_ms": 0.5, "latency_p99_ms": 2, "error_rate": 0, "accuracy": 0.9}}})";
+        m_production = GatewayProcess::withConfig(config);
+        m_canary = GatewayProcess::withConfig(config);
         QVERIFY2(m_production->start(), qPrintable(m_production->error()));
         QVERIFY2(m_canary->start(), qPrintable(m_canary->error()));
         auto haproxy = std::make_unique<HaproxyProcess>();
@@ -1167,6 +1175,19 @@ void TestCanaryctl::startHaproxy()
     Run reset = canaryctl({QStringLiteral("--backend"), m_haproxy->backendUrl(),
                            QStringLiteral("rollback"), QStringLiteral("--yes")});
     QVERIFY2(reset.exitCode == 0, qPrintable(reset.err));
+}
+
+void TestCanaryctl::startHaproxyWithTraffic(std::unique_ptr<Traffic> *traffic)
+{
+    startHaproxy();
+    if (QTest::currentTestFailed())
+        return;
+    const Run set = canaryctl({QStringLiteral("--backend"), m_haproxy->backendUrl(),
+                               QStringLiteral("set-weight"), QStringLiteral("25")});
+    QVERIFY2(set.exitCode == 0, qPrintable(set.err));
+    *traffic = std::make_unique<Traffic>(
+        QUrl(QStringLiteral("http://127.0.0.1:%1/v1/predict").arg(m_haproxy->frontendPort())),
+        std::chrono::milliseconds(5));
 }
 
 void TestCanaryctl::haproxySetWeightChangesStatus_data()
@@ -1222,23 +1243,17 @@ void TestCanaryctl::haproxyConfirmationSaysChangesAreNotDetected()
     startHaproxy();
     if (QTest::currentTestFailed())
         return;
-    // script(1) gives canaryctl a pseudo-terminal, so it asks; "n" declines.
     const QString command = QStringLiteral("%1 --backend '%2' promote")
                                 .arg(QStringLiteral(CANARYCTL_BIN), m_haproxy->backendUrl());
-    QProcess process;
-    process.start(QStringLiteral("script"),
-                  {QStringLiteral("-qfec"), command, QStringLiteral("/dev/null")});
-    QVERIFY(process.waitForStarted());
-    QByteArray seen;
-    QTRY_VERIFY_WITH_TIMEOUT((seen += process.readAllStandardOutput()).contains("[y/N]") ||
-                                 process.state() == QProcess::NotRunning,
-                             15'000);
-    process.write("n\n");
-    QVERIFY(process.waitForFinished(15'000));
-    QCOMPARE(process.exitCode(), 5);
-    QVERIFY2(seen.contains("Promote can to production at 100 %? (HAProxy numbers no states: a "
-                           "change someone else makes at the same time cannot be detected) [y/N]"),
-             seen.constData());
+    Run run;
+    answerOnTerminal(command, "n\n", &run); // "n" declines
+    if (QTest::currentTestFailed())
+        return;
+    QCOMPARE(run.exitCode, 5);
+    QVERIFY2(run.rawOut.contains("Promote can to production at 100 %? (HAProxy numbers no states: "
+                                 "a change someone else makes at the same time cannot be "
+                                 "detected) [y/N]"),
+             run.rawOut.constData());
     Run status =
         canaryctl({QStringLiteral("--backend"), m_haproxy->backendUrl(), QStringLiteral("status")});
     QVERIFY2(status.out.contains(QStringLiteral("0.0 %")), qPrintable(status.out));
@@ -1246,21 +1261,16 @@ void TestCanaryctl::haproxyConfirmationSaysChangesAreNotDetected()
 
 void TestCanaryctl::haproxyWatchCounts()
 {
-    startHaproxy();
+    std::unique_ptr<Traffic> traffic;
+    startHaproxyWithTraffic(&traffic);
     if (QTest::currentTestFailed())
         return;
     const QStringList backend{QStringLiteral("--backend"), m_haproxy->backendUrl()};
-    QCOMPARE(canaryctl(backend + QStringList{QStringLiteral("set-weight"), QStringLiteral("25")})
-                 .exitCode,
-             0);
-    Traffic traffic(
-        QUrl(QStringLiteral("http://127.0.0.1:%1/v1/predict").arg(m_haproxy->frontendPort())),
-        std::chrono::milliseconds(5));
     Run run = canaryctl(backend + QStringList{QStringLiteral("watch"), QStringLiteral("--interval"),
                                               QStringLiteral("0.3"), QStringLiteral("--count"),
                                               QStringLiteral("3")});
     QVERIFY2(run.exitCode == 0, qPrintable(run.out + run.err));
-    QVERIFY(traffic.answered() > 0);
+    QVERIFY(traffic->answered() > 0);
     const WatchTables tables = parseWatch(run.out);
     QCOMPARE(tables.production.size(), 3);
     QCOMPARE(tables.canary.size(), 3);
@@ -1284,13 +1294,11 @@ void TestCanaryctl::haproxyWatchCounts()
 
 void TestCanaryctl::haproxyWatchWithPrometheusMetrics()
 {
-    startHaproxy();
+    std::unique_ptr<Traffic> traffic;
+    startHaproxyWithTraffic(&traffic);
     if (QTest::currentTestFailed())
         return;
     const QStringList backend{QStringLiteral("--backend"), m_haproxy->backendUrl()};
-    QCOMPARE(canaryctl(backend + QStringList{QStringLiteral("set-weight"), QStringLiteral("25")})
-                 .exitCode,
-             0);
     // Both gateways serve as "production"; Prometheus labels the second one's series as the
     // canary, as a deployment labels its canary pods. Each gateway's own (empty) canary series
     // are dropped so that they cannot be mixed in.
@@ -1317,9 +1325,6 @@ void TestCanaryctl::haproxyWatchWithPrometheusMetrics()
                                 .toUtf8();
     PrometheusProcess prometheus;
     QVERIFY2(prometheus.start(jobs), qPrintable(prometheus.error()));
-    Traffic traffic(
-        QUrl(QStringLiteral("http://127.0.0.1:%1/v1/predict").arg(m_haproxy->frontendPort())),
-        std::chrono::milliseconds(5));
     QTRY_VERIFY_WITH_TIMEOUT(prometheus.ready(), 15'000);
     // Ready to watch once Prometheus has two scrapes of the canary with traffic between them.
     HttpClient api(prometheus.url());

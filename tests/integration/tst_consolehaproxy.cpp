@@ -1,9 +1,10 @@
-// The console window on a real HAProxy (started here with a temporary config) in front of two
+// The console window on a real HAProxy (tests/support/haproxyprocess.h) in front of two
 // real canary-gateway instances, with HAProxy's own counters as the metrics: what the window says
 // about the kind, and that the weight it sends is the one HAProxy applies.
 #include "confirmactiondialog.h"
 #include "consolesettings.h"
 #include "gatewayprocess.h"
+#include "haproxyprocess.h"
 #include "mainwindow.h"
 #include "messagebar.h"
 #include "modalanswer.h"
@@ -16,23 +17,16 @@
 #include <QFile>
 #include <QLabel>
 #include <QLocalSocket>
-#include <QProcess>
 #include <QPushButton>
 #include <QStandardPaths>
-#include <QTemporaryDir>
 #include <QTest>
 
 #include <memory>
-
-#include <signal.h>
-#include <sys/prctl.h>
-#include <unistd.h>
 
 using namespace canary;
 
 namespace {
 
-constexpr auto kHaproxyBinary = "/usr/sbin/haproxy";
 constexpr int kWaitMs = 10'000;
 
 // One command on HAProxy's runtime socket, its answer trimmed.
@@ -64,63 +58,35 @@ private Q_SLOTS:
     void sendsTheWeightHaproxyApplies();
 
 private:
-    QString socket() const { return m_dir.filePath(QStringLiteral("admin.sock")); }
+    QString socket() const { return m_haproxy.adminSocket(); }
 
-    QTemporaryDir m_dir;
     std::unique_ptr<GatewayProcess> m_production;
     std::unique_ptr<GatewayProcess> m_canary;
-    QProcess m_haproxy;
+    HaproxyProcess m_haproxy;
     std::unique_ptr<MainWindow> m_window;
 };
 
 void TestConsoleHaproxy::initTestCase()
 {
-    if (!QFile::exists(QString::fromLatin1(kHaproxyBinary)))
+    if (!QFile::exists(QString::fromLatin1(HaproxyProcess::kBinary)))
         QFAIL("haproxy is not installed (installer/deps-debian.sh installs it)");
     QStandardPaths::setTestModeEnabled(true);
     QCoreApplication::setOrganizationName(QStringLiteral("canary-console"));
     QCoreApplication::setApplicationName(QStringLiteral("canary-console-haproxy-test"));
     QFile::remove(ConsoleSettings().fileName());
-    QVERIFY(m_dir.isValid());
 
-    QFile config(m_dir.filePath(QStringLiteral("gateway.json")));
-    QVERIFY(config.open(QIODevice::WriteOnly));
-    config.write(R"({"production": {"model": "m", "version": "1",
-                    "simulate": {"latency_p50_ms": 0.2, "latency_p99_ms": 1}}})");
-    config.close();
-    const QStringList arguments{QStringLiteral("--config"), config.fileName()};
-    m_production = std::make_unique<GatewayProcess>(arguments);
-    m_canary = std::make_unique<GatewayProcess>(arguments);
+    const QByteArray config = R"({"production": {"model": "m", "version": "1",
+                    "simulate": {"latency_p50_ms": 0.2, "latency_p99_ms": 1}}})";
+    m_production = GatewayProcess::withConfig(config);
+    m_canary = GatewayProcess::withConfig(config);
     QVERIFY2(m_production->start(), qPrintable(m_production->error()));
     QVERIFY2(m_canary->start(), qPrintable(m_canary->error()));
 
-    QFile haproxyConfig(m_dir.filePath(QStringLiteral("haproxy.cfg")));
-    QVERIFY(haproxyConfig.open(QIODevice::WriteOnly));
-    haproxyConfig.write(QStringLiteral("global\n"
-                                       "    stats socket %1 level admin\n"
-                                       "defaults\n"
-                                       "    mode http\n"
-                                       "    timeout connect 2s\n"
-                                       "    timeout client 10s\n"
-                                       "    timeout server 10s\n"
-                                       "backend models\n"
-                                       "    balance roundrobin\n"
-                                       "    server prod 127.0.0.1:%2 weight 243\n"
-                                       "    server can 127.0.0.1:%3 weight 13\n")
-                            .arg(socket())
-                            .arg(m_production->port())
-                            .arg(m_canary->port())
-                            .toUtf8());
-    haproxyConfig.close();
-    m_haproxy.setProcessChannelMode(QProcess::ForwardedChannels);
-    m_haproxy.setChildProcessModifier([parent = ::getpid()] {
-        ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (::getppid() != parent)
-            ::_exit(127);
-    });
-    m_haproxy.start(QString::fromLatin1(kHaproxyBinary),
-                    {QStringLiteral("-db"), QStringLiteral("-f"), haproxyConfig.fileName()});
-    QVERIFY(m_haproxy.waitForStarted(5000));
+    HaproxyProcess::Config haproxyConfig;
+    haproxyConfig.productionWeight = 243;
+    haproxyConfig.canaryWeight = 13;
+    QVERIFY2(m_haproxy.start(m_production->port(), m_canary->port(), haproxyConfig),
+             qPrintable(m_haproxy.error()));
     QTRY_VERIFY_WITH_TIMEOUT(runtime(socket(), "show cli level") == QStringLiteral("admin"),
                              kWaitMs);
 
@@ -130,8 +96,7 @@ void TestConsoleHaproxy::initTestCase()
     m_window->show();
     QVERIFY(QTest::qWaitForWindowExposed(m_window.get()));
     ConnectionTarget target;
-    target.url =
-        QStringLiteral("haproxy+unix://%1?backend=models&production=prod&canary=can").arg(socket());
+    target.url = m_haproxy.backendUrl();
     m_window->connectTo(target);
     QVERIFY2(m_window->monitor(), qPrintable(m_window->messageBar()->text()));
     QTRY_VERIFY_WITH_TIMEOUT(m_window->monitor()->state().has_value(), kWaitMs);
@@ -142,10 +107,6 @@ void TestConsoleHaproxy::initTestCase()
 void TestConsoleHaproxy::cleanupTestCase()
 {
     m_window.reset();
-    if (m_haproxy.state() != QProcess::NotRunning) {
-        m_haproxy.kill();
-        m_haproxy.waitForFinished(5000);
-    }
     m_production.reset();
     m_canary.reset();
 }

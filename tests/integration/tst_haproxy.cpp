@@ -1,17 +1,17 @@
-// HAProxy as a control plane and a metrics source, against a real haproxy (started here in the
-// foreground with a temporary config) in front of two real canary-gateway instances; and against
-// a scripted runtime socket for the failures a real HAProxy will not produce on request.
+// HAProxy as a control plane and a metrics source, against a real haproxy (tests/support/
+// haproxyprocess.h) in front of two real canary-gateway instances; and against a scripted
+// runtime socket for the failures a real HAProxy will not produce on request.
 #include "backends/haproxy/haproxybackend.h"
 #include "backends/haproxy/haproxymetricssource.h"
 #include "gatewayprocess.h"
+#include "haproxyprocess.h"
 #include "httpclient.h"
 
+#include <QDeadlineTimer>
 #include <QFile>
 #include <QLocalServer>
 #include <QLocalSocket>
-#include <QProcess>
 #include <QStandardPaths>
-#include <QTcpServer>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -21,24 +21,12 @@
 #include <optional>
 #include <set>
 
-#include <signal.h>
-#include <sys/prctl.h>
-#include <unistd.h>
-
 using namespace canary;
 using nlohmann::json;
 
 namespace {
 
-constexpr auto kHaproxyBinary = "/usr/sbin/haproxy";
 constexpr int kWaitMs = 10'000;
-
-quint16 freePort()
-{
-    QTcpServer server;
-    server.listen(QHostAddress::LocalHost, 0);
-    return server.serverPort();
-}
 
 // Fast simulated models that never fail, so that every request is counted once at the gateway.
 QByteArray gatewayConfig()
@@ -63,51 +51,6 @@ double servedBy(GatewayProcess &gateway)
     }
     return total;
 }
-
-// The real haproxy in the foreground (-db); killed when destroyed, whatever happened.
-class HaproxyProcess final
-{
-public:
-    ~HaproxyProcess()
-    {
-        if (m_process.state() != QProcess::NotRunning) {
-            m_process.kill();
-            m_process.waitForFinished(5000);
-        }
-    }
-
-    bool start(const QString &configPath, const QString &readySocket, QString *error)
-    {
-        m_process.setProcessChannelMode(QProcess::ForwardedChannels);
-        m_process.setChildProcessModifier([parent = ::getpid()] {
-            ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-            if (::getppid() != parent)
-                ::_exit(127);
-        });
-        m_process.start(QString::fromLatin1(kHaproxyBinary),
-                        {QStringLiteral("-db"), QStringLiteral("-f"), configPath});
-        if (!m_process.waitForStarted(5000)) {
-            *error = m_process.errorString();
-            return false;
-        }
-        // Ready once its admin socket accepts a connection.
-        QDeadlineTimer deadline(kWaitMs);
-        while (!deadline.hasExpired() && m_process.state() == QProcess::Running) {
-            QLocalSocket probe;
-            probe.connectToServer(readySocket);
-            if (probe.waitForConnected(200))
-                return true;
-            m_process.waitForFinished(50); // returns at once when it exits; paces the probe
-        }
-        *error = QStringLiteral("haproxy did not open %1 (exit code %2)")
-                     .arg(readySocket)
-                     .arg(m_process.exitCode());
-        return false;
-    }
-
-private:
-    QProcess m_process;
-};
 
 // A stand-in runtime socket: answers each command from a table (unknown commands get
 // `fallback`), or never answers when `silent`, and records what it was sent.
@@ -161,6 +104,17 @@ std::string recordedStat()
     return file.open(QIODevice::ReadOnly) ? file.readAll().toStdString() : std::string();
 }
 
+// A runtime at level admin whose backend "be" has prod at 256 and can at 64, and that takes the
+// first change of a promotion (can to 256); each test scripts what follows it.
+std::map<std::string, std::string> answersUpToTheFirstChange()
+{
+    return {{"show cli level", "admin\n\n"},
+            {"show stat be 6 -1", recordedStat()},
+            {"get weight be/prod", "256 (initial 256)\n\n"},
+            {"get weight be/can", "64 (initial 0)\n\n"},
+            {"set weight be/can 256", "\n"}};
+}
+
 } // namespace
 
 class TestHaproxy final : public QObject
@@ -208,73 +162,33 @@ private:
     std::unique_ptr<GatewayProcess> m_production;
     std::unique_ptr<GatewayProcess> m_canary;
     std::unique_ptr<HaproxyProcess> m_haproxy;
-    quint16 m_frontendPort = 0;
-    quint16 m_adminTcpPort = 0;
     std::pair<double, double> m_servedAtInit;
     BackendOptions m_options;
     ManualClock m_clock;
 
-    QString adminSocket() const { return m_dir.filePath(QStringLiteral("admin.sock")); }
-    QString operatorSocket() const { return m_dir.filePath(QStringLiteral("operator.sock")); }
+    QString adminSocket() const { return m_haproxy->adminSocket(); }
+    QString operatorSocket() const { return m_haproxy->operatorSocket(); }
 };
 
 void TestHaproxy::initTestCase()
 {
-    if (!QFile::exists(QString::fromLatin1(kHaproxyBinary)))
+    if (!QFile::exists(QString::fromLatin1(HaproxyProcess::kBinary)))
         QFAIL("haproxy is not installed (installer/deps-debian.sh installs it)");
     QVERIFY(m_dir.isValid());
-    QFile config(m_dir.filePath(QStringLiteral("gateway.json")));
-    QVERIFY(config.open(QIODevice::WriteOnly));
-    config.write(gatewayConfig());
-    config.close();
-    const QStringList arguments{QStringLiteral("--config"), config.fileName()};
-    m_production = std::make_unique<GatewayProcess>(arguments);
-    m_canary = std::make_unique<GatewayProcess>(arguments);
+    m_production = GatewayProcess::withConfig(gatewayConfig());
+    m_canary = GatewayProcess::withConfig(gatewayConfig());
     QVERIFY2(m_production->start(), qPrintable(m_production->error()));
     QVERIFY2(m_canary->start(), qPrintable(m_canary->error()));
 
-    m_frontendPort = freePort();
-    m_adminTcpPort = freePort();
-    const QString haproxyConfig = QStringLiteral("global\n"
-                                                 "    stats socket %1 level admin\n"
-                                                 "    stats socket %2 level operator\n"
-                                                 "    stats socket ipv4@127.0.0.1:%3 level admin\n"
-                                                 "defaults\n"
-                                                 "    mode http\n"
-                                                 "    timeout connect 2s\n"
-                                                 "    timeout client 10s\n"
-                                                 "    timeout server 10s\n"
-                                                 "frontend web\n"
-                                                 "    bind 127.0.0.1:%4\n"
-                                                 "    default_backend models\n"
-                                                 "frontend web_static\n"
-                                                 "    bind 127.0.0.1:%7\n"
-                                                 "    default_backend models_static\n"
-                                                 "backend models\n"
-                                                 "    balance roundrobin\n"
-                                                 "    server prod 127.0.0.1:%5 weight 256\n"
-                                                 "    server can 127.0.0.1:%6 weight 0\n"
-                                                 "backend models_hash\n"
-                                                 "    balance source\n"
-                                                 "    server prod 127.0.0.1:%5 weight 256\n"
-                                                 "    server can 127.0.0.1:%6 weight 0\n"
-                                                 "backend models_static\n"
-                                                 "    balance static-rr\n"
-                                                 "    server prod 127.0.0.1:%5 weight 256\n"
-                                                 "    server can 127.0.0.1:%6 weight 0\n")
-                                      .arg(adminSocket(), operatorSocket())
-                                      .arg(m_adminTcpPort)
-                                      .arg(m_frontendPort)
-                                      .arg(m_production->port())
-                                      .arg(m_canary->port())
-                                      .arg(freePort());
-    QFile file(m_dir.filePath(QStringLiteral("haproxy.cfg")));
-    QVERIFY(file.open(QIODevice::WriteOnly));
-    file.write(haproxyConfig.toUtf8());
-    file.close();
-    m_haproxy = std::make_unique<HaproxyProcess>();
-    QString error;
-    QVERIFY2(m_haproxy->start(file.fileName(), adminSocket(), &error), qPrintable(error));
+    HaproxyProcess::Config haproxyConfig;
+    haproxyConfig.operatorSocket = true;
+    haproxyConfig.adminTcpSocket = true;
+    haproxyConfig.moreBackends = {{QStringLiteral("models_hash"), QStringLiteral("source")},
+                                  {QStringLiteral("models_static"), QStringLiteral("static-rr")}};
+    auto haproxy = std::make_unique<HaproxyProcess>();
+    QVERIFY2(haproxy->start(m_production->port(), m_canary->port(), haproxyConfig),
+             qPrintable(haproxy->error()));
+    m_haproxy = std::move(haproxy);
 }
 
 void TestHaproxy::init()
@@ -345,7 +259,7 @@ MetricsReading TestHaproxy::readNow(MetricsSource &source,
 
 void TestHaproxy::sendThroughFrontend(int count)
 {
-    HttpClient client(QUrl(QStringLiteral("http://127.0.0.1:%1").arg(m_frontendPort)));
+    HttpClient client(QUrl(QStringLiteral("http://127.0.0.1:%1").arg(m_haproxy->frontendPort())));
     std::vector<HttpCall> calls(std::size_t(count),
                                 HttpCall{"POST",
                                          QStringLiteral("/v1/predict"),
@@ -481,7 +395,7 @@ void TestHaproxy::tcpSocketWorks()
     std::string error;
     auto plane = makeHaproxyControlPlane(
         QUrl(QStringLiteral("haproxy+tcp://127.0.0.1:%1?backend=models&production=prod&canary=can")
-                 .arg(m_adminTcpPort)),
+                 .arg(m_haproxy->adminTcpPort())),
         context, &error);
     QVERIFY2(plane, error.c_str());
     const ControlResult result =
@@ -600,13 +514,9 @@ void TestHaproxy::halfAppliedChangeIsUndone()
 {
     const QString path = m_dir.filePath(QStringLiteral("half.sock"));
     ScriptedRuntime runtime(path);
-    runtime.answers = {{"show cli level", "admin\n\n"},
-                       {"show stat be 6 -1", recordedStat()}, // prod 256, can 64
-                       {"get weight be/prod", "256 (initial 256)\n\n"},
-                       {"get weight be/can", "64 (initial 0)\n\n"},
-                       {"set weight be/can 256", "\n"},
-                       {"set weight be/prod 0", "Permission denied\n\n"},
-                       {"set weight be/can 64", "\n"}};
+    runtime.answers = answersUpToTheFirstChange();
+    runtime.answers["set weight be/prod 0"] = "Permission denied\n\n";
+    runtime.answers["set weight be/can 64"] = "\n";
     auto plane = control(path, QStringLiteral("backend=be&production=prod&canary=can"));
     const ControlResult result = wait([&](auto done) { plane->promote(0, this, done); });
     QCOMPARE(result.error.kind, ControlError::Kind::Unauthorized);
@@ -626,11 +536,7 @@ void TestHaproxy::failedUndoSaysWhereItStands()
 {
     const QString path = m_dir.filePath(QStringLiteral("undo.sock"));
     ScriptedRuntime runtime(path);
-    runtime.answers = {{"show cli level", "admin\n\n"},
-                       {"show stat be 6 -1", recordedStat()},
-                       {"get weight be/prod", "256 (initial 256)\n\n"},
-                       {"get weight be/can", "64 (initial 0)\n\n"},
-                       {"set weight be/can 256", "\n"}};
+    runtime.answers = answersUpToTheFirstChange();
     // Everything else (the second change and its undo) is refused.
     runtime.fallback = "Permission denied\n\n";
     auto plane = control(path, QStringLiteral("backend=be&production=prod&canary=can"));
@@ -656,12 +562,8 @@ void TestHaproxy::unansweredSecondChangeIsReadBack()
     QFETCH(bool, applied);
     const QString path = m_dir.filePath(QStringLiteral("unanswered.sock"));
     ScriptedRuntime runtime(path);
-    runtime.answers = {{"show cli level", "admin\n\n"},
-                       {"show stat be 6 -1", recordedStat()},
-                       {"get weight be/prod", "256 (initial 256)\n\n"},
-                       {"get weight be/can", "64 (initial 0)\n\n"},
-                       {"set weight be/can 256", "\n"},
-                       {"set weight be/can 64", "\n"}};
+    runtime.answers = answersUpToTheFirstChange();
+    runtime.answers["set weight be/can 64"] = "\n";
     runtime.silentFor = {"set weight be/prod 0"};
     runtime.onCommand = [&](const std::string &command) {
         if (command == "set weight be/can 256")

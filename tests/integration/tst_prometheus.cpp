@@ -9,19 +9,13 @@
 #include "httpclient.h"
 #include "metrics/expositionparser.h"
 #include "monitorrig.h"
+#include "prometheusprocess.h"
 
 #include <QFile>
-#include <QProcess>
 #include <QSignalSpy>
-#include <QTcpServer>
-#include <QTemporaryDir>
 #include <QTest>
 
-#include <sys/prctl.h>
-#include <unistd.h>
-
 #include <cmath>
-#include <csignal>
 #include <memory>
 #include <optional>
 
@@ -29,69 +23,6 @@ using namespace canary;
 using namespace std::chrono_literals;
 
 namespace {
-
-const QString kPrometheusBin = QStringLiteral("/usr/bin/prometheus");
-
-quint16 freePort()
-{
-    QTcpServer server;
-    if (!server.listen(QHostAddress::LocalHost))
-        return 0;
-    return server.serverPort();
-}
-
-// A Prometheus on 127.0.0.1 with a free port, a temporary config and data directory, scraping
-// one target every second. Killed when destroyed, and when the test process dies.
-class PrometheusProcess final
-{
-public:
-    bool start(quint16 targetPort)
-    {
-        m_port = freePort();
-        const QString config = m_dir.filePath(QStringLiteral("prometheus.yml"));
-        QFile file(config);
-        if (!m_dir.isValid() || m_port == 0 || !file.open(QIODevice::WriteOnly))
-            return false;
-        file.write(QStringLiteral("global:\n"
-                                  "  scrape_interval: 1s\n"
-                                  "  evaluation_interval: 1s\n"
-                                  "scrape_configs:\n"
-                                  "  - job_name: canary-gw\n"
-                                  "    static_configs:\n"
-                                  "      - targets: ['127.0.0.1:%1']\n")
-                       .arg(targetPort)
-                       .toUtf8());
-        file.close();
-        m_process.setProcessChannelMode(QProcess::ForwardedErrorChannel);
-        m_process.setChildProcessModifier([parent = ::getpid()] {
-            ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-            if (::getppid() != parent)
-                ::_exit(127);
-        });
-        m_process.start(
-            kPrometheusBin,
-            {QStringLiteral("--config.file=") + config,
-             QStringLiteral("--storage.tsdb.path=") + m_dir.filePath(QStringLiteral("data")),
-             QStringLiteral("--web.listen-address=127.0.0.1:%1").arg(m_port),
-             QStringLiteral("--log.level=warn")});
-        return m_process.waitForStarted(5000);
-    }
-    ~PrometheusProcess() { stop(); }
-    void stop()
-    {
-        if (m_process.state() != QProcess::NotRunning) {
-            m_process.kill();
-            m_process.waitForFinished(5000);
-        }
-    }
-    bool running() const { return m_process.state() == QProcess::Running; }
-    quint16 port() const { return m_port; }
-
-private:
-    QTemporaryDir m_dir;
-    QProcess m_process;
-    quint16 m_port = 0;
-};
 
 // Production and canary far apart, so that a mix-up of the variants cannot pass.
 const char *const kGatewayConfig = R"({
@@ -120,7 +51,6 @@ private:
     std::optional<MetricsReading> read(std::vector<std::chrono::milliseconds> windows);
     std::optional<metrics::Scrape> scrapeGateway();
 
-    QTemporaryDir m_dir;
     std::unique_ptr<GatewayProcess> m_gateway;
     PrometheusProcess m_prometheus;
     std::unique_ptr<HttpClient> m_gatewayHttp;
@@ -155,22 +85,19 @@ std::optional<metrics::Scrape> TestPrometheus::scrapeGateway()
 
 void TestPrometheus::initTestCase()
 {
-    QVERIFY2(QFile::exists(kPrometheusBin), "prometheus is missing: run installer/deps-debian.sh");
-    const QString config = m_dir.filePath(QStringLiteral("gateway.json"));
-    QFile file(config);
-    QVERIFY(file.open(QIODevice::WriteOnly));
-    file.write(kGatewayConfig);
-    file.close();
-    m_gateway = std::make_unique<GatewayProcess>(
-        QStringList{QStringLiteral("--config"), config, QStringLiteral("--demo")});
+    QVERIFY2(QFile::exists(QString::fromLatin1(PrometheusProcess::kBinary)),
+             "prometheus is missing: run installer/deps-debian.sh");
+    m_gateway = GatewayProcess::withConfig(kGatewayConfig, {QStringLiteral("--demo")});
     QVERIFY2(m_gateway->start(), qPrintable(m_gateway->error()));
     m_gatewayHttp = std::make_unique<HttpClient>(m_gateway->url());
 
-    QVERIFY(m_prometheus.start(m_gateway->port()));
-    HttpClient prometheusHttp(QUrl(QStringLiteral("http://127.0.0.1:%1").arg(m_prometheus.port())));
-    QTRY_VERIFY_WITH_TIMEOUT(m_prometheus.running() &&
-                                 prometheusHttp.get(QStringLiteral("/-/ready")).status == 200,
-                             15'000);
+    QVERIFY2(m_prometheus.start(QStringLiteral("  - job_name: canary-gw\n"
+                                               "    static_configs:\n"
+                                               "      - targets: ['127.0.0.1:%1']\n")
+                                    .arg(m_gateway->port())
+                                    .toUtf8()),
+             qPrintable(m_prometheus.error()));
+    QTRY_VERIFY_WITH_TIMEOUT(m_prometheus.ready(), 15'000);
 
     m_options.timeout = 3000ms;
     const BackendContext context{m_options, &m_transport, m_clock};

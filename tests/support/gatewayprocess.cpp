@@ -1,12 +1,10 @@
 #include "gatewayprocess.h"
 
+#include "childprocess.h"
+
 #include <QDeadlineTimer>
 #include <QFile>
 #include <QRandomGenerator>
-
-#include <signal.h>
-#include <sys/prctl.h>
-#include <unistd.h>
 
 GatewayProcess::GatewayProcess(QStringList extraArguments)
     : m_extraArguments(std::move(extraArguments))
@@ -16,6 +14,18 @@ GatewayProcess::GatewayProcess(QStringList extraArguments)
     QFile file(m_dir.filePath(QStringLiteral("token")));
     if (file.open(QIODevice::WriteOnly))
         file.write(m_token + '\n');
+}
+
+std::unique_ptr<GatewayProcess> GatewayProcess::withConfig(const QByteArray &configJson,
+                                                           const QStringList &extraArguments)
+{
+    auto gateway = std::make_unique<GatewayProcess>(extraArguments);
+    QFile file(gateway->tempPath(QStringLiteral("gateway.json")));
+    if (!file.open(QIODevice::WriteOnly) || file.write(configJson) != configJson.size())
+        gateway->m_setupError = QStringLiteral("cannot write %1").arg(file.fileName());
+    gateway->m_extraArguments.prepend(file.fileName());
+    gateway->m_extraArguments.prepend(QStringLiteral("--config"));
+    return gateway;
 }
 
 GatewayProcess::~GatewayProcess()
@@ -40,18 +50,16 @@ bool GatewayProcess::start(quint16 port)
         m_error = QStringLiteral("already running");
         return false;
     }
+    if (!m_setupError.isEmpty()) {
+        m_error = m_setupError;
+        return false;
+    }
     m_process = std::make_unique<QProcess>();
     m_process->setProcessChannelMode(QProcess::ForwardedErrorChannel);
     QStringList arguments{QStringLiteral("--listen"), QStringLiteral("127.0.0.1:%1").arg(port),
                           QStringLiteral("--token-file"), m_dir.filePath(QStringLiteral("token"))};
     arguments += m_extraArguments;
-    // A test that crashes must not leave its gateway behind: it would hold CTest's output pipe
-    // open and the whole run would wait for it forever.
-    m_process->setChildProcessModifier([parent = ::getpid()] {
-        ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (::getppid() != parent)
-            ::_exit(127);
-    });
+    dieWithTest(*m_process);
     m_process->start(binaryPath(), arguments);
     if (!m_process->waitForStarted(5000)) {
         m_error = QStringLiteral("cannot start %1: %2").arg(binaryPath(), m_process->errorString());
@@ -86,10 +94,8 @@ bool GatewayProcess::restart()
 
 void GatewayProcess::kill()
 {
-    if (!m_process)
-        return;
-    m_process->kill();
-    m_process->waitForFinished(5000);
+    if (m_process)
+        killAndWait(*m_process);
 }
 
 int GatewayProcess::terminate()

@@ -14,6 +14,9 @@ class GatewayProcess final
 {
 public:
     explicit GatewayProcess(QStringList extraArguments = {});
+    // A gateway on `configJson`, written to a file of its own and passed as --config.
+    static std::unique_ptr<GatewayProcess> withConfig(const QByteArray &configJson,
+                                                      const QStringList &extraArguments = {});
     ~GatewayProcess();
     GatewayProcess(const GatewayProcess &) = delete;
     GatewayProcess &operator=(const GatewayProcess &) = delete;
@@ -39,6 +42,7 @@ public:
 
 private:
     QStringList m_extraArguments;
+    QString m_setupError; // what went wrong before start(), which then fails with it
     QTemporaryDir m_dir;
     QByteArray m_token;
     std::unique_ptr<QProcess> m_process;

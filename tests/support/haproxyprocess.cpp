@@ -1,32 +1,20 @@
 #include "haproxyprocess.h"
 
+#include "childprocess.h"
+
 #include <QDeadlineTimer>
 #include <QFile>
 #include <QLocalSocket>
-#include <QTcpServer>
-
-#include <signal.h>
-#include <sys/prctl.h>
-#include <unistd.h>
 
 namespace {
 
 constexpr int kReadyWithinMs = 10'000;
 
-quint16 freePort()
-{
-    QTcpServer server;
-    return server.listen(QHostAddress::LocalHost, 0) ? server.serverPort() : 0;
-}
-
 } // namespace
 
 HaproxyProcess::~HaproxyProcess()
 {
-    if (m_process.state() != QProcess::NotRunning) {
-        m_process.kill();
-        m_process.waitForFinished(5000);
-    }
+    killAndWait(m_process);
 }
 
 QString HaproxyProcess::backendUrl() const
@@ -35,48 +23,69 @@ QString HaproxyProcess::backendUrl() const
         .arg(adminSocket());
 }
 
+QString HaproxyProcess::configText(quint16 productionPort, quint16 canaryPort,
+                                   const Config &config) const
+{
+    QString text = QStringLiteral("global\n"
+                                  "    stats socket %1 level admin\n")
+                       .arg(adminSocket());
+    if (config.operatorSocket)
+        text += QStringLiteral("    stats socket %1 level operator\n").arg(operatorSocket());
+    if (config.adminTcpSocket)
+        text +=
+            QStringLiteral("    stats socket ipv4@127.0.0.1:%1 level admin\n").arg(m_adminTcpPort);
+    text += QStringLiteral("defaults\n"
+                           "    mode http\n"
+                           "    timeout connect 2s\n"
+                           "    timeout client 10s\n"
+                           "    timeout server 10s\n"
+                           "frontend web\n"
+                           "    bind 127.0.0.1:%1\n"
+                           "    default_backend models\n")
+                .arg(m_frontendPort);
+    std::vector<Backend> backends{{QStringLiteral("models"), QStringLiteral("roundrobin")}};
+    backends.insert(backends.end(), config.moreBackends.begin(), config.moreBackends.end());
+    for (const Backend &backend : backends) {
+        text += QStringLiteral("backend %1\n"
+                               "    balance %2\n"
+                               "    server prod 127.0.0.1:%3 weight %4\n"
+                               "    server can 127.0.0.1:%5 weight %6\n")
+                    .arg(backend.name, backend.balance)
+                    .arg(productionPort)
+                    .arg(config.productionWeight)
+                    .arg(canaryPort)
+                    .arg(config.canaryWeight);
+    }
+    return text;
+}
+
 bool HaproxyProcess::start(quint16 productionPort, quint16 canaryPort)
+{
+    return start(productionPort, canaryPort, Config());
+}
+
+bool HaproxyProcess::start(quint16 productionPort, quint16 canaryPort, const Config &config)
 {
     if (!QFile::exists(QString::fromLatin1(kBinary))) {
         m_error = QStringLiteral("haproxy is not installed (installer/deps-debian.sh installs it)");
         return false;
     }
-    m_frontendPort = freePort();
-    if (!m_dir.isValid() || m_frontendPort == 0) {
+    m_frontendPort = freeLocalPort();
+    m_adminTcpPort = config.adminTcpSocket ? freeLocalPort() : 0;
+    if (!m_dir.isValid() || m_frontendPort == 0 || (config.adminTcpSocket && m_adminTcpPort == 0)) {
         m_error = QStringLiteral("no temporary directory or no free port for haproxy");
         return false;
     }
-    const QString config = QStringLiteral("global\n"
-                                          "    stats socket %1 level admin\n"
-                                          "defaults\n"
-                                          "    mode http\n"
-                                          "    timeout connect 2s\n"
-                                          "    timeout client 10s\n"
-                                          "    timeout server 10s\n"
-                                          "frontend web\n"
-                                          "    bind 127.0.0.1:%2\n"
-                                          "    default_backend models\n"
-                                          "backend models\n"
-                                          "    balance roundrobin\n"
-                                          "    server prod 127.0.0.1:%3 weight 256\n"
-                                          "    server can 127.0.0.1:%4 weight 0\n")
-                               .arg(adminSocket())
-                               .arg(m_frontendPort)
-                               .arg(productionPort)
-                               .arg(canaryPort);
     QFile file(m_dir.filePath(QStringLiteral("haproxy.cfg")));
-    if (!file.open(QIODevice::WriteOnly) || file.write(config.toUtf8()) < 0) {
+    if (!file.open(QIODevice::WriteOnly) ||
+        file.write(configText(productionPort, canaryPort, config).toUtf8()) < 0) {
         m_error = QStringLiteral("cannot write %1").arg(file.fileName());
         return false;
     }
     file.close();
 
     m_process.setProcessChannelMode(QProcess::ForwardedChannels);
-    m_process.setChildProcessModifier([parent = ::getpid()] {
-        ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (::getppid() != parent)
-            ::_exit(127);
-    });
+    dieWithTest(m_process);
     m_process.start(QString::fromLatin1(kBinary),
                     {QStringLiteral("-db"), QStringLiteral("-f"), file.fileName()});
     if (!m_process.waitForStarted(5000)) {

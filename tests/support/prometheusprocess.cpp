@@ -1,23 +1,9 @@
 #include "prometheusprocess.h"
 
+#include "childprocess.h"
 #include "httpclient.h"
 
 #include <QFile>
-#include <QTcpServer>
-
-#include <signal.h>
-#include <sys/prctl.h>
-#include <unistd.h>
-
-namespace {
-
-quint16 freePort()
-{
-    QTcpServer server;
-    return server.listen(QHostAddress::LocalHost, 0) ? server.serverPort() : 0;
-}
-
-} // namespace
 
 PrometheusProcess::~PrometheusProcess()
 {
@@ -26,10 +12,7 @@ PrometheusProcess::~PrometheusProcess()
 
 void PrometheusProcess::stop()
 {
-    if (m_process.state() != QProcess::NotRunning) {
-        m_process.kill();
-        m_process.waitForFinished(5000);
-    }
+    killAndWait(m_process);
 }
 
 bool PrometheusProcess::start(const QByteArray &scrapeConfigs)
@@ -39,7 +22,7 @@ bool PrometheusProcess::start(const QByteArray &scrapeConfigs)
                                  "installs it)");
         return false;
     }
-    m_port = freePort();
+    m_port = freeLocalPort();
     const QString config = m_dir.filePath(QStringLiteral("prometheus.yml"));
     QFile file(config);
     if (!m_dir.isValid() || m_port == 0 || !file.open(QIODevice::WriteOnly)) {
@@ -53,11 +36,7 @@ bool PrometheusProcess::start(const QByteArray &scrapeConfigs)
                scrapeConfigs);
     file.close();
     m_process.setProcessChannelMode(QProcess::ForwardedErrorChannel);
-    m_process.setChildProcessModifier([parent = ::getpid()] {
-        ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (::getppid() != parent)
-            ::_exit(127);
-    });
+    dieWithTest(m_process);
     m_process.start(
         QString::fromLatin1(kBinary),
         {QStringLiteral("--config.file=") + config,

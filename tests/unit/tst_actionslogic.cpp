@@ -6,11 +6,11 @@
 #include "console/rolloutmonitor.h"
 #include "fakecontrolplane.h"
 #include "fakemetricssource.h"
+#include "virtualtime.h"
 
 #include "util/clock.h"
 #include "util/scheduler.h"
 
-#include <QCoreApplication>
 #include <QFileInfo>
 #include <QSignalSpy>
 #include <QTemporaryDir>
@@ -27,28 +27,6 @@ using Request = FakeControlPlane::Request;
 using Numbers = FakeMetricsSource::VariantNumbers;
 
 namespace {
-
-// Served requests in one window, of which `errors` failed, at a p99 of `p99Ms` (unset: unknown).
-Numbers served(double requests, double errors = 0, double p99Ms = Numbers::kUnset)
-{
-    Numbers numbers;
-    numbers.requests = requests;
-    numbers.errors = errors;
-    numbers.p99Ms = p99Ms;
-    return numbers;
-}
-
-// See tst_monitorlogic.cpp: the fakes answer on the next turns of the event loop.
-void settle()
-{
-    for (int turn = 0; turn < 4; ++turn)
-        QCoreApplication::processEvents();
-}
-
-MetricsReading steady(const FakeMetricsSource::Windows &windows, SystemTime now)
-{
-    return FakeMetricsSource::steadyReading(windows, now, served(100, 0, 50), served(10, 1, 60));
-}
 
 // A ControlPlane in front of the fake that runs `onCall` the moment a request arrives, before
 // the fake handles it: what the console had done by then is what it did before sending.

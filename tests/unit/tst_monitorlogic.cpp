@@ -5,11 +5,11 @@
 #include "console/rolloutmonitor.h"
 #include "fakecontrolplane.h"
 #include "fakemetricssource.h"
+#include "virtualtime.h"
 
 #include "util/clock.h"
 #include "util/scheduler.h"
 
-#include <QCoreApplication>
 #include <QSignalSpy>
 #include <QTest>
 
@@ -22,19 +22,8 @@ using namespace canary::testing;
 using namespace std::chrono_literals;
 using metrics::Kpi;
 using Request = FakeControlPlane::Request;
-using Numbers = FakeMetricsSource::VariantNumbers;
 
 namespace {
-
-// Served requests in one window, of which `errors` failed, at a p99 of `p99Ms` (unset: unknown).
-Numbers served(double requests, double errors = 0, double p99Ms = Numbers::kUnset)
-{
-    Numbers numbers;
-    numbers.requests = requests;
-    numbers.errors = errors;
-    numbers.p99Ms = p99Ms;
-    return numbers;
-}
 
 MonitorSettings quickSettings()
 {
@@ -46,21 +35,6 @@ MonitorSettings quickSettings()
     settings.decisionWindow = 30s;
     settings.backfill = 0ms; // the back-fill tests turn it on
     return settings;
-}
-
-// Production serves 100 requests per kpiWindow, the canary 10.
-MetricsReading steady(const FakeMetricsSource::Windows &windows, SystemTime now)
-{
-    return FakeMetricsSource::steadyReading(windows, now, served(100, 0, 50), served(10, 1, 60));
-}
-
-// The fakes answer on the next event-loop turn; an answer that sends a new request (a refresh
-// asked for while a poll was out) is answered on the turn after. A few turns let every answer
-// given so far land, and the virtual clock does not move meanwhile.
-void settle()
-{
-    for (int turn = 0; turn < 4; ++turn)
-        QCoreApplication::processEvents();
 }
 
 // A monitor on the fakes and a virtual clock. Declared in this order so that the monitor goes
