@@ -24,6 +24,7 @@ enum ExitCode : int {
     kOk = 0,
     kLintFailed = 1,   // metrics-lint found problems
     kCheckFailed = 1,  // check-backend found deviations from the Control API
+    kJudgeWorse = 1,   // judge: the canary is significantly worse
     kUsage = 2,        // bad arguments or URL, unreadable file, missing token or confirmation,
                        // a command the backend's kind cannot do
     kUnreachable = 3,  // no answer, a malformed answer, or a 5xx from the backend

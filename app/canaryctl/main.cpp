@@ -3,6 +3,7 @@
 #include "backends/connectionoptions.h"
 #include "backends/httptransport.h"
 #include "ctlcommands.h"
+#include "judgecommand.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
@@ -47,9 +48,12 @@ Commands:
                               one PASS/FAIL line per check. Read-only by default. --mutating
                               also stages, ramps, rolls back and promotes (and restores what it
                               can): only on a backend meant for testing, never on live traffic
+  judge --production FILE --canary FILE [--kind latency|proportion] [--alpha A] [--json]
+                              compare two samples offline, one number a line (proportion: 0 or
+                              1); exit 1 when the canary is significantly worse
 
 Exit codes:
-  0 success   1 metrics-lint or check-backend found problems
+  0 success   1 metrics-lint or check-backend found problems, judge found the canary worse
   2 usage error or bad URL, unreadable file, missing token or confirmation, a command the
     backend's kind cannot do (stage on HAProxy)
   3 backend unreachable, malformed answer or server error
@@ -103,9 +107,21 @@ int main(int argc, char *argv[])
     const QCommandLineOption mutating(
         QStringLiteral("mutating"),
         QStringLiteral("check-backend: also change the rollout (a backend meant for testing)."));
+    const QCommandLineOption productionSample(QStringLiteral("production"),
+                                              QStringLiteral("judge: the production sample."),
+                                              QStringLiteral("FILE"));
+    const QCommandLineOption canarySample(QStringLiteral("canary"),
+                                          QStringLiteral("judge: the canary sample."),
+                                          QStringLiteral("FILE"));
+    const QCommandLineOption kind(QStringLiteral("kind"),
+                                  QStringLiteral("judge: latency (default) or proportion."),
+                                  QStringLiteral("K"), QStringLiteral("latency"));
+    const QCommandLineOption alpha(QStringLiteral("alpha"),
+                                   QStringLiteral("judge: significance level (default 0.05)."),
+                                   QStringLiteral("A"), QStringLiteral("0.05"));
     connection.addTo(parser);
-    parser.addOptions(
-        {timeout, json, yes, openMetrics, interval, count, model, version, spec, mutating});
+    parser.addOptions({timeout, json, yes, openMetrics, interval, count, model, version, spec,
+                       mutating, productionSample, canarySample, kind, alpha});
     parser.addPositionalArgument(QStringLiteral("command"), QStringLiteral("See Commands above."));
 
     if (!parser.parse(QCoreApplication::arguments()))
@@ -162,6 +178,12 @@ int main(int argc, char *argv[])
          [&](Commands &c) {
              return c.checkBackend(parser.value(spec));
          }},
+        {"judge", 1,
+         [&](Commands &) {
+             return runJudge({parser.value(productionSample), parser.value(canarySample),
+                              parser.value(kind), parser.value(alpha), parser.isSet(json)},
+                             stdout, stderr);
+         }},
         {"metrics-lint", 2,
          [&](Commands &c) {
              return c.metricsLint(args.at(1));
@@ -199,7 +221,7 @@ int main(int argc, char *argv[])
         return usage(QStringLiteral("--count must be a non-negative integer"));
 
     Commands commands(options, stdout, stderr);
-    if (command != QStringLiteral("metrics-lint")) {
+    if (command != QStringLiteral("metrics-lint") && command != QStringLiteral("judge")) {
         std::string why;
         if (!commands.openBackends(&why))
             return usage(QString::fromStdString(why));
