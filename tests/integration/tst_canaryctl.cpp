@@ -261,6 +261,10 @@ private Q_SLOTS:
     void haproxyConfirmationSaysChangesAreNotDetected();
     void haproxyWatchCounts();
     void haproxyWatchWithPrometheusMetrics();
+    void judgeComparesSamples_data();
+    void judgeComparesSamples();
+    void judgeNamesTheBadLine_data();
+    void judgeNamesTheBadLine();
 
 private:
     // Two gateways behind a real haproxy, started by the first test that needs them and kept for
@@ -1366,6 +1370,117 @@ void TestCanaryctl::haproxyWatchWithPrometheusMetrics()
             QVERIFY2(isNumber(fromRight(row, quantile)), qPrintable(line));
     }
     QCOMPARE(tables.canary.last().at(2), QStringLiteral("25.0"));
+}
+
+namespace {
+
+QString writeSample(const QTemporaryDir &dir, const QString &name, const QByteArray &lines)
+{
+    const QString path = dir.filePath(name);
+    QFile file(path);
+    if (!file.open(QIODevice::WriteOnly) || file.write(lines) != lines.size())
+        return {};
+    return path;
+}
+
+} // namespace
+
+void TestCanaryctl::judgeComparesSamples_data()
+{
+    QTest::addColumn<QString>("kind");
+    QTest::addColumn<QByteArray>("canary");
+    QTest::addColumn<QByteArray>("production");
+    QTest::addColumn<int>("exitCode");
+    QTest::addColumn<QString>("verdict");
+    QTest::addColumn<double>("pValue");
+    QTest::addColumn<double>("estimate");
+    QTest::addColumn<double>("ciLow");
+    QTest::addColumn<double>("ciHigh");
+    // R's ?wilcox.test x and y as two samples; the numbers are worked out by hand in
+    // tests/unit/tst_fixedhorizon.cpp (U = 58, p = 0.132919, shift 0.56, CI -0.37 to 1.183).
+    QTest::newRow("latency, R example")
+        << QStringLiteral("latency")
+        << QByteArray("1.83\n0.50\n1.62\n2.48\n1.68\n1.88\n1.55\n3.06\n1.30\n")
+        << QByteArray("0.878\n0.647\n0.598\n2.05\n1.06\n1.29\n1.06\n3.14\n1.29\n") << 0
+        << QStringLiteral("no-difference") << 0.132919 << 0.56 << -0.37 << 1.183;
+    // Newcombe (1998): 9/10 against 3/10, interval 0.1705 to 0.8090; pooled z p = 0.006170.
+    QTest::newRow("proportion, Newcombe 9/10-3/10")
+        << QStringLiteral("proportion") << QByteArray("1\n1\n1\n1\n1\n1\n1\n1\n1\n0\n")
+        << QByteArray("1\n1\n1\n0\n0\n0\n0\n0\n0\n0\n") << 1 << QStringLiteral("worse") << 0.006170
+        << 0.6 << 0.1705 << 0.8090;
+}
+
+void TestCanaryctl::judgeComparesSamples()
+{
+    QFETCH(QString, kind);
+    QFETCH(QByteArray, canary);
+    QFETCH(QByteArray, production);
+    QFETCH(int, exitCode);
+    QFETCH(QString, verdict);
+    QFETCH(double, pValue);
+    QFETCH(double, estimate);
+    QFETCH(double, ciLow);
+    QFETCH(double, ciHigh);
+    const QString canaryPath = writeSample(m_dir, QStringLiteral("canary.txt"), canary);
+    const QString productionPath = writeSample(m_dir, QStringLiteral("production.txt"), production);
+    QVERIFY(!canaryPath.isEmpty() && !productionPath.isEmpty());
+    const QStringList arguments = {QStringLiteral("judge"),
+                                   QStringLiteral("--production"),
+                                   productionPath,
+                                   QStringLiteral("--canary"),
+                                   canaryPath,
+                                   QStringLiteral("--kind"),
+                                   kind};
+    const Run run = canaryctl(arguments + QStringList{QStringLiteral("--json")});
+    QVERIFY2(run.exitCode == exitCode, qPrintable(run.out + run.err));
+    const json document = json::parse(run.out.toStdString());
+    QCOMPARE(QString::fromStdString(document.at("verdict").get<std::string>()), verdict);
+    QVERIFY(std::abs(document.at("p_value").get<double>() - pValue) < 5e-6);
+    QVERIFY(std::abs(document.at("estimate").get<double>() - estimate) < 1e-9);
+    QVERIFY(std::abs(document.at("ci_low").get<double>() - ciLow) < 5e-5);
+    QVERIFY(std::abs(document.at("ci_high").get<double>() - ciHigh) < 5e-5);
+    if (kind == QStringLiteral("latency"))
+        QCOMPARE(document.at("u").get<double>(), 58.0);
+    // Without --json: one line that says the same.
+    const Run human = canaryctl(arguments);
+    QCOMPARE(human.exitCode, exitCode);
+    QCOMPARE(human.out.count(QLatin1Char('\n')), 1);
+    QVERIFY2(human.out.startsWith(verdict + QStringLiteral(": ")), qPrintable(human.out));
+}
+
+void TestCanaryctl::judgeNamesTheBadLine_data()
+{
+    QTest::addColumn<QString>("kind");
+    QTest::addColumn<QByteArray>("canary");
+    QTest::addColumn<QString>("message");
+    QTest::newRow("garbage") << QStringLiteral("latency") << QByteArray("1.5\n\n2x\n")
+                             << QStringLiteral(
+                                    "canary.txt:3: expected a finite number, found \"2x\".");
+    QTest::newRow("not 0 or 1") << QStringLiteral("proportion") << QByteArray("0\n1\n0.5\n")
+                                << QStringLiteral("canary.txt:3: expected 0 or 1, found \"0.5\".");
+    QTest::newRow("empty") << QStringLiteral("latency") << QByteArray("\n")
+                           << QStringLiteral("canary.txt holds no values.");
+}
+
+void TestCanaryctl::judgeNamesTheBadLine()
+{
+    QFETCH(QString, kind);
+    QFETCH(QByteArray, canary);
+    QFETCH(QString, message);
+    const QString canaryPath = writeSample(m_dir, QStringLiteral("canary.txt"), canary);
+    const QString productionPath = writeSample(m_dir, QStringLiteral("production.txt"), "1\n0\n");
+    const Run run =
+        canaryctl({QStringLiteral("judge"), QStringLiteral("--production"), productionPath,
+                   QStringLiteral("--canary"), canaryPath, QStringLiteral("--kind"), kind});
+    QCOMPARE(run.exitCode, 2);
+    QVERIFY2(run.err.contains(message), qPrintable(run.err));
+    QVERIFY(run.out.isEmpty());
+    // A file that is not there is named too.
+    const Run missing = canaryctl({QStringLiteral("judge"), QStringLiteral("--production"),
+                                   m_dir.filePath(QStringLiteral("absent.txt")),
+                                   QStringLiteral("--canary"), canaryPath});
+    QCOMPARE(missing.exitCode, 2);
+    QVERIFY2(missing.err.contains(QStringLiteral("absent.txt")), qPrintable(missing.err));
 }
 
 QTEST_GUILESS_MAIN(TestCanaryctl)
