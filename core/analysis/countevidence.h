@@ -15,7 +15,10 @@
 // theta0 * {1.5, 2, 3, 5}, of the likelihood ratios against theta0, multiplied over intervals.
 // Under H0 it is a nonnegative supermartingale with mean at most 1, so by Ville's inequality
 // P(evidence ever >= 1/alpha) <= alpha however often it is looked at, whatever the shares do
-// (they only need to be set before the interval's events are seen).
+// (they only need to be set before the interval's events are seen). The binomial split is exact
+// for Poisson counts; for binomial counts (n requests, each failing with rate p) it is
+// conservative at theta0 = 1 (the exact split is hypergeometric, smaller in convex order:
+// Hoeffding 1963) and a close approximation at small rates otherwise.
 namespace canary::analysis {
 
 struct IntervalCounts
