@@ -1,6 +1,7 @@
 #include "prometheusapi.h"
 
 #include "util/boundedjson.h"
+#include "util/join.h"
 
 #include <QByteArray>
 
@@ -257,7 +258,7 @@ std::string apiTime(std::int64_t unixMilliseconds)
     const std::int64_t magnitude = negative ? -unixMilliseconds : unixMilliseconds;
     std::string fraction = std::to_string(magnitude % 1000);
     fraction.insert(0, 3 - fraction.size(), '0');
-    return (negative ? "-" : "") + std::to_string(magnitude / 1000) + "." + fraction;
+    return join({negative ? "-" : "", std::to_string(magnitude / 1000), ".", fraction});
 }
 
 } // namespace canary::prometheus

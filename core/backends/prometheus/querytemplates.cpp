@@ -1,6 +1,7 @@
 #include "querytemplates.h"
 
 #include "util/boundedjson.h"
+#include "util/join.h"
 
 #include <QFile>
 #include <QString>
@@ -50,7 +51,7 @@ void scanTemplate(std::string_view text, Text onText, Placeholder onPlaceholder)
 
 std::string inQuotes(std::string_view text)
 {
-    return "\"" + std::string(text) + "\"";
+    return join({"\"", text, "\""});
 }
 
 // Why a query template cannot be used, or "" when it can.
