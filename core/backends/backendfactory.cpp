@@ -77,7 +77,6 @@ using MetricsMaker = std::unique_ptr<MetricsSource> (*)(const QUrl &, const Back
 struct KindEntry
 {
     std::string_view scheme;
-    BackendKind kind;
     ControlMaker control;
     MetricsMaker metrics;
     MetricsMaker ownMetrics;
@@ -89,14 +88,14 @@ struct KindEntry
 };
 
 constexpr std::array kKinds = {
-    KindEntry{"http", BackendKind::ControlApi, makeControlApi, makeScrape, controlApiMetrics},
-    KindEntry{"https", BackendKind::ControlApi, makeControlApi, makeScrape, controlApiMetrics},
-    KindEntry{"haproxy+unix", BackendKind::Haproxy, makeHaproxyControlPlane,
-              makeHaproxyMetricsSource, makeHaproxyMetricsSource},
-    KindEntry{"haproxy+tcp", BackendKind::Haproxy, makeHaproxyControlPlane,
-              makeHaproxyMetricsSource, makeHaproxyMetricsSource},
-    KindEntry{"prometheus+http", BackendKind::Prometheus, nullptr, makePrometheusSource, nullptr},
-    KindEntry{"prometheus+https", BackendKind::Prometheus, nullptr, makePrometheusSource, nullptr},
+    KindEntry{"http", makeControlApi, makeScrape, controlApiMetrics},
+    KindEntry{"https", makeControlApi, makeScrape, controlApiMetrics},
+    KindEntry{"haproxy+unix", makeHaproxyControlPlane, makeHaproxyMetricsSource,
+              makeHaproxyMetricsSource},
+    KindEntry{"haproxy+tcp", makeHaproxyControlPlane, makeHaproxyMetricsSource,
+              makeHaproxyMetricsSource},
+    KindEntry{"prometheus+http", nullptr, makePrometheusSource, nullptr},
+    KindEntry{"prometheus+https", nullptr, makePrometheusSource, nullptr},
 };
 
 std::string knownSchemes(bool control)

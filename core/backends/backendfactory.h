@@ -42,9 +42,6 @@ struct Backends
     std::unique_ptr<MetricsSource> metrics;
 };
 
-// The URL kinds the factory knows, by scheme.
-enum class BackendKind { ControlApi, Haproxy, Prometheus };
-
 // Everything each kind's maker gets.
 struct BackendContext
 {

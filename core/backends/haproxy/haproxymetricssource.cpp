@@ -170,8 +170,10 @@ metrics::KpiResult HaproxyMetricsSource::kpisOver(std::span<const HaproxyReading
 
 void HaproxyMetricsSource::forgetOlderThan(SystemTime cutoff)
 {
-    while (m_readings.size() > 1 && m_readings.front().time < cutoff)
-        m_readings.pop_front();
+    std::size_t drop = 0;
+    while (drop + 1 < m_readings.size() && m_readings[drop].time < cutoff)
+        ++drop;
+    m_readings.erase(m_readings.begin(), m_readings.begin() + std::ptrdiff_t(drop));
 }
 
 void HaproxyMetricsSource::read(std::vector<std::chrono::milliseconds> windows, QObject *context,
@@ -209,7 +211,7 @@ void HaproxyMetricsSource::read(std::vector<std::chrono::milliseconds> windows, 
                 longest = std::max(longest, window);
             forgetOlderThan(now - longest);
 
-            const std::vector<HaproxyReading> kept(m_readings.begin(), m_readings.end());
+            const std::vector<HaproxyReading> &kept = m_readings;
             for (const auto window : windows) {
                 const auto first =
                     std::find_if(kept.begin(), kept.end(),

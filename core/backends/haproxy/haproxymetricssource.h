@@ -6,8 +6,8 @@
 #include "backends/metricssource.h"
 #include "util/clock.h"
 
-#include <deque>
 #include <optional>
+#include <vector>
 
 namespace canary {
 
@@ -41,7 +41,7 @@ public:
                      HistoryCallback onDone) override;
 
     // The readings kept, oldest first (for tests and diagnostics).
-    const std::deque<HaproxyReading> &readings() const { return m_readings; }
+    const std::vector<HaproxyReading> &readings() const { return m_readings; }
 
     // The KPIs over consecutive readings, oldest first (at least two, no gap between them). Pure:
     // public so that it can be tested without HAProxy.
@@ -57,7 +57,7 @@ private:
     HaproxyTarget m_target;
     HaproxyRuntime m_runtime;
     const Clock &m_clock;
-    std::deque<HaproxyReading> m_readings;
+    std::vector<HaproxyReading> m_readings; // oldest first; a few per window
 };
 
 } // namespace canary
