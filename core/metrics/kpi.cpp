@@ -595,6 +595,9 @@ void fillLatency(VariantKpis &kpis, const SourceSum &histogram, std::size_t r)
     if (reason.empty()) {
         reason = latencyProblem(values);
     }
+    if (reason.empty()) { // only a histogram that gives a latency gives thresholds
+        kpis.latencyBuckets = buckets;
+    }
     for (std::size_t i = 0; i < targets.size(); ++i) {
         if (reason.empty()) {
             *targets[i].second = values[i];

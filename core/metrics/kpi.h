@@ -2,6 +2,7 @@
 
 #include "domain/rolloutstate.h"
 #include "metrics/exposition.h"
+#include "metrics/histogramquantile.h"
 
 #include <array>
 #include <cstddef>
@@ -87,6 +88,9 @@ struct VariantKpis
     double feedbackInWindow = kUnknown;
     double correctInWindow = kUnknown;
     double weightPercent = kUnknown; // from the current scrape (a gauge)
+    // The window's latency histogram (cumulative counts by upper bound, +Inf last) for the
+    // judge's tail and body gates; empty when the source gives none (HAProxy, Prometheus).
+    std::vector<Bucket> latencyBuckets;
 
     std::vector<std::string> versions;       // versions with any series in the current scrape
     std::vector<std::string> activeVersions; // versions that served requests in the window
