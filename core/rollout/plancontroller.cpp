@@ -201,7 +201,7 @@ struct PlanController::Private
     std::string stepName(int index) const
     {
         return "step " + std::to_string(index + 1) + " of " + std::to_string(plan.steps.size()) +
-               " (" + percent(plan.steps[std::size_t(index)].weight) + ")";
+               " at " + percent(plan.steps[std::size_t(index)].weight);
     }
     std::string stepRequests() const
     {
@@ -574,14 +574,14 @@ struct PlanController::Private
     void advance(bool early)
     {
         const bool last = step + 1 >= int(plan.steps.size());
-        const std::string passed = stepName(step) +
-                                   (early ? " ended its bake early" : " passed its bake") + " (" +
-                                   stepRequests() + "): " + judgement.sentence;
+        // The gates' own sentences carry the numbers the step passed on.
+        const std::string passed =
+            stepName(step) + (early ? " ended its bake early" : " passed its bake") + " (" +
+            stepRequests() +
+            "): " + gateSentences(judgement, [](const analysis::GateResult &) { return true; });
         if (!last) {
-            Decision d = make(DecisionKind::Advance, true,
-                              passed + "; the canary goes to " +
-                                  percent(plan.steps[std::size_t(step + 1)].weight) + " (" +
-                                  stepName(step + 1) + ")");
+            Decision d =
+                make(DecisionKind::Advance, true, passed + "; " + stepName(step + 1) + " begins");
             sendWeight(step + 1, std::move(d));
             return;
         }
@@ -806,7 +806,8 @@ struct PlanController::Private
             decide(make(DecisionKind::SetWeight, true,
                         "the canary is already at " + percent(first) + ": " + stepName(0) +
                             " bakes for " + secondsText(plan.steps.front().bake)));
-            beginBake();
+            if (!state->updating) // else the bake starts once a state read shows it applied
+                beginBake();
             return;
         }
         Decision d =
@@ -914,9 +915,7 @@ void PlanController::skipStep()
                           "); the gates were: " + d->judgement.sentence));
     const int next = d->step + 1;
     if (next < int(d->plan.steps.size())) {
-        d->sendWeight(next, d->make(DecisionKind::SetWeight, false,
-                                    d->stepName(next) + ": the canary goes to " +
-                                        percent(d->plan.steps[std::size_t(next)].weight)));
+        d->sendWeight(next, d->make(DecisionKind::SetWeight, false, d->stepName(next) + " begins"));
         return;
     }
     d->promote(d->make(DecisionKind::Promote, false,
