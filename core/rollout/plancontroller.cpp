@@ -42,9 +42,9 @@ std::string gateSentences(const analysis::Judgement &judgement, Predicate which)
             continue;
         if (!text.empty())
             text += "; ";
-        text += "gate " + gate.spec.name + " is " + std::string(analysis::toString(gate.verdict));
+        text += "gate " + gate.spec.name + ": " + std::string(analysis::toString(gate.verdict));
         if (!gate.sentence.empty())
-            text += " (" + gate.sentence + ")";
+            text += ", " + gate.sentence;
     }
     return text;
 }
