@@ -436,6 +436,39 @@ private Q_SLOTS:
         QCOMPARE(rig.controller->currentStep(), 1);
     }
 
+    void anUnreadableRolloutHoldsTheStep()
+    {
+        Rig rig;
+        rig.start();
+        rig.run(30s);
+        for (int i = 0; i < 40; ++i)
+            rig.control.failNext(FakeControlPlane::unreachable(false), Request::FetchState);
+        rig.run(35s);
+        // The bake is over and the gates pass, but a plan that cannot see the rollout does not
+        // move it.
+        QCOMPARE(rig.controller->currentStep(), 0);
+        QCOMPARE(rig.control.callCount(Request::SetCanaryWeight), 1);
+        QCOMPARE(rig.count(DecisionKind::Hold), 1);
+        QVERIFY2(
+            text(rig.last(DecisionKind::Hold)->reason).contains(QLatin1String("could not be read")),
+            rig.last(DecisionKind::Hold)->reason.c_str());
+        rig.run(10s);
+        QCOMPARE(rig.controller->currentStep(), 1);
+    }
+
+    void aHoldIsSaidAgainAfterTheMetricsCameBack()
+    {
+        Rig rig;
+        rig.start();
+        rig.traffic.down = true;
+        rig.run(3s);
+        rig.traffic.down = false;
+        rig.run(3s);
+        rig.traffic.down = true;
+        rig.run(3s);
+        QCOMPARE(rig.count(DecisionKind::Hold), 2);
+    }
+
     void neverAdvancesWithoutDataForEveryGate()
     {
         Plan plan = twoSteps();
@@ -446,7 +479,8 @@ private Q_SLOTS:
         QCOMPARE(name(rig.controller->phase()), name(RunPhase::Paused));
         QCOMPARE(rig.control.callCount(Request::SetCanaryWeight), 1);
         const QString reason = text(rig.controller->pauseReason());
-        QVERIFY2(reason.contains(QLatin1String("gate accuracy: no-data, no labels")), qPrintable(reason));
+        QVERIFY2(reason.contains(QLatin1String("gate accuracy: no-data, no labels")),
+                 qPrintable(reason));
         QVERIFY2(reason.contains(QLatin1String("never advances on missing data")),
                  qPrintable(reason));
     }
