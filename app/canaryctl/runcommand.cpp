@@ -141,11 +141,15 @@ public:
                 d.kind == DecisionKind::ExtendBake)
                 gates(d);
             break;
-        case Decision::Outcome::Succeeded:
-            line(m_out,
-                 head + ": done" +
-                     (d.weight ? ", the canary is at " + percent(*d.weight) : std::string()));
+        case Decision::Outcome::Succeeded: {
+            // As the backend reports it: it may apply a weight near the one asked (HAProxy).
+            const auto state = m_controller.lastState();
+            line(m_out, head + ": done" +
+                            (state ? ", the backend reports the canary at " +
+                                         percent(state->canaryWeight())
+                                   : std::string()));
             break;
+        }
         case Decision::Outcome::Failed:
             line(m_err, head + " failed: " + d.error);
             break;

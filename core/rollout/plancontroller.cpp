@@ -239,8 +239,13 @@ struct PlanController::Private
         return decisions.size() - 1;
     }
 
-    void settle(std::size_t index, const ControlError &error)
+    // The answer to a decision's action: the state it reports first, so that whoever hears the
+    // outcome reads the rollout as it is now.
+    void settle(std::size_t index, const ControlResult &result)
     {
+        const ControlError &error = result.error;
+        if (!error && result.state)
+            state = result.state;
         Decision &d = decisions[index];
         d.outcome = error ? Decision::Outcome::Failed : Decision::Outcome::Succeeded;
         d.error = error.message();
@@ -622,7 +627,7 @@ struct PlanController::Private
 
     void onWeightDone(std::size_t index, Weight weight, ControlResult result)
     {
-        settle(index, result.error);
+        settle(index, result);
         if (isFinished(phase))
             return;
         if (result.error) {
@@ -630,8 +635,6 @@ struct PlanController::Private
                                         stepName(step));
             return;
         }
-        if (result.state)
-            state = result.state;
         expectedWeight = control->nearestWeight(weight);
         if (runQueuedManual())
             return;
@@ -689,14 +692,13 @@ struct PlanController::Private
         ++actionGeneration;
         control->promote(revision(), q, [this, index](ControlResult r) {
             actionInFlight = false;
-            settle(index, r.error);
+            settle(index, r);
             if (phase == RunPhase::Stopped)
                 return;
             if (r.error) {
                 onActionRefused(r, "the backend did not promote the canary");
                 return;
             }
-            state = r.state;
             setPhase(RunPhase::Promoted);
         });
     }
@@ -724,14 +726,13 @@ struct PlanController::Private
                 sendRollback(index, state->revision, false);
                 return;
             }
-            settle(index, r.error);
+            settle(index, r);
             if (phase == RunPhase::Stopped)
                 return;
             if (r.error) {
                 onActionRefused(r, "the backend did not roll the canary back");
                 return;
             }
-            state = r.state;
             setPhase(RunPhase::RolledBack);
         });
     }

@@ -134,6 +134,24 @@ private Q_SLOTS:
         QCOMPARE(canaryWeight(), 0.0); // nothing was sent
     }
 
+    void withoutATokenNothingIsSent()
+    {
+        startGateway(gatewayConfig());
+        QStringList args = arguments(writePlan(planText()));
+        args.removeLast(); // the token file
+        args.removeLast(); // --token-file
+        QProcess process;
+        QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+        environment.remove(QStringLiteral("CANARY_TOKEN"));
+        process.setProcessEnvironment(environment);
+        process.start(QStringLiteral(CANARYCTL_BIN), args);
+        QVERIFY(process.waitForFinished(10'000));
+        QCOMPARE(process.exitCode(), 1);
+        QVERIFY(QString::fromUtf8(process.readAllStandardError())
+                    .contains(QLatin1String("needs a token")));
+        QCOMPARE(canaryWeight(), 0.0);
+    }
+
 private:
     void startGateway(const QByteArray &config)
     {
@@ -167,6 +185,10 @@ private:
     {
         QProcess process;
         process.setStandardInputFile(QProcess::nullDevice());
+        QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+        environment.remove(QStringLiteral("CANARY_URL"));
+        environment.remove(QStringLiteral("CANARY_TOKEN"));
+        process.setProcessEnvironment(environment);
         process.start(QStringLiteral(CANARYCTL_BIN), arguments(planPath));
         Run run;
         if (!process.waitForFinished(30'000)) {
