@@ -271,8 +271,10 @@ int runPlan(const rollout::Plan &plan, ControlPlane *control, MetricsSource *met
     default:
         break;
     }
-    printer.line(err, "canaryctl: the plan failed; the rollout is at " + weight +
-                          " (check `canaryctl status`)");
+    printer.line(err, state ? "canaryctl: the plan failed; the rollout is at " + weight +
+                                  " (check `canaryctl status`)"
+                            : std::string("canaryctl: the plan failed before the rollout could "
+                                          "be read"));
     return kRunError;
 }
 

@@ -284,8 +284,8 @@ struct PlanController::Private
     void fail(std::string reason, std::string error = {})
     {
         Decision d = make(DecisionKind::Error, true, std::move(reason));
+        // Not an action of its own: the outcome stays None, the error is the backend's words.
         d.error = std::move(error);
-        d.outcome = d.error.empty() ? Decision::Outcome::None : Decision::Outcome::Failed;
         decide(std::move(d));
         setPhase(RunPhase::Failed);
     }
