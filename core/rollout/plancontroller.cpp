@@ -222,14 +222,14 @@ struct PlanController::Private
 
     Decision make(DecisionKind kind, bool automatic, std::string reason) const
     {
-        Decision d;
-        d.time = now();
-        d.kind = kind;
-        d.automatic = automatic;
-        d.step = step;
-        d.reason = std::move(reason);
-        d.judgement = judgement;
-        return d;
+        Decision made;
+        made.time = now();
+        made.kind = kind;
+        made.automatic = automatic;
+        made.step = step;
+        made.reason = std::move(reason);
+        made.judgement = judgement;
+        return made;
     }
 
     std::size_t decide(Decision decision)
@@ -246,10 +246,10 @@ struct PlanController::Private
         const ControlError &error = result.error;
         if (!error && result.state)
             state = result.state;
-        Decision &d = decisions[index];
-        d.outcome = error ? Decision::Outcome::Failed : Decision::Outcome::Succeeded;
-        d.error = error.message();
-        Q_EMIT q->decided(d);
+        Decision &made = decisions[index];
+        made.outcome = error ? Decision::Outcome::Failed : Decision::Outcome::Succeeded;
+        made.error = error.message();
+        Q_EMIT q->decided(made);
     }
 
     void setPhase(RunPhase next)
@@ -283,10 +283,10 @@ struct PlanController::Private
 
     void fail(std::string reason, std::string error = {})
     {
-        Decision d = make(DecisionKind::Error, true, std::move(reason));
+        Decision made = make(DecisionKind::Error, true, std::move(reason));
         // Not an action of its own: the outcome stays None, the error is the backend's words.
-        d.error = std::move(error);
-        decide(std::move(d));
+        made.error = std::move(error);
+        decide(std::move(made));
         setPhase(RunPhase::Failed);
     }
 
@@ -585,9 +585,9 @@ struct PlanController::Private
             stepRequests() +
             "): " + gateSentences(judgement, [](const analysis::GateResult &) { return true; });
         if (!last) {
-            Decision d =
+            Decision made =
                 make(DecisionKind::Advance, true, passed + "; " + stepName(step + 1) + " begins");
-            sendWeight(step + 1, std::move(d));
+            sendWeight(step + 1, std::move(made));
             return;
         }
         if (plan.promoteAtEnd) {
@@ -811,11 +811,11 @@ struct PlanController::Private
                 beginBake();
             return;
         }
-        Decision d =
+        Decision made =
             make(DecisionKind::SetWeight, true,
                  stepName(0) + ": the canary goes from " + percent(state->canaryWeight()) + " to " +
                      percent(first) + " for " + secondsText(plan.steps.front().bake));
-        sendWeight(0, std::move(d));
+        sendWeight(0, std::move(made));
     }
 };
 
