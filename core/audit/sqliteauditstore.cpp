@@ -437,8 +437,12 @@ SqliteAuditStore::importJsonLines(const std::string &path, std::string *error)
 
 std::string SqliteAuditStore::defaultPath()
 {
-    const QString dir = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation);
-    return QDir(dir).filePath(QStringLiteral("audit.sqlite3")).toStdString();
+    // The console's AppDataLocation (organisation and application both "canary-console"),
+    // spelled out so canaryctl, whose application name differs, finds the same file.
+    const QString dir = QStandardPaths::writableLocation(QStandardPaths::GenericDataLocation);
+    return QDir(dir)
+        .filePath(QStringLiteral("canary-console/canary-console/audit.sqlite3"))
+        .toStdString();
 }
 
 } // namespace canary::audit

@@ -45,7 +45,8 @@ public:
     // nothing. All or nothing: nullopt with `error` leaves the store as it was.
     std::optional<ImportResult> importJsonLines(const std::string &path, std::string *error);
 
-    // The store's usual place: <AppDataLocation>/audit.sqlite3.
+    // The store's usual place: the console's AppDataLocation/audit.sqlite3
+    // (~/.local/share/canary-console/canary-console/audit.sqlite3), for canaryctl too.
     static std::string defaultPath();
 
 private:
