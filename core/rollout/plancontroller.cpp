@@ -235,8 +235,11 @@ struct PlanController::Private
     std::size_t decide(Decision decision)
     {
         decisions.push_back(std::move(decision));
-        Q_EMIT q->decided(decisions.back());
-        return decisions.size() - 1;
+        const std::size_t index = decisions.size() - 1;
+        // A copy: a receiver may make the controller decide again, which can move the vector.
+        const Decision emitted = decisions.back();
+        Q_EMIT q->decided(emitted);
+        return index;
     }
 
     // The answer to a decision's action: the state it reports first, so that whoever hears the
@@ -249,7 +252,8 @@ struct PlanController::Private
         Decision &made = decisions[index];
         made.outcome = error ? Decision::Outcome::Failed : Decision::Outcome::Succeeded;
         made.error = error.message();
-        Q_EMIT q->decided(made);
+        const Decision emitted = made;
+        Q_EMIT q->decided(emitted);
     }
 
     void setPhase(RunPhase next)
@@ -274,11 +278,10 @@ struct PlanController::Private
             frozenRemaining = *remaining();
         }
         bakeStartedAt.reset();
-        decide(std::move(decision));
-        // Set after the phase change, which clears them for every other phase.
-        setPhase(RunPhase::Paused);
         pauseKind = kind;
-        pauseReason = decisions.back().reason;
+        pauseReason = decision.reason;
+        decide(std::move(decision));
+        setPhase(RunPhase::Paused); // keeps pauseKind and pauseReason, as it is Paused
     }
 
     void fail(std::string reason, std::string error = {})
@@ -846,14 +849,11 @@ void PlanController::pause()
                                 " of the bake left; the gates are still watched and a critical "
                                 "failure still rolls back"));
     } else if (d->phase == RunPhase::Applying) {
-        d->pauseReason = "paused by a person while the step's weight was applied";
-        d->decide(d->make(DecisionKind::Pause, false,
-                          d->pauseReason +
-                              "; the bake starts paused. The gates are still watched and a "
-                              "critical failure still rolls back"));
-        d->setPhase(RunPhase::Paused);
-        d->pauseKind = Private::PauseKind::AfterApply;
-        d->pauseReason = d->decisions.back().reason;
+        d->pauseFor(Private::PauseKind::AfterApply,
+                    d->make(DecisionKind::Pause, false,
+                            "paused by a person while the step's weight was applied; the bake "
+                            "starts paused. The gates are still watched and a critical failure "
+                            "still rolls back"));
     }
 }
 

@@ -378,6 +378,29 @@ private Q_SLOTS:
                                              QStringLiteral("promote @2")}));
     }
 
+    void pausedWhileAWeightIsOnItsWayTheBakeStartsPaused()
+    {
+        Rig rig;
+        rig.control.holdAnswers(true);
+        rig.controller->start();
+        settle();
+        rig.control.releaseAll(); // the state read; the weight goes out and its answer is held
+        settle();
+        QCOMPARE(name(rig.controller->phase()), name(RunPhase::Applying));
+        rig.controller->pause();
+        QCOMPARE(name(rig.controller->phase()), name(RunPhase::Paused));
+        rig.control.holdAnswers(false);
+        rig.control.releaseAll();
+        rig.run(30s);
+        QCOMPARE(name(rig.controller->phase()), name(RunPhase::Paused));
+        QCOMPARE(rig.controller->bakeRemaining(), std::optional<std::chrono::milliseconds>(60s));
+        QCOMPARE(rig.control.state().canaryWeight(), percent(10));
+        rig.controller->resume();
+        QCOMPARE(name(rig.controller->phase()), name(RunPhase::Baking));
+        rig.run(61s);
+        QCOMPARE(rig.controller->currentStep(), 1);
+    }
+
     void pauseFreezesTheBakeAndResumeGoesOn()
     {
         Rig rig;
