@@ -3,6 +3,7 @@
 #include "backends/connectionoptions.h"
 #include "backends/httptransport.h"
 #include "ctlcommands.h"
+#include "historycommand.h"
 #include "judgecommand.h"
 #include "runcommand.h"
 
@@ -54,6 +55,9 @@ Commands:
                               after the last step; every decision printed with its reason.
                               Exit 0 promoted, 2 rolled back, 3 paused for a person or stopped
                               (Ctrl-C: the rollout stays where it is), 1 error
+  history [--since T] [--until T] [--action A] [--actor U] [--backend-match TEXT] [--db FILE] [--json]
+                              the audit trail: every action and automatic decision, oldest
+                              first (T: RFC 3339, or back from now: 90s, 30m, 2h, 7d)
   judge --production FILE --canary FILE [--kind latency|proportion] [--alpha A] [--json]
                               compare two samples offline, one number a line (proportion: 0 or
                               1); exit 1 when the canary is significantly worse
@@ -128,9 +132,30 @@ int main(int argc, char *argv[])
     const QCommandLineOption planFile(QStringLiteral("plan"),
                                       QStringLiteral("run: the plan file (docs/plans.md)."),
                                       QStringLiteral("FILE"));
+    const QCommandLineOption since(QStringLiteral("since"),
+                                   QStringLiteral("history: from this time (RFC 3339 or 30m)."),
+                                   QStringLiteral("T"));
+    const QCommandLineOption until(QStringLiteral("until"),
+                                   QStringLiteral("history: up to this time (RFC 3339 or 30m)."),
+                                   QStringLiteral("T"));
+    const QCommandLineOption historyAction(QStringLiteral("action"),
+                                           QStringLiteral("history: only this action."),
+                                           QStringLiteral("A"));
+    const QCommandLineOption historyActor(QStringLiteral("actor"),
+                                          QStringLiteral("history: only this actor (auto: plans)."),
+                                          QStringLiteral("U"));
+    const QCommandLineOption backendMatch(
+        QStringLiteral("backend-match"),
+        QStringLiteral("history: only backends whose address holds TEXT."), QStringLiteral("TEXT"));
+    const QCommandLineOption database(
+        QStringLiteral("db"),
+        QStringLiteral("history: the audit trail file (default: the console's)."),
+        QStringLiteral("FILE"));
     connection.addTo(parser);
-    parser.addOptions({timeout, json, yes, openMetrics, interval, count, model, version, spec,
-                       mutating, productionSample, canarySample, kind, alpha, planFile});
+    parser.addOptions(
+        {timeout,  json,  yes,      openMetrics,      interval,     count,        model,
+         version,  spec,  mutating, productionSample, canarySample, kind,         alpha,
+         planFile, since, until,    historyAction,    historyActor, backendMatch, database});
     parser.addPositionalArgument(QStringLiteral("command"), QStringLiteral("See Commands above."));
 
     if (!parser.parse(QCoreApplication::arguments()))
@@ -197,6 +222,13 @@ int main(int argc, char *argv[])
          [&](Commands &c) {
              return c.run(parser.value(planFile));
          }},
+        {"history", 1,
+         [&](Commands &) {
+             return runHistory({parser.value(database), parser.value(since), parser.value(until),
+                                parser.value(historyAction), parser.value(historyActor),
+                                parser.value(backendMatch), parser.isSet(json)},
+                               SystemClock::instance(), stdout, stderr);
+         }},
         {"metrics-lint", 2,
          [&](Commands &c) {
              return c.metricsLint(args.at(1));
@@ -237,7 +269,10 @@ int main(int argc, char *argv[])
         return usage(QStringLiteral("--count must be a non-negative integer"), usageCode);
 
     Commands commands(options, stdout, stderr);
-    if (command != QStringLiteral("metrics-lint") && command != QStringLiteral("judge")) {
+    // Commands that read files only need no backend.
+    const bool offline = command == QLatin1String("metrics-lint") ||
+                         command == QLatin1String("judge") || command == QLatin1String("history");
+    if (!offline) {
         std::string why;
         if (!commands.openBackends(&why))
             return usage(QString::fromStdString(why), usageCode);
