@@ -177,7 +177,7 @@ MainWindow::MainWindow(QWidget *parent)
         resize(1280, 800);
     if (!restoreState(settings.windowState())) {
         resizeDocks({m_ui->controlsDock}, {340}, Qt::Horizontal);
-        resizeDocks({m_ui->planDock}, {250}, Qt::Vertical);
+        resizeDocks({m_ui->planDock}, {270}, Qt::Vertical);
     }
     m_ui->actionOverlay->setChecked(settings.overlay());
     setTimeWindow(settings.timeWindowSeconds());

@@ -128,6 +128,8 @@ public:
     // the action outcomes so neither hides the other.
     MessageBar *planMessageBar() const { return m_planMessages; }
     rollout::PlanController *planController() const { return m_plan.get(); }
+    // Every action of this session, the plan's decisions included.
+    const ActionLog &actionLog() const { return m_actionLog; }
     VariantHeader *variantHeader(VariantRole role) const;
     DemoGateway *demoGateway() const { return m_demo.get(); }
     ProfileStore *profileStore() const { return m_profiles.get(); }

@@ -37,14 +37,25 @@ AnalysisPanel::AnalysisPanel(QWidget *parent)
     m_view->sortByColumn(GateTableModel::VerdictColumn, Qt::DescendingOrder); // worst first
     m_view->setSelectionBehavior(QAbstractItemView::SelectRows);
     m_view->setEditTriggers(QAbstractItemView::NoEditTriggers);
-    m_view->setWordWrap(true);
+    // One line a row, so every gate is in view; the sentence takes what is left, and is whole in
+    // the row's tooltip and under the table for the selected gate.
+    m_view->setWordWrap(false);
+    m_view->setTextElideMode(Qt::ElideRight);
     m_view->setAlternatingRowColors(true);
     m_view->verticalHeader()->setVisible(false);
-    m_view->verticalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    m_view->verticalHeader()->setSectionResizeMode(QHeaderView::Fixed);
+    m_view->verticalHeader()->setDefaultSectionSize(m_view->fontMetrics().height() + 6);
     QHeaderView *header = m_view->horizontalHeader();
     header->setSectionResizeMode(QHeaderView::ResizeToContents);
-    // The sentence takes what is left and wraps; its full text is the row's tooltip too.
     header->setSectionResizeMode(GateTableModel::Sentence, QHeaderView::Stretch);
+    m_detail = new QLabel(this);
+    m_detail->setObjectName(QStringLiteral("gateDetail"));
+    m_detail->setWordWrap(true);
+    m_detail->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    connect(m_view->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
+            &AnalysisPanel::updateDetail);
+    connect(m_proxy, &QAbstractItemModel::dataChanged, this, &AnalysisPanel::updateDetail);
+    connect(m_proxy, &QAbstractItemModel::modelReset, this, &AnalysisPanel::updateDetail);
 
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
@@ -52,7 +63,24 @@ AnalysisPanel::AnalysisPanel(QWidget *parent)
     layout->addWidget(m_overall);
     layout->addWidget(m_caption);
     layout->addWidget(m_view, 1);
+    layout->addWidget(m_detail);
     showNoJudge(noPlanText());
+}
+
+void AnalysisPanel::updateDetail()
+{
+    const QModelIndex current = m_view->currentIndex();
+    const QString sentence =
+        current.isValid()
+            ? m_proxy->index(current.row(), GateTableModel::Sentence).data().toString()
+            : QString();
+    m_detail->setText(sentence);
+    m_detail->setVisible(!sentence.isEmpty());
+}
+
+QString AnalysisPanel::detailText() const
+{
+    return m_detail->text();
 }
 
 QString AnalysisPanel::noPlanText()

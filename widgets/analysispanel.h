@@ -29,6 +29,8 @@ public:
 
     QString overallText() const;
     QString captionText() const;
+    // The whole sentence of the selected gate, under the table.
+    QString detailText() const;
     GateTableModel *model() const { return m_model; }
     QSortFilterProxyModel *proxy() const { return m_proxy; }
     QTableView *view() const { return m_view; }
@@ -36,7 +38,10 @@ public:
     static QString noPlanText();
 
 private:
+    void updateDetail();
+
     QLabel *m_overall = nullptr;
+    QLabel *m_detail = nullptr;
     QLabel *m_caption = nullptr;
     GateTableModel *m_model = nullptr;
     QSortFilterProxyModel *m_proxy = nullptr;

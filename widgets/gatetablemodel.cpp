@@ -128,10 +128,11 @@ QColor GateTableModel::verdictColor(analysis::Verdict verdict)
     return QColor(0x00, 0x72, 0xb2); // blue
 }
 
-QString GateTableModel::figureText(double percent)
+QString GateTableModel::figureText(double rate)
 {
-    if (!std::isfinite(percent))
+    if (!std::isfinite(rate))
         return kUnknown;
+    const double percent = rate * 100.0;
     return QStringLiteral("%1 %").arg(percent, 0, 'f', std::abs(percent) < 10 ? 2 : 1);
 }
 

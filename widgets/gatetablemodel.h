@@ -44,8 +44,8 @@ public:
     static QString verdictMark(analysis::Verdict verdict);
     // An accent that goes with the mark (never the only cue).
     static QColor verdictColor(analysis::Verdict verdict);
-    // "2.10 %", "—" when unknown. The judge's figures are percentages already.
-    static QString figureText(double percent);
+    // A rate of the judge's (0..1) as "2.10 %"; "—" when unknown.
+    static QString figureText(double rate);
     // "+110 %", "−4.0 %", "—"
     static QString deltaText(double delta);
     // "0.82–1.9×", "0–∞", "—"

@@ -226,6 +226,16 @@ QString PlanTimeline::durationText(std::chrono::milliseconds duration)
     return tr("%1 h %2 min").arg(seconds / 3600).arg(seconds % 3600 / 60, 2, 10, QLatin1Char('0'));
 }
 
+QString PlanTimeline::stepBakeText(std::chrono::seconds bake)
+{
+    const auto seconds = bake.count();
+    if (seconds < 60 || (seconds < 3600 && seconds % 60 != 0))
+        return durationText(bake);
+    if (seconds < 3600)
+        return tr("%1 min").arg(seconds / 60);
+    return durationText(bake);
+}
+
 QString PlanTimeline::phaseText() const
 {
     return m_phase->text();
@@ -284,18 +294,21 @@ void PlanTimeline::rebuildStrip()
         const rollout::PlanStep &step = m_plan.steps[std::size_t(i)];
         const bool done = promoted || (current >= 0 && i < current);
         const bool here = i == current && !rollout::isFinished(m_status.phase);
-        // The mark says where a step stands without colour: done, current, to come.
-        const QString mark = done ? QStringLiteral("✔ ") : here ? QStringLiteral("▶ ") : QString();
-        addBox(
-            mark + percentText(step.weight) + QStringLiteral(" · ") +
-                durationText(std::chrono::duration_cast<std::chrono::milliseconds>(step.bake)),
-            here, done,
-            tr("Step %1 of %2: %3 of the traffic for %4, at least %5 requests per variant")
-                .arg(i + 1)
-                .arg(count)
-                .arg(percentText(step.weight),
-                     durationText(std::chrono::duration_cast<std::chrono::milliseconds>(step.bake)))
-                .arg(step.minimumRequests));
+        // Where a plan ended other than by promoting: the step it ended at.
+        const bool endedHere = i == current && rollout::isFinished(m_status.phase) && !promoted;
+        // The mark says where a step stands without colour: done, current, ended, to come.
+        const QString mark = done        ? QStringLiteral("✔ ")
+                             : here      ? QStringLiteral("▶ ")
+                             : endedHere ? QStringLiteral("✖ ")
+                                         : QString();
+        const QString bake = stepBakeText(step.bake);
+        addBox(mark + percentText(step.weight) + QStringLiteral(" · ") + bake, here || endedHere,
+               done,
+               tr("Step %1 of %2: %3 of the traffic for %4, at least %5 requests per variant")
+                   .arg(i + 1)
+                   .arg(count)
+                   .arg(percentText(step.weight), bake)
+                   .arg(step.minimumRequests));
     }
     if (m_plan.promoteAtEnd)
         addBox((promoted ? QStringLiteral("✔ ") : QString()) + tr("promote"), false, promoted,

@@ -66,6 +66,8 @@ public:
 
     // "4 min 05 s", "45 s"
     static QString durationText(std::chrono::milliseconds duration);
+    // A step's bake, short: "5 min", "1 min 30 s", "45 s"
+    static QString stepBakeText(std::chrono::seconds bake);
     static QString phaseName(rollout::RunPhase phase);
 
 Q_SIGNALS:
