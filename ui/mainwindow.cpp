@@ -1222,6 +1222,23 @@ void MainWindow::notifyDesktop(const QString &title, const QString &text, bool c
                         critical ? QSystemTrayIcon::Critical : QSystemTrayIcon::Information);
 }
 
+namespace {
+
+// The controller's reasons are clauses ("a critical gate failed at …"): shown on their own, they
+// start with a capital and end with a full stop.
+QString asSentence(const std::string &clause)
+{
+    QString text = QString::fromStdString(clause).trimmed();
+    if (text.isEmpty())
+        return text;
+    text[0] = text[0].toUpper();
+    if (!text.endsWith(QLatin1Char('.')))
+        text += QLatin1Char('.');
+    return text;
+}
+
+} // namespace
+
 void MainWindow::onPlanDecision(const rollout::Decision &decision)
 {
     using rollout::Decision;
@@ -1257,9 +1274,9 @@ void MainWindow::onPlanDecision(const rollout::Decision &decision)
     updateRecentActions();
     if (decision.outcome == Decision::Outcome::Pending) {
         if (decision.kind == DecisionKind::Rollback && decision.automatic)
-            m_planMessages->showMessage(MessageBar::Level::Error,
-                                        tr("Automatic rollback under way: %1")
-                                            .arg(QString::fromStdString(decision.reason)));
+            m_planMessages->showMessage(
+                MessageBar::Level::Error,
+                tr("Automatic rollback under way. %1").arg(asSentence(decision.reason)));
         return;
     }
     if (m_monitor) {
@@ -1268,8 +1285,8 @@ void MainWindow::onPlanDecision(const rollout::Decision &decision)
             m_monitor->refreshNow(); // the console shows what the plan changed at once
     }
 
-    const QString reason = QString::fromStdString(decision.reason);
-    const QString error = QString::fromStdString(decision.error);
+    const QString reason = asSentence(decision.reason);
+    const QString error = asSentence(decision.error);
     const bool failed = decision.outcome == Decision::Outcome::Failed;
     switch (decision.kind) {
     case DecisionKind::Rollback:
@@ -1302,15 +1319,15 @@ void MainWindow::onPlanDecision(const rollout::Decision &decision)
     case DecisionKind::Pause:
         if (decision.automatic)
             m_planMessages->showMessage(MessageBar::Level::Warning,
-                                        tr("The plan paused: %1").arg(reason));
+                                        tr("The plan paused. %1").arg(reason));
         break;
     case DecisionKind::Error:
         m_planMessages->showMessage(MessageBar::Level::Error,
-                                    tr("The plan stopped: %1 %2").arg(reason, error).trimmed());
+                                    tr("The plan stopped. %1 %2").arg(reason, error).trimmed());
         break;
     case DecisionKind::Override:
         m_planMessages->showMessage(MessageBar::Level::Info,
-                                    tr("The plan stopped: %1").arg(reason));
+                                    tr("The plan stopped. %1").arg(reason));
         break;
     default:
         if (failed)

@@ -46,6 +46,9 @@ AnalysisPanel::AnalysisPanel(QWidget *parent)
     m_view->verticalHeader()->setSectionResizeMode(QHeaderView::Fixed);
     m_view->verticalHeader()->setDefaultSectionSize(m_view->fontMetrics().height() + 6);
     QHeaderView *header = m_view->horizontalHeader();
+    // Room for the default plan's four gates without scrolling.
+    m_view->setMinimumHeight(header->sizeHint().height() +
+                             4 * m_view->verticalHeader()->defaultSectionSize() + 4);
     header->setSectionResizeMode(QHeaderView::ResizeToContents);
     header->setSectionResizeMode(GateTableModel::Sentence, QHeaderView::Stretch);
     m_detail = new QLabel(this);

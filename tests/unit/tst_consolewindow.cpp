@@ -529,7 +529,8 @@ void TestConsoleWindow::automaticRollbackShowsWhy()
     QVERIFY2(text.startsWith(QStringLiteral("Automatic rollback: the plan sent all traffic back "
                                             "to production.")),
              qPrintable(text));
-    QVERIFY2(text.contains(QStringLiteral("a critical gate failed")), qPrintable(text));
+    QVERIFY2(text.contains(QStringLiteral("production. A critical gate failed at step 1 of 2")),
+             qPrintable(text));
     QVERIFY2(text.contains(QString::fromStdString(plan->judgement().sentence)), qPrintable(text));
     QCOMPARE(m_planControl->callCount(FakeControlPlane::Request::Rollback), 1);
     // The console's own backend was not used by the plan.
