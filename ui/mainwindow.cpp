@@ -34,6 +34,7 @@
 #include <QProgressBar>
 #include <QPushButton>
 #include <QStandardPaths>
+#include <QStyle>
 #include <QSystemTrayIcon>
 #include <QToolButton>
 
@@ -1214,7 +1215,11 @@ void MainWindow::notifyDesktop(const QString &title, const QString &text, bool c
     if (!QSystemTrayIcon::isSystemTrayAvailable())
         return; // the in-window bar says it all the same
     if (!m_tray) {
-        m_tray = new QSystemTrayIcon(windowIcon(), this);
+        // A tray entry needs an icon; without the application's, a standard one.
+        const QIcon icon = windowIcon().isNull()
+                               ? style()->standardIcon(QStyle::SP_MessageBoxWarning)
+                               : windowIcon();
+        m_tray = new QSystemTrayIcon(icon, this);
         m_tray->setToolTip(tr("Canary Console"));
         m_tray->show();
     }

@@ -18,12 +18,7 @@ AnalysisPanel::AnalysisPanel(QWidget *parent)
     m_overall->setObjectName(QStringLiteral("overallVerdict"));
     m_overall->setWordWrap(true);
     m_overall->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    QFont bold = m_overall->font();
-    bold.setBold(true);
-    m_overall->setFont(bold);
-    m_caption = new QLabel(this);
-    m_caption->setObjectName(QStringLiteral("analysisCaption"));
-    m_caption->setForegroundRole(QPalette::PlaceholderText);
+    m_overall->setTextFormat(Qt::RichText);
 
     m_model = new GateTableModel(this);
     m_proxy = new QSortFilterProxyModel(this);
@@ -51,6 +46,10 @@ AnalysisPanel::AnalysisPanel(QWidget *parent)
                              4 * m_view->verticalHeader()->defaultSectionSize() + 4);
     header->setSectionResizeMode(QHeaderView::ResizeToContents);
     header->setSectionResizeMode(GateTableModel::Sentence, QHeaderView::Stretch);
+    // The figures fit; the sentence gets what is left, elided, rather than a scroll bar that
+    // would take a row's height from a dock that has little.
+    header->setMinimumSectionSize(24);
+    m_view->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
     m_detail = new QLabel(this);
     m_detail->setObjectName(QStringLiteral("gateDetail"));
     m_detail->setWordWrap(true);
@@ -64,7 +63,6 @@ AnalysisPanel::AnalysisPanel(QWidget *parent)
     layout->setContentsMargins(0, 0, 0, 0);
     layout->setSpacing(4);
     layout->addWidget(m_overall);
-    layout->addWidget(m_caption);
     layout->addWidget(m_view, 1);
     layout->addWidget(m_detail);
     showNoJudge(noPlanText());
@@ -95,32 +93,39 @@ void AnalysisPanel::setJudgement(const analysis::Judgement &judgement, const QSt
 {
     m_model->setJudgement(judgement);
     const QString sentence = QString::fromStdString(judgement.sentence);
-    m_overall->setText(GateTableModel::verdictText(judgement.overall) +
-                       (sentence.isEmpty() ? QString() : QStringLiteral(": ") + sentence));
-    QPalette p = palette();
-    p.setColor(QPalette::WindowText, GateTableModel::verdictColor(judgement.overall));
-    m_overall->setPalette(p);
-    m_caption->setText(caption);
-    m_caption->setVisible(!caption.isEmpty());
+    m_overallText = GateTableModel::verdictText(judgement.overall) +
+                    (sentence.isEmpty() ? QString() : QStringLiteral(": ") + sentence);
+    m_captionText = caption;
+    showOverall(GateTableModel::verdictColor(judgement.overall));
 }
 
 void AnalysisPanel::showNoJudge(const QString &why)
 {
     m_model->setJudgement({});
-    m_overall->setText(why);
-    m_overall->setPalette(palette());
-    m_caption->clear();
-    m_caption->setVisible(false);
+    m_overallText = why;
+    m_captionText.clear();
+    showOverall(palette().color(QPalette::WindowText));
+}
+
+void AnalysisPanel::showOverall(const QColor &accent)
+{
+    // The caption runs on after the verdict, in the same paragraph: the dock has little height.
+    QString html = QStringLiteral("<b style=\"color:%1\">%2</b>")
+                       .arg(accent.name(), m_overallText.toHtmlEscaped());
+    if (!m_captionText.isEmpty())
+        html += QStringLiteral(" <span style=\"color:%1\">— %2</span>")
+                    .arg(palette().color(QPalette::PlaceholderText).name(),
+                         m_captionText.toHtmlEscaped());
+    m_overall->setText(html);
 }
 
 QString AnalysisPanel::overallText() const
 {
-    return m_overall->text();
+    return m_overallText;
 }
 
 QString AnalysisPanel::captionText() const
 {
-    return m_caption->text();
+    return m_captionText;
 }
-
 } // namespace canary

@@ -39,10 +39,12 @@ public:
 
 private:
     void updateDetail();
+    void showOverall(const QColor &accent);
 
+    QString m_overallText;
+    QString m_captionText;
     QLabel *m_overall = nullptr;
     QLabel *m_detail = nullptr;
-    QLabel *m_caption = nullptr;
     GateTableModel *m_model = nullptr;
     QSortFilterProxyModel *m_proxy = nullptr;
     QTableView *m_view = nullptr;
