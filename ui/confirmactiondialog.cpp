@@ -130,6 +130,19 @@ QString ConfirmActionDialog::consequenceText() const
     return m_ui->consequence->text();
 }
 
+void ConfirmActionDialog::setVerdict(const QString &verdict, bool failing)
+{
+    m_ui->verdict->setText(verdict);
+    QFont font = m_ui->verdict->font();
+    font.setBold(failing);
+    m_ui->verdict->setFont(font);
+}
+
+QString ConfirmActionDialog::verdictText() const
+{
+    return m_ui->verdict->text();
+}
+
 QString ConfirmActionDialog::backendNoteText() const
 {
     return m_ui->backendNote->isHidden() ? QString() : m_ui->backendNote->text();

@@ -6,6 +6,7 @@
 #include "confirmactiondialog.h"
 #include "connectiondialog.h"
 #include "demogateway.h"
+#include "gatetablemodel.h"
 #include "kpicomparison.h"
 #include "messagebar.h"
 #include "plantimeline.h"
@@ -867,6 +868,22 @@ ConfirmActionDialog::Freshness freshnessOf(const RolloutMonitor &monitor)
 
 } // namespace
 
+void MainWindow::describeVerdict(ConfirmActionDialog &dialog) const
+{
+    if (!m_plan || m_plan->phase() == rollout::RunPhase::Idle) {
+        dialog.setVerdict(tr("No plan is judging this canary: the figures above are one window's, "
+                             "not evidence that it is better or worse."),
+                          false);
+        return;
+    }
+    const analysis::Judgement &judgement = m_plan->judgement();
+    const QString sentence = QString::fromStdString(judgement.sentence);
+    dialog.setVerdict(tr("The plan's judge: %1")
+                          .arg(GateTableModel::verdictText(judgement.overall) +
+                               (sentence.isEmpty() ? QString() : QStringLiteral(": ") + sentence)),
+                      judgement.failed());
+}
+
 void MainWindow::promote()
 {
     if (!m_monitor || !m_monitor->state() || !m_actions || m_actions->busy())
@@ -875,6 +892,7 @@ void MainWindow::promote()
     const KpiSnapshot numbers = decisionSnapshot();
     ConfirmActionDialog dialog(ConfirmActionDialog::Action::Promote, decidedOn, numbers,
                                freshnessOf(*m_monitor), m_backends.control->capabilities(), this);
+    describeVerdict(dialog);
     const std::uint64_t connection = m_connection;
     if (dialog.exec() != QDialog::Accepted || !stillDecidable(connection, decidedOn.revision))
         return;
@@ -890,6 +908,7 @@ void MainWindow::rollback()
     const KpiSnapshot numbers = decisionSnapshot();
     ConfirmActionDialog dialog(ConfirmActionDialog::Action::Rollback, decidedOn, numbers,
                                freshnessOf(*m_monitor), m_backends.control->capabilities(), this);
+    describeVerdict(dialog);
     const std::uint64_t connection = m_connection;
     // A rollback is the safe direction: it goes through even if the weight moved meanwhile.
     if (dialog.exec() != QDialog::Accepted || !stillDecidable(connection, std::nullopt))

@@ -29,6 +29,7 @@ class MainWindow;
 namespace canary {
 
 class AnalysisPanel;
+class ConfirmActionDialog;
 class ChartGrid;
 class HttpTransport;
 class KpiComparison;
@@ -183,6 +184,8 @@ private:
     void overridePlan(const QString &what);
     bool planRunning() const;
     void notifyDesktop(const QString &title, const QString &text, bool critical);
+    // The confirmations say what the plan's judge says of the canary, or that none judges it.
+    void describeVerdict(ConfirmActionDialog &dialog) const;
 
     void promote();
     void rollback();

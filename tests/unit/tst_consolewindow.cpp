@@ -252,8 +252,10 @@ void TestConsoleWindow::confirmationSaysWhenChangesCannotBeDetected()
     QAction *action = promote ? m_window->promoteAction() : m_window->rollbackAction();
     QTRY_VERIFY(action->isEnabled());
     QString note;
+    QString verdict;
     ModalAnswer<ConfirmActionDialog> answer([&](ConfirmActionDialog *dialog) {
         note = dialog->backendNoteText();
+        verdict = dialog->verdictText();
         dialog->cancelButton()->click();
     });
     action->trigger();
@@ -268,6 +270,9 @@ void TestConsoleWindow::confirmationSaysWhenChangesCannotBeDetected()
     }
     QCOMPARE(m_control->callCount(FakeControlPlane::Request::Promote), 0);
     QCOMPARE(m_control->callCount(FakeControlPlane::Request::Rollback), 0);
+    // Without a plan no judge has looked: the dialog says the figures are not evidence.
+    QVERIFY2(verdict.startsWith(QStringLiteral("No plan is judging this canary")),
+             qPrintable(verdict));
 }
 
 void TestConsoleWindow::confirmationSaysWhatTheKindDoes_data()
@@ -565,10 +570,17 @@ void TestConsoleWindow::manualRollbackStopsThePlanFirst()
     rollout::PlanController *plan = m_window->planController();
     QVERIFY(runPlanUntil([&] { return plan->phase() == rollout::RunPhase::Baking; }, 10));
     QTRY_VERIFY(m_window->rollbackAction()->isEnabled());
-    ModalAnswer<ConfirmActionDialog> answer(
-        [&](ConfirmActionDialog *dialog) { dialog->actionButton()->click(); });
+    QString verdict;
+    ModalAnswer<ConfirmActionDialog> answer([&](ConfirmActionDialog *dialog) {
+        verdict = dialog->verdictText();
+        dialog->actionButton()->click();
+    });
     m_window->rollbackAction()->trigger();
     QVERIFY(answer.seen());
+    // The confirmation says what the judge says, not a colour on fixed thresholds.
+    QVERIFY2(verdict.startsWith(QStringLiteral("The plan's judge: ")), qPrintable(verdict));
+    QVERIFY2(verdict.contains(QString::fromStdString(plan->judgement().sentence)),
+             qPrintable(verdict));
     // The person wins: the plan stopped before the console's rollback went out (the fakes
     // answer on a later turn of the event loop, so nothing has been answered yet).
     QVERIFY2(plan->phase() == rollout::RunPhase::Stopped, toString(plan->phase()).data());
