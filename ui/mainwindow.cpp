@@ -1248,6 +1248,8 @@ void MainWindow::notifyDesktop(const QString &title, const QString &text, bool c
 
 namespace {
 
+const QString kRollbackFailedKey = QStringLiteral("rollback-failed");
+
 // The controller's reasons are clauses ("a critical gate failed at …"): shown on their own, they
 // start with a capital and end with a full stop.
 QString asSentence(const std::string &clause)
@@ -1321,7 +1323,7 @@ void MainWindow::onPlanDecision(const rollout::Decision &decision)
                 tr("The plan's automatic rollback failed: %1 Why it rolled back: %2 Roll back by "
                    "hand now.")
                     .arg(error, reason);
-            m_planMessages->showMessage(MessageBar::Level::Error, text);
+            m_planMessages->showMessage(MessageBar::Level::Error, text, kRollbackFailedKey);
             notifyDesktop(tr("Automatic rollback failed"), text, true);
         } else {
             const QString text = tr("Automatic rollback: the plan sent all traffic back to "
@@ -1345,10 +1347,14 @@ void MainWindow::onPlanDecision(const rollout::Decision &decision)
             m_planMessages->showMessage(MessageBar::Level::Warning,
                                         tr("The plan paused. %1").arg(reason));
         break;
-    case DecisionKind::Error:
-        m_planMessages->showMessage(MessageBar::Level::Error,
-                                    tr("The plan stopped. %1 %2").arg(reason, error).trimmed());
+    case DecisionKind::Error: {
+        QString text = tr("The plan stopped. %1 %2").arg(reason, error).trimmed();
+        // The plan stops because its rollback failed: the call to roll back by hand stays first.
+        if (m_planMessages->isVisible() && m_planMessages->key() == kRollbackFailedKey)
+            text = m_planMessages->text() + QLatin1Char(' ') + text;
+        m_planMessages->showMessage(MessageBar::Level::Error, text, kRollbackFailedKey);
         break;
+    }
     case DecisionKind::Override:
         m_planMessages->showMessage(MessageBar::Level::Info,
                                     tr("The plan stopped. %1").arg(reason));

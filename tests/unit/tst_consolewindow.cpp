@@ -109,6 +109,7 @@ private Q_SLOTS:
     void weightSentIsTheOneThatApplies();
     void missingQuantilesAreNoData();
     void automaticRollbackShowsWhy();
+    void failedRollbackAsksForAHand();
     void manualRollbackStopsThePlanFirst();
     void noPlanWithoutBackendsOfItsOwn();
 
@@ -561,6 +562,29 @@ void TestConsoleWindow::automaticRollbackShowsWhy()
             QVERIFY(record.finishedAt.has_value());
         }
     QVERIFY(rollbackRecorded);
+}
+
+void TestConsoleWindow::failedRollbackAsksForAHand()
+{
+    connectWithPlan(20);
+    m_planControl->failNext(FakeControlPlane::serverError("rollback store unavailable"),
+                            FakeControlPlane::Request::Rollback);
+    m_window->planTimeline()->button(PlanTimeline::Button::Start)->click();
+    rollout::PlanController *plan = m_window->planController();
+    QVERIFY(runPlanUntil([&] { return rollout::isFinished(plan->phase()); }, 120));
+    QVERIFY2(plan->phase() != rollout::RunPhase::RolledBack, toString(plan->phase()).data());
+    MessageBar *bar = m_window->planMessageBar();
+    QCOMPARE(bar->level(), MessageBar::Level::Error);
+    const QString text = bar->text();
+    // Whatever the plan says after, the call to act comes first and stays.
+    QVERIFY2(text.startsWith(QStringLiteral("The plan's automatic rollback failed: ")),
+             qPrintable(text));
+    QVERIFY2(text.contains(QStringLiteral("rollback store unavailable")), qPrintable(text));
+    QVERIFY2(text.contains(QStringLiteral("Roll back by hand now.")), qPrintable(text));
+    bool failedRecorded = false;
+    for (const ActionRecord &record : m_window->actionLog().records())
+        failedRecorded |= record.action == "plan_rollback" && record.outcome == "failed";
+    QVERIFY(failedRecorded);
 }
 
 void TestConsoleWindow::manualRollbackStopsThePlanFirst()
