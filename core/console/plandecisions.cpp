@@ -81,6 +81,9 @@ TimelineEvent decisionMarker(const rollout::Decision &decision)
     case DecisionKind::ExtendBake:
         label = "bake extended";
         break;
+    case DecisionKind::Advance:
+        label = decision.weight ? "advance to " + decision.weight->toString() + " %" : "advance";
+        break;
     default:
         label = std::string(rollout::toString(decision.kind));
         break;

@@ -87,6 +87,7 @@ void TestPlanDecisions::markers_data()
     QTest::newRow("rollback") << DecisionKind::Rollback << false << "plan roll back";
     QTest::newRow("failed rollback") << DecisionKind::Rollback << true << "plan roll back ✖";
     QTest::newRow("pause") << DecisionKind::Pause << false << "plan pause";
+    QTest::newRow("advance") << DecisionKind::Advance << false << "plan advance to 25.0 %";
 }
 
 void TestPlanDecisions::markers()
