@@ -593,6 +593,15 @@ void TestConsoleWindow::manualRollbackStopsThePlanFirst()
     m_window->planTimeline()->button(PlanTimeline::Button::Start)->click();
     rollout::PlanController *plan = m_window->planController();
     QVERIFY(runPlanUntil([&] { return plan->phase() == rollout::RunPhase::Baking; }, 10));
+    // The panel follows the judge while the step bakes: a row per gate of the plan, live.
+    QVERIFY(runPlanUntil([&] { return !plan->judgement().gates.empty(); }, 10));
+    AnalysisPanel *panel = m_window->analysisPanel();
+    QCOMPARE(panel->model()->rowCount(), int(plan->judgement().gates.size()));
+    QVERIFY2(panel->captionText().startsWith(QStringLiteral("The plan's judge, live")),
+             qPrintable(panel->captionText()));
+    QVERIFY2(
+        m_window->planTimeline()->phaseText().startsWith(QStringLiteral("Baking · step 1 of 2")),
+        qPrintable(m_window->planTimeline()->phaseText()));
     QTRY_VERIFY(m_window->rollbackAction()->isEnabled());
     QString verdict;
     ModalAnswer<ConfirmActionDialog> answer([&](ConfirmActionDialog *dialog) {
