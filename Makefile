@@ -2,7 +2,7 @@
 PRESET ?= debug
 BUILD_DIR := build/$(PRESET)
 
-.PHONY: all deps configure build test demo demo-cli package bench format clean
+.PHONY: all deps configure build test demo demo-regression demo-cli package bench format clean
 
 all: build
 
@@ -21,6 +21,10 @@ test: build
 # The desktop console with the reference gateway's demo beside it.
 demo: build
 	@$(BUILD_DIR)/bin/canary-console --demo
+
+# The demo whose canary degrades a few minutes in; the rollout plan catches it and rolls it back.
+demo-regression: build
+	@$(BUILD_DIR)/bin/canary-console --demo regression
 
 # The same demo in a terminal only: the gateway watched with canaryctl.
 demo-cli: build

@@ -130,6 +130,19 @@ QString ConfirmActionDialog::consequenceText() const
     return m_ui->consequence->text();
 }
 
+void ConfirmActionDialog::setVerdict(const QString &verdict, bool failing)
+{
+    m_ui->verdict->setText(verdict);
+    QFont font = m_ui->verdict->font();
+    font.setBold(failing);
+    m_ui->verdict->setFont(font);
+}
+
+QString ConfirmActionDialog::verdictText() const
+{
+    return m_ui->verdict->text();
+}
+
 QString ConfirmActionDialog::backendNoteText() const
 {
     return m_ui->backendNote->isHidden() ? QString() : m_ui->backendNote->text();
@@ -200,24 +213,6 @@ void ConfirmActionDialog::fill(const RolloutState &state, const KpiSnapshot &sna
         set(ErrorRate, KpiComparison::formatPercent(v.errorRatio));
         set(LatencyP99, KpiComparison::formatMs(v.p99Seconds));
         set(Accuracy, v.accuracy ? KpiComparison::formatPercent(*v.accuracy, 1) : kUnknown);
-    }
-
-    // Make the worse canary number stand out, so a bad promote is harder to click through.
-    if (haveKpis) {
-        const auto &p = kpis->production;
-        const auto &c = kpis->canary;
-        auto flag = [&](Row row, bool worse) {
-            if (QTableWidgetItem *item = table->item(row, 1); item && worse) {
-                QFont font = item->font();
-                font.setBold(true);
-                item->setFont(font);
-                item->setForeground(QColor(0xd6, 0x27, 0x28));
-                item->setToolTip(tr("Worse than production"));
-            }
-        };
-        flag(ErrorRate, KpiComparison::canaryWorse(KpiComparison::ErrorRate, p, c));
-        flag(LatencyP99, KpiComparison::canaryWorse(KpiComparison::LatencyP99, p, c));
-        flag(Accuracy, KpiComparison::canaryWorse(KpiComparison::Accuracy, p, c));
     }
 }
 

@@ -51,6 +51,10 @@ public:
     QString freshnessText() const;
     // What the backend's kind cannot guarantee; empty when it guarantees everything said.
     QString backendNoteText() const;
+    // What the live judge says of the canary, under the figures: they are a window's, not
+    // evidence, so the dialog says whether a plan's judge found the canary worse.
+    void setVerdict(const QString &verdict, bool failing);
+    QString verdictText() const;
     QString headlineText() const;
     QString consequenceText() const;
     // The text of one cell of the comparison (row 0 is the model version; column 0 production).

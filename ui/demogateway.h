@@ -7,7 +7,9 @@
 #include <QTemporaryDir>
 #include <QTimer>
 
+#include <chrono>
 #include <memory>
+#include <optional>
 
 namespace canary {
 
@@ -20,6 +22,22 @@ class DemoGateway final : public QObject
 
 public:
     static constexpr int kStartTimeoutMs = 10'000;
+
+    // What the demo's canary does.
+    enum class Scenario {
+        Healthy,    // the gateway's own demo models: a canary a little better than production
+        Regression, // the same canary, until it degrades: errors 0.4 % → 3 %, p99 110 → 320 ms
+    };
+    static constexpr std::chrono::seconds kDefaultDegradeAfter{150};
+    // "healthy", "regression"; nullopt for any other name.
+    static std::optional<Scenario> scenarioFromName(const QString &name);
+    // The gateway config (docs/gateway.md) of a scenario whose canary degrades `degradeAfter`
+    // seconds after the gateway starts; empty for Healthy, which runs the gateway's built-in one.
+    static QByteArray configFor(Scenario scenario, std::chrono::seconds degradeAfter);
+    // Applies from the next start().
+    void setScenario(Scenario scenario, std::chrono::seconds degradeAfter = kDefaultDegradeAfter);
+    Scenario scenario() const { return m_scenario; }
+    std::chrono::seconds degradeAfter() const { return m_degradeAfter; }
 
     explicit DemoGateway(QObject *parent = nullptr);
     ~DemoGateway() override;
@@ -46,6 +64,8 @@ private:
     void fail(const QString &message);
 
     QString m_program;
+    Scenario m_scenario = Scenario::Healthy;
+    std::chrono::seconds m_degradeAfter = kDefaultDegradeAfter;
     std::unique_ptr<QTemporaryDir> m_dir;
     std::unique_ptr<QProcess> m_process;
     QTimer m_startTimer;

@@ -1,12 +1,15 @@
 #include "mainwindow.h"
 
 #include "aboutdialog.h"
+#include "analysispanel.h"
 #include "chartgrid.h"
 #include "confirmactiondialog.h"
 #include "connectiondialog.h"
 #include "demogateway.h"
+#include "gatetablemodel.h"
 #include "kpicomparison.h"
 #include "messagebar.h"
+#include "plantimeline.h"
 #include "profilestore.h"
 #include "stagecanarydialog.h"
 #include "stalebanner.h"
@@ -16,6 +19,7 @@
 
 #include "backends/backendfactory.h"
 #include "backends/httptransport.h"
+#include "console/plandecisions.h"
 #include "console/rolloutactions.h"
 #include "util/clock.h"
 #include "util/scheduler.h"
@@ -31,6 +35,8 @@
 #include <QProgressBar>
 #include <QPushButton>
 #include <QStandardPaths>
+#include <QStyle>
+#include <QSystemTrayIcon>
 #include <QToolButton>
 
 #include <cmath>
@@ -101,6 +107,7 @@ MainWindow::MainWindow(QWidget *parent)
     , m_profiles(std::make_unique<ProfileStore>())
     , m_demo(std::make_unique<DemoGateway>())
     , m_actionLog(actionLogPath())
+    , m_planScheduler(&QtScheduler::instance())
 {
     m_ui->setupUi(this);
     m_actionLog.setActor(qEnvironmentVariable("USER", QStringLiteral("operator")).toStdString());
@@ -118,6 +125,15 @@ MainWindow::MainWindow(QWidget *parent)
     m_ui->trafficHost->addWidget(m_traffic);
     m_comparison = new KpiComparison(this);
     m_ui->comparisonHost->addWidget(m_comparison);
+    // The plan's bar sits above the other: an automatic rollback is the one message that must not
+    // be replaced by the next action's outcome.
+    m_planMessages = new MessageBar(this);
+    m_planMessages->setObjectName(QStringLiteral("planMessageBar"));
+    m_ui->messageHost->insertWidget(0, m_planMessages);
+    m_timeline = new PlanTimeline(this);
+    m_analysis = new AnalysisPanel(this);
+    m_ui->planHost->addWidget(m_timeline, 2);
+    m_ui->planHost->addWidget(m_analysis, 5);
 
     makeBold(m_ui->decisionTitle);
     makeBold(m_ui->recentTitle);
@@ -132,11 +148,13 @@ MainWindow::MainWindow(QWidget *parent)
     setUpActions();
     setUpTimeWindows();
     setUpStatusBar();
+    setUpPlan();
 
     connect(m_traffic, &TrafficControl::weightRequested, this, &MainWindow::requestWeight);
     connect(m_demo.get(), &DemoGateway::ready, this,
             [this](const QString &url, const QString &token) {
                 connectTo(ConnectionTarget::controlApi(QStringLiteral("demo"), url, token));
+                m_startPlanOnFirstState = m_demo->scenario() == DemoGateway::Scenario::Regression;
                 m_messages->showMessage(MessageBar::Level::Info,
                                         tr("Demo running: a reference gateway with simulated "
                                            "models under load at %1.")
@@ -159,8 +177,10 @@ MainWindow::MainWindow(QWidget *parent)
     ConsoleSettings &settings = m_profiles->settings();
     if (!restoreGeometry(settings.windowGeometry()))
         resize(1280, 800);
-    if (!restoreState(settings.windowState()))
+    if (!restoreState(settings.windowState())) {
         resizeDocks({m_ui->controlsDock}, {340}, Qt::Horizontal);
+        resizeDocks({m_ui->planDock}, {270}, Qt::Vertical);
+    }
     m_ui->actionOverlay->setChecked(settings.overlay());
     setTimeWindow(settings.timeWindowSeconds());
 
@@ -177,7 +197,7 @@ MainWindow::~MainWindow()
 void MainWindow::setUpActions()
 {
     connect(m_ui->actionConnect, &QAction::triggered, this, [this] { showConnectionDialog(); });
-    connect(m_ui->actionDemo, &QAction::triggered, this, &MainWindow::startDemo);
+    connect(m_ui->actionDemo, &QAction::triggered, this, [this] { startDemo(); });
     connect(m_ui->actionQuit, &QAction::triggered, this, &QMainWindow::close);
     connect(m_ui->actionSetWeight, &QAction::triggered, this, &MainWindow::focusWeight);
     connect(m_ui->actionPromote, &QAction::triggered, this, &MainWindow::promote);
@@ -192,7 +212,7 @@ void MainWindow::setUpActions()
     connect(m_ui->promoteButton, &QPushButton::clicked, m_ui->actionPromote, &QAction::trigger);
     connect(m_ui->rollbackButton, &QPushButton::clicked, m_ui->actionRollback, &QAction::trigger);
     connect(m_ui->stageButton, &QPushButton::clicked, m_ui->actionStageCanary, &QAction::trigger);
-    connect(m_ui->emptyDemo, &QPushButton::clicked, this, &MainWindow::startDemo);
+    connect(m_ui->emptyDemo, &QPushButton::clicked, this, [this] { startDemo(); });
     connect(m_ui->emptyConnect, &QPushButton::clicked, this, [this] { showConnectionDialog(); });
 
     m_ui->actionRollback->setIconText(tr("Roll back"));
@@ -335,10 +355,14 @@ void MainWindow::connectTo(const ConnectionTarget &target)
         reportError(tr("Cannot connect: %1.").arg(QString::fromStdString(error)));
         return;
     }
-    connectWith(target, std::move(backends));
+    // The plan controller reads the metrics on its own schedule, and a source never has two reads
+    // in flight: it gets backends of its own, built from the same URLs.
+    Backends planBackends = buildBackends(target, &error);
+    connectWith(target, std::move(backends), std::move(planBackends));
 }
 
-void MainWindow::connectWith(const ConnectionTarget &target, Backends backends)
+void MainWindow::connectWith(const ConnectionTarget &target, Backends backends,
+                             Backends planBackends)
 {
     disconnectBackend();
     if (!backends.control || !backends.metrics)
@@ -346,6 +370,8 @@ void MainWindow::connectWith(const ConnectionTarget &target, Backends backends)
     ++m_connection;
     m_target = target;
     m_backends = std::move(backends);
+    if (planBackends.control && planBackends.metrics)
+        m_planBackends = std::move(planBackends);
     m_monitor = std::make_unique<RolloutMonitor>(m_backends.control.get(), m_backends.metrics.get(),
                                                  QtScheduler::instance());
     m_actions = std::make_unique<RolloutActions>(m_backends.control.get(), m_monitor.get());
@@ -379,6 +405,7 @@ void MainWindow::connectWith(const ConnectionTarget &target, Backends backends)
     onHealthChanged(m_monitor->health());
     updateTitle();
     updateLevers();
+    updatePlanView();
     m_monitor->start();
 }
 
@@ -404,6 +431,11 @@ void MainWindow::disconnectBackend()
 {
     // The rounding asks the control plane, which goes below.
     m_traffic->setNearestWeight({});
+    // The plan goes before its backends; what it decided stays in the action log.
+    m_plan.reset();
+    m_planBackends = {};
+    m_pendingDecisions.clear();
+    m_startPlanOnFirstState = false;
     if (m_chartGrid) {
         delete m_chartGrid;
         m_chartGrid = nullptr;
@@ -427,6 +459,15 @@ void MainWindow::disconnectBackend()
     m_linkLabel->clear();
     m_ageLabel->clear();
     updateLevers();
+    updatePlanView();
+}
+
+void MainWindow::startDemo(DemoGateway::Scenario scenario, std::chrono::seconds degradeAfter)
+{
+    m_demo->setScenario(scenario, degradeAfter);
+    if (m_demo->isRunning()) // a running demo runs its own scenario: start it afresh
+        m_demo->stop();
+    startDemo();
 }
 
 void MainWindow::startDemo()
@@ -434,6 +475,7 @@ void MainWindow::startDemo()
     if (m_demo->isRunning() && !m_demo->url().isEmpty()) {
         connectTo(
             ConnectionTarget::controlApi(QStringLiteral("demo"), m_demo->url(), m_demo->token()));
+        m_startPlanOnFirstState = m_demo->scenario() == DemoGateway::Scenario::Regression;
         return;
     }
     m_messages->showMessage(MessageBar::Level::Info, tr("Starting the demo gateway…"));
@@ -547,6 +589,15 @@ void MainWindow::onStateChanged(const RolloutState &state)
     }
     updateLevers();
     updateHeadersLive();
+    if (m_startPlanOnFirstState && m_target.name == QLatin1String("demo")) {
+        m_startPlanOnFirstState = false;
+        startPlan();
+        m_planMessages->showMessage(
+            MessageBar::Level::Info,
+            tr("Demo with a regression: the plan runs its steps, and the canary degrades %1 s "
+               "after the demo started. Watch the analysis below catch it and roll it back.")
+                .arg(m_demo->degradeAfter().count()));
+    }
 }
 
 void MainWindow::onTimelineEvent(const TimelineEvent &event)
@@ -803,6 +854,8 @@ void MainWindow::onAgeTick()
     if (m_monitor &&
         (m_monitor->health() == LinkHealth::Stale || m_monitor->health() == LinkHealth::Lost))
         updateBanner();
+    if (planRunning())
+        updatePlanView(); // the bake counts down between judgements too
 }
 
 namespace {
@@ -815,6 +868,22 @@ ConfirmActionDialog::Freshness freshnessOf(const RolloutMonitor &monitor)
 
 } // namespace
 
+void MainWindow::describeVerdict(ConfirmActionDialog &dialog) const
+{
+    if (!m_plan || m_plan->phase() == rollout::RunPhase::Idle) {
+        dialog.setVerdict(tr("No plan is judging this canary: the figures above are one window's, "
+                             "not evidence that it is better or worse."),
+                          false);
+        return;
+    }
+    const analysis::Judgement &judgement = m_plan->judgement();
+    const QString sentence = QString::fromStdString(judgement.sentence);
+    dialog.setVerdict(tr("The plan's judge: %1")
+                          .arg(GateTableModel::verdictText(judgement.overall) +
+                               (sentence.isEmpty() ? QString() : QStringLiteral(": ") + sentence)),
+                      judgement.failed());
+}
+
 void MainWindow::promote()
 {
     if (!m_monitor || !m_monitor->state() || !m_actions || m_actions->busy())
@@ -823,9 +892,11 @@ void MainWindow::promote()
     const KpiSnapshot numbers = decisionSnapshot();
     ConfirmActionDialog dialog(ConfirmActionDialog::Action::Promote, decidedOn, numbers,
                                freshnessOf(*m_monitor), m_backends.control->capabilities(), this);
+    describeVerdict(dialog);
     const std::uint64_t connection = m_connection;
     if (dialog.exec() != QDialog::Accepted || !stillDecidable(connection, decidedOn.revision))
         return;
+    overridePlan(tr("A person promoted the canary from the console."));
     m_actions->promote(numbers);
 }
 
@@ -837,10 +908,12 @@ void MainWindow::rollback()
     const KpiSnapshot numbers = decisionSnapshot();
     ConfirmActionDialog dialog(ConfirmActionDialog::Action::Rollback, decidedOn, numbers,
                                freshnessOf(*m_monitor), m_backends.control->capabilities(), this);
+    describeVerdict(dialog);
     const std::uint64_t connection = m_connection;
     // A rollback is the safe direction: it goes through even if the weight moved meanwhile.
     if (dialog.exec() != QDialog::Accepted || !stillDecidable(connection, std::nullopt))
         return;
+    overridePlan(tr("A person rolled the canary back from the console."));
     m_actions->rollback(numbers);
 }
 
@@ -895,6 +968,8 @@ void MainWindow::requestWeight(Weight weight)
             return;
         }
     }
+    overridePlan(tr("A person set the canary weight to %1 % from the console.")
+                     .arg(QString::fromStdString(weight.toString())));
     m_actions->setCanaryWeight(weight, numbers);
 }
 
@@ -905,6 +980,7 @@ void MainWindow::stageCanary()
     StageCanaryDialog dialog(m_monitor->state(), this);
     if (dialog.exec() != QDialog::Accepted || !m_actions)
         return;
+    overridePlan(tr("A person staged a new canary from the console."));
     m_actions->stageCanary(dialog.spec());
 }
 
@@ -1055,6 +1131,240 @@ void MainWindow::closeEvent(QCloseEvent *event)
     disconnectBackend();
     m_demo->stop();
     event->accept();
+}
+
+void MainWindow::setUpPlan()
+{
+    connect(m_timeline, &PlanTimeline::startRequested, this, [this] { startPlan(); });
+    connect(m_timeline, &PlanTimeline::pauseRequested, this, [this] {
+        if (m_plan)
+            m_plan->pause();
+    });
+    connect(m_timeline, &PlanTimeline::resumeRequested, this, [this] {
+        if (m_plan)
+            m_plan->resume();
+    });
+    connect(m_timeline, &PlanTimeline::skipRequested, this, [this] {
+        if (m_plan)
+            m_plan->skipStep();
+    });
+    connect(m_ui->actionStartPlan, &QAction::triggered, this, &MainWindow::startPlan);
+    connect(m_ui->actionLoadPlan, &QAction::triggered,
+            m_timeline->button(PlanTimeline::Button::Load), &QPushButton::click);
+    m_ui->menuView->addSeparator();
+    m_ui->menuView->addAction(m_ui->planDock->toggleViewAction());
+    updatePlanView();
+}
+
+void MainWindow::setPlan(const rollout::Plan &plan, const QString &source)
+{
+    m_timeline->setPlan(plan, source);
+}
+
+bool MainWindow::planRunning() const
+{
+    return m_plan && m_plan->phase() != rollout::RunPhase::Idle &&
+           !rollout::isFinished(m_plan->phase());
+}
+
+void MainWindow::startPlan()
+{
+    if (planRunning())
+        return;
+    if (!m_monitor) {
+        m_planMessages->showMessage(MessageBar::Level::Warning,
+                                    tr("Connect to a backend to run a plan."));
+        return;
+    }
+    if (!m_planBackends.control || !m_planBackends.metrics) {
+        m_planMessages->showMessage(MessageBar::Level::Warning,
+                                    tr("This connection has no backends of its own for a plan, so "
+                                       "none can run on it. Connect again to run one."));
+        return;
+    }
+    // A finished plan's controller goes with its judge: a new run starts from its first step.
+    m_plan.reset();
+    m_pendingDecisions.clear();
+    m_planMessages->clear();
+    m_plan =
+        std::make_unique<rollout::PlanController>(m_timeline->plan(), m_planBackends.control.get(),
+                                                  m_planBackends.metrics.get(), *m_planScheduler);
+    connect(m_plan.get(), &rollout::PlanController::decided, this, &MainWindow::onPlanDecision);
+    connect(m_plan.get(), &rollout::PlanController::phaseChanged, this, [this] {
+        updatePlanView();
+        updateLevers();
+    });
+    connect(m_plan.get(), &rollout::PlanController::judged, this, &MainWindow::updatePlanView);
+    m_plan->start();
+    updatePlanView();
+}
+
+void MainWindow::overridePlan(const QString &what)
+{
+    // Before the action is sent: the plan must not send a step of its own in between.
+    if (planRunning())
+        m_plan->stopForOverride(what.toStdString());
+}
+
+void MainWindow::updatePlanView()
+{
+    const bool available = m_monitor && m_planBackends.control && m_planBackends.metrics;
+    m_timeline->setAvailable(available, m_monitor ? tr("This connection cannot run a plan.")
+                                                  : tr("Connect to run a plan."));
+    if (!m_plan || m_plan->phase() == rollout::RunPhase::Idle) {
+        m_timeline->setStatus({});
+        m_analysis->showNoJudge(AnalysisPanel::noPlanText());
+    } else {
+        const PlanStatus status = PlanStatus::of(*m_plan);
+        m_timeline->setStatus(status);
+        const QString when = QDateTime::fromMSecsSinceEpoch(
+                                 m_planScheduler->clock().now().time_since_epoch().count())
+                                 .toString(QStringLiteral("HH:mm:ss"));
+        const QString caption =
+            rollout::isFinished(status.phase)
+                ? tr("As the plan ended (%1)").arg(PlanTimeline::phaseName(status.phase))
+                : tr("The plan's judge, live (%1)").arg(when);
+        m_analysis->setJudgement(m_plan->judgement(), caption);
+    }
+    m_ui->actionStartPlan->setEnabled(m_timeline->button(PlanTimeline::Button::Start)->isEnabled());
+}
+
+void MainWindow::notifyDesktop(const QString &title, const QString &text, bool critical)
+{
+    if (!QSystemTrayIcon::isSystemTrayAvailable())
+        return; // the in-window bar says it all the same
+    if (!m_tray) {
+        // A tray entry needs an icon; without the application's, a standard one.
+        const QIcon icon = windowIcon().isNull()
+                               ? style()->standardIcon(QStyle::SP_MessageBoxWarning)
+                               : windowIcon();
+        m_tray = new QSystemTrayIcon(icon, this);
+        m_tray->setToolTip(tr("Canary Console"));
+        m_tray->show();
+    }
+    m_tray->showMessage(title, text,
+                        critical ? QSystemTrayIcon::Critical : QSystemTrayIcon::Information);
+}
+
+namespace {
+
+const QString kRollbackFailedKey = QStringLiteral("rollback-failed");
+
+// The controller's reasons are clauses ("a critical gate failed at …"): shown on their own, they
+// start with a capital and end with a full stop.
+QString asSentence(const std::string &clause)
+{
+    QString text = QString::fromStdString(clause).trimmed();
+    if (text.isEmpty())
+        return text;
+    text[0] = text[0].toUpper();
+    if (!text.endsWith(QLatin1Char('.')))
+        text += QLatin1Char('.');
+    return text;
+}
+
+} // namespace
+
+void MainWindow::onPlanDecision(const rollout::Decision &decision)
+{
+    using rollout::Decision;
+    using rollout::DecisionKind;
+    const std::string planName = m_plan ? m_plan->plan().name : m_timeline->plan().name;
+    // The audit trail first: a pending record before the action goes out, finished with its
+    // outcome; a decision that sends nothing is one record of its own.
+    const auto pending = std::find_if(m_pendingDecisions.begin(), m_pendingDecisions.end(),
+                                      [&](const PendingDecision &p) {
+                                          return p.kind == decision.kind && p.time == decision.time;
+                                      });
+    const SystemTime now = m_planScheduler->clock().now();
+    std::string logError;
+    if (decision.outcome == Decision::Outcome::Pending || pending == m_pendingDecisions.end()) {
+        ActionRecord record = decisionRecord(decision, planName, m_actionLog.actor());
+        if (!m_actionLog.begin(record))
+            logError = m_actionLog.error().toStdString();
+        else if (decision.outcome == Decision::Outcome::Pending)
+            m_pendingDecisions.push_back({decision.kind, decision.time, record.id});
+        else if (!m_actionLog.finish(record.id, decisionOutcome(decision.outcome),
+                                     decisionMessage(decision), std::nullopt, now))
+            logError = m_actionLog.error().toStdString();
+    } else {
+        if (!m_actionLog.finish(pending->record, decisionOutcome(decision.outcome),
+                                decisionMessage(decision), std::nullopt, now))
+            logError = m_actionLog.error().toStdString();
+        m_pendingDecisions.erase(pending);
+    }
+    if (!logError.empty())
+        m_messages->showMessage(MessageBar::Level::Error,
+                                tr("The plan's decision could not be recorded: %1")
+                                    .arg(QString::fromStdString(logError)));
+    updateRecentActions();
+    if (decision.outcome == Decision::Outcome::Pending) {
+        if (decision.kind == DecisionKind::Rollback && decision.automatic)
+            m_planMessages->showMessage(
+                MessageBar::Level::Error,
+                tr("Automatic rollback under way. %1").arg(asSentence(decision.reason)));
+        return;
+    }
+    if (m_monitor) {
+        m_monitor->addEvent(decisionMarker(decision));
+        if (decision.outcome == Decision::Outcome::Succeeded)
+            m_monitor->refreshNow(); // the console shows what the plan changed at once
+    }
+
+    const QString reason = asSentence(decision.reason);
+    const QString error = asSentence(decision.error);
+    const bool failed = decision.outcome == Decision::Outcome::Failed;
+    switch (decision.kind) {
+    case DecisionKind::Rollback:
+        if (!decision.automatic)
+            break;
+        if (failed) {
+            const QString text =
+                tr("The plan's automatic rollback failed: %1 Why it rolled back: %2 Roll back by "
+                   "hand now.")
+                    .arg(error, reason);
+            m_planMessages->showMessage(MessageBar::Level::Error, text, kRollbackFailedKey);
+            notifyDesktop(tr("Automatic rollback failed"), text, true);
+        } else {
+            const QString text = tr("Automatic rollback: the plan sent all traffic back to "
+                                    "production. %1")
+                                     .arg(reason);
+            m_planMessages->showMessage(MessageBar::Level::Error, text);
+            notifyDesktop(tr("Canary rolled back"), text, true);
+        }
+        break;
+    case DecisionKind::Promote:
+        if (!decision.automatic)
+            break;
+        m_planMessages->showMessage(failed ? MessageBar::Level::Error : MessageBar::Level::Success,
+                                    failed ? tr("The plan's promote failed: %1").arg(error)
+                                           : tr("The plan promoted the canary. %1").arg(reason));
+        notifyDesktop(failed ? tr("Promote failed") : tr("Canary promoted"),
+                      failed ? error : reason, failed);
+        break;
+    case DecisionKind::Pause:
+        if (decision.automatic)
+            m_planMessages->showMessage(MessageBar::Level::Warning,
+                                        tr("The plan paused. %1").arg(reason));
+        break;
+    case DecisionKind::Error: {
+        QString text = tr("The plan stopped. %1 %2").arg(reason, error).trimmed();
+        // The plan stops because its rollback failed: the call to roll back by hand stays first.
+        if (m_planMessages->isVisible() && m_planMessages->key() == kRollbackFailedKey)
+            text = m_planMessages->text() + QLatin1Char(' ') + text;
+        m_planMessages->showMessage(MessageBar::Level::Error, text, kRollbackFailedKey);
+        break;
+    }
+    case DecisionKind::Override:
+        m_planMessages->showMessage(MessageBar::Level::Info,
+                                    tr("The plan stopped. %1").arg(reason));
+        break;
+    default:
+        if (failed)
+            m_planMessages->showMessage(MessageBar::Level::Error,
+                                        tr("The plan's step failed: %1").arg(error));
+        break;
+    }
 }
 
 } // namespace canary

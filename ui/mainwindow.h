@@ -4,8 +4,11 @@
 #include "console/actionlog.h"
 #include "console/rolloutmonitor.h"
 #include "consolesettings.h"
+#include "demogateway.h"
 #include "domain/rolloutrules.h"
 #include "messagebar.h"
+#include "rollout/plan.h"
+#include "rollout/plancontroller.h"
 
 #include <QMainWindow>
 #include <QTimer>
@@ -17,6 +20,7 @@ class QComboBox;
 class QLabel;
 class QProgressBar;
 class QPushButton;
+class QSystemTrayIcon;
 
 namespace Ui {
 class MainWindow;
@@ -24,12 +28,15 @@ class MainWindow;
 
 namespace canary {
 
+class AnalysisPanel;
+class ConfirmActionDialog;
 class ChartGrid;
-class DemoGateway;
 class HttpTransport;
 class KpiComparison;
+class PlanTimeline;
 class ProfileStore;
 class RolloutActions;
+class Scheduler;
 class StaleBanner;
 class TrafficControl;
 class VariantHeader;
@@ -68,8 +75,9 @@ struct ConnectionTarget
     ConnectionProfile profile() const;
 };
 
-// The console: both variants side by side (headers and charts), the stale banner, and the
-// levers (traffic weight, promote, roll back, stage) in a panel on the right.
+// The console: both variants side by side (headers and charts), the stale banner, the levers
+// (traffic weight, promote, roll back, stage) in a panel on the right, and below the rollout plan
+// (PlanTimeline) with the live judge's verdicts (AnalysisPanel).
 class MainWindow final : public QMainWindow
 {
     Q_OBJECT
@@ -82,10 +90,23 @@ public:
     // target's URLs by the factory (backends/backendfactory.h); a bad URL is reported.
     void connectTo(const ConnectionTarget &target);
     // The same with backends already built (tests pass fakes). `target` names the connection.
-    void connectWith(const ConnectionTarget &target, Backends backends);
+    // `planBackends` are the plan controller's own (a metrics source never has two reads in
+    // flight); without them no plan can run on this connection.
+    void connectWith(const ConnectionTarget &target, Backends backends, Backends planBackends = {});
     void disconnectBackend();
     // Runs the reference gateway's demo beside the console and connects to it when it listens.
+    // The regression scenario also starts the plan once the rollout is read, so the guard rails
+    // are seen catching the canary.
     void startDemo();
+    void startDemo(DemoGateway::Scenario scenario,
+                   std::chrono::seconds degradeAfter = DemoGateway::kDefaultDegradeAfter);
+    // The plan the timeline shows and Start runs (the built-in one until another is set).
+    void setPlan(const rollout::Plan &plan, const QString &source);
+    // Runs the timeline's plan on the current connection; says why when it cannot.
+    void startPlan();
+    // The scheduler the plan controller waits on (tests give a ManualScheduler). Must outlive
+    // the window's connections.
+    void setPlanScheduler(Scheduler &scheduler) { m_planScheduler = &scheduler; }
     // Opens the connection dialog (optionally on one profile, with a note).
     void showConnectionDialog(const QString &profile = {}, const QString &note = {});
     // Connects to the last used profile (token from the keychain), or offers the demo on a
@@ -102,6 +123,14 @@ public:
     StaleBanner *staleBanner() const { return m_banner; }
     MessageBar *messageBar() const { return m_messages; }
     KpiComparison *comparison() const { return m_comparison; }
+    AnalysisPanel *analysisPanel() const { return m_analysis; }
+    PlanTimeline *planTimeline() const { return m_timeline; }
+    // The rollout plan's own bar: its automatic decisions (a rollback and why), kept apart from
+    // the action outcomes so neither hides the other.
+    MessageBar *planMessageBar() const { return m_planMessages; }
+    rollout::PlanController *planController() const { return m_plan.get(); }
+    // Every action of this session, the plan's decisions included.
+    const ActionLog &actionLog() const { return m_actionLog; }
     VariantHeader *variantHeader(VariantRole role) const;
     DemoGateway *demoGateway() const { return m_demo.get(); }
     ProfileStore *profileStore() const { return m_profiles.get(); }
@@ -148,6 +177,16 @@ private:
     void onTick();
     void onAgeTick();
 
+    void setUpPlan();
+    void onPlanDecision(const rollout::Decision &decision);
+    void updatePlanView();
+    // A person acts outside the plan (the console's own levers): the plan stops first.
+    void overridePlan(const QString &what);
+    bool planRunning() const;
+    void notifyDesktop(const QString &title, const QString &text, bool critical);
+    // The confirmations say what the plan's judge says of the canary, or that none judges it.
+    void describeVerdict(ConfirmActionDialog &dialog) const;
+
     void promote();
     void rollback();
     void stageCanary();
@@ -173,6 +212,18 @@ private:
     Backends m_backends; // before the monitor and the actions, which use it
     std::unique_ptr<RolloutMonitor> m_monitor;
     std::unique_ptr<RolloutActions> m_actions;
+    Backends m_planBackends; // the plan controller's own, before it
+    std::unique_ptr<rollout::PlanController> m_plan;
+    // The plan's pending decisions, to finish their action log records with the outcome.
+    struct PendingDecision
+    {
+        rollout::DecisionKind kind;
+        SystemTime time;
+        std::uint64_t record;
+    };
+    std::vector<PendingDecision> m_pendingDecisions;
+    Scheduler *m_planScheduler = nullptr;
+    bool m_startPlanOnFirstState = false;
     ChartGrid *m_chartGrid = nullptr;
     ConnectionTarget m_target;
 
@@ -182,6 +233,10 @@ private:
     MessageBar *m_messages = nullptr;
     TrafficControl *m_traffic = nullptr;
     KpiComparison *m_comparison = nullptr;
+    MessageBar *m_planMessages = nullptr;
+    AnalysisPanel *m_analysis = nullptr;
+    PlanTimeline *m_timeline = nullptr;
+    QSystemTrayIcon *m_tray = nullptr; // made on the first notification, where a tray exists
     QComboBox *m_windowCombo = nullptr;
     QActionGroup *m_windowGroup = nullptr;
 

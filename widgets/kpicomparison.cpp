@@ -74,19 +74,10 @@ void KpiComparison::setSnapshot(const KpiSnapshot &snapshot, bool live)
         for (int r = 0; r < RowCount; ++r) {
             QLabel *cell = m_cells[std::size_t(r)][std::size_t(c)];
             cell->setText(texts[std::size_t(r)]);
-            const bool flag = c == 1 && have && canaryWorse(Row(r), production, canary);
-            if (c == 1)
-                m_flagged[std::size_t(r)] = flag;
-            QFont font = cell->font();
-            font.setBold(flag);
-            cell->setFont(font);
             QPalette p = palette();
-            if (flag)
-                p.setColor(QPalette::WindowText, QColor(0xd6, 0x27, 0x28));
-            else if (!live)
+            if (!live)
                 p.setColor(QPalette::WindowText, palette().color(QPalette::PlaceholderText));
             cell->setPalette(p);
-            cell->setToolTip(flag ? tr("Canary is worse than production here") : QString());
         }
     }
 }
@@ -130,29 +121,6 @@ QString KpiComparison::formatRate(double perSecond)
     return std::isfinite(perSecond)
                ? QStringLiteral("%1 req/s").arg(perSecond, 0, 'f', perSecond < 10 ? 1 : 0)
                : kUnknown;
-}
-
-bool KpiComparison::canaryWorse(Row row, const metrics::VariantKpis &p,
-                                const metrics::VariantKpis &c)
-{
-    switch (row) {
-    case LatencyP50:
-        return std::isfinite(c.p50Seconds) && std::isfinite(p.p50Seconds) &&
-               c.p50Seconds > p.p50Seconds * 1.2;
-    case LatencyP99:
-        return std::isfinite(c.p99Seconds) && std::isfinite(p.p99Seconds) &&
-               c.p99Seconds > p.p99Seconds * 1.2;
-    case ErrorRate:
-        return std::isfinite(c.errorRatio) && std::isfinite(p.errorRatio) &&
-               c.errorRatio > p.errorRatio * 1.2 && c.errorRatio - p.errorRatio > 0.001;
-    case Accuracy:
-        return c.accuracy && p.accuracy && *c.accuracy < *p.accuracy - 0.02;
-    case Labels:
-    case Requests:
-    case RowCount:
-        break;
-    }
-    return false;
 }
 
 } // namespace canary

@@ -6,6 +6,8 @@
 #include "backends/backendfactory.h"
 #include "backends/connectionoptions.h"
 #include "backends/httptransport.h"
+#include "demogateway.h"
+#include "rollout/plan.h"
 #include "util/clock.h"
 
 #include <QApplication>
@@ -121,9 +123,20 @@ int main(int argc, char *argv[])
                                      QStringLiteral("Show version information."));
     const QCommandLineOption demo(
         QStringLiteral("demo"),
-        QStringLiteral("Run the reference gateway with simulated models beside the console."));
+        QStringLiteral("Run the reference gateway with simulated models beside the console. "
+                       "'--demo regression': its canary degrades a few minutes in, and the "
+                       "rollout plan starts by itself and catches it."));
+    const QCommandLineOption degradeAfter(
+        QStringLiteral("degrade-after"),
+        QStringLiteral("With --demo regression: the canary degrades this many seconds after the "
+                       "demo starts (default 150)."),
+        QStringLiteral("SECONDS"));
+    const QCommandLineOption planFile(
+        QStringLiteral("plan"),
+        QStringLiteral("The rollout plan to run (docs/plans.md); default: the built-in one."),
+        QStringLiteral("FILE"));
     const ConnectionOptions connection;
-    parser.addOptions({help, version, demo});
+    parser.addOptions({help, version, demo, degradeAfter, planFile});
     connection.addTo(parser);
 
     // Parsed before QApplication exists, so --help and --version work without a display.
@@ -143,9 +156,39 @@ int main(int argc, char *argv[])
         std::printf("%s\n", AboutDialog::versionSummary().toUtf8().constData());
         return 0;
     }
-    if (!parser.positionalArguments().isEmpty())
-        return usage(QStringLiteral("unexpected argument '%1'")
-                         .arg(parser.positionalArguments().constFirst()));
+    // --demo takes an optional scenario name as the word after it.
+    QStringList positional = parser.positionalArguments();
+    DemoGateway::Scenario scenario = DemoGateway::Scenario::Healthy;
+    if (parser.isSet(demo) && !positional.isEmpty()) {
+        const auto named = DemoGateway::scenarioFromName(positional.constFirst());
+        if (!named)
+            return usage(QStringLiteral("unknown demo '%1' (the demos are 'healthy' and "
+                                        "'regression')")
+                             .arg(positional.constFirst()));
+        scenario = *named;
+        positional.removeFirst();
+    }
+    if (!positional.isEmpty())
+        return usage(QStringLiteral("unexpected argument '%1'").arg(positional.constFirst()));
+    std::chrono::seconds degrade = DemoGateway::kDefaultDegradeAfter;
+    if (parser.isSet(degradeAfter)) {
+        bool ok = false;
+        const int seconds = parser.value(degradeAfter).toInt(&ok);
+        if (!ok || seconds < 0 || seconds > 86'400)
+            return usage(QStringLiteral("--degrade-after needs a whole number of seconds from 0 "
+                                        "to 86400, not '%1'")
+                             .arg(parser.value(degradeAfter)));
+        if (scenario != DemoGateway::Scenario::Regression)
+            return usage(QStringLiteral("--degrade-after needs --demo regression"));
+        degrade = std::chrono::seconds(seconds);
+    }
+    std::optional<rollout::Plan> plan;
+    if (parser.isSet(planFile)) {
+        std::string error;
+        plan = rollout::loadPlanFile(parser.value(planFile).toStdString(), &error);
+        if (!plan)
+            return usage(QString::fromStdString(error));
+    }
     const bool connecting = connection.namesBackend(parser);
     if (parser.isSet(demo) && connecting)
         return usage(QStringLiteral("--demo excludes --url and --backend"));
@@ -178,9 +221,11 @@ int main(int argc, char *argv[])
         window.close();
         QCoreApplication::quit();
     });
+    if (plan)
+        window.setPlan(*plan, parser.value(planFile));
     window.show();
     if (parser.isSet(demo))
-        window.startDemo();
+        window.startDemo(scenario, degrade);
     else if (!target.url.isEmpty())
         window.connectTo(target);
     else

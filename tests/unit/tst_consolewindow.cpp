@@ -1,15 +1,21 @@
 // The console window on fake backends (no sockets): what it says about the kind of backend and
 // metrics source it is connected to, and the levers it offers because of it.
+#include "analysispanel.h"
 #include "confirmactiondialog.h"
 #include "consolesettings.h"
 #include "fakecontrolplane.h"
 #include "fakemetricssource.h"
+#include "gatetablemodel.h"
 #include "kpicomparison.h"
 #include "mainwindow.h"
 #include "messagebar.h"
 #include "modalanswer.h"
+#include "plantimeline.h"
 #include "profilestore.h"
 #include "trafficcontrol.h"
+#include "virtualtime.h"
+
+#include "util/scheduler.h"
 
 #include <QAction>
 #include <QApplication>
@@ -17,6 +23,7 @@
 #include <QFile>
 #include <QLabel>
 #include <QPushButton>
+#include <QSortFilterProxyModel>
 #include <QStandardPaths>
 #include <QTest>
 
@@ -101,6 +108,10 @@ private Q_SLOTS:
     void warningsToldOnceEach();
     void weightSentIsTheOneThatApplies();
     void missingQuantilesAreNoData();
+    void automaticRollbackShowsWhy();
+    void failedRollbackAsksForAHand();
+    void manualRollbackStopsThePlanFirst();
+    void noPlanWithoutBackendsOfItsOwn();
 
 private:
     // Connects the window to fresh fakes; they are owned by the window from then on.
@@ -109,9 +120,19 @@ private:
                       RolloutState state = FakeControlPlane::canaryAt(Weight::fromTenths(50)),
                       const SetUp &setUp = {});
 
+    // Connects with backends of the plan's own too, the plan on virtual time: production serves
+    // 1,000 requests a second with 5 errors, the canary 100 with `canaryErrors`.
+    void connectWithPlan(double canaryErrors);
+    // Runs the plan's virtual time a second at a time until `done` or `seconds` have passed.
+    bool runPlanUntil(const std::function<bool()> &done, int seconds);
+
     std::unique_ptr<MainWindow> m_window;
     FakeControlPlane *m_control = nullptr;
     FakeMetricsSource *m_metrics = nullptr;
+    FakeControlPlane *m_planControl = nullptr;
+    FakeMetricsSource *m_planMetrics = nullptr;
+    std::unique_ptr<ManualClock> m_planClock;
+    std::unique_ptr<ManualScheduler> m_planScheduler;
 };
 
 void TestConsoleWindow::initTestCase()
@@ -133,6 +154,10 @@ void TestConsoleWindow::init()
 void TestConsoleWindow::cleanup()
 {
     m_window.reset();
+    m_planScheduler.reset();
+    m_planClock.reset();
+    m_planControl = nullptr;
+    m_planMetrics = nullptr;
     m_control = nullptr;
     m_metrics = nullptr;
 }
@@ -228,8 +253,10 @@ void TestConsoleWindow::confirmationSaysWhenChangesCannotBeDetected()
     QAction *action = promote ? m_window->promoteAction() : m_window->rollbackAction();
     QTRY_VERIFY(action->isEnabled());
     QString note;
+    QString verdict;
     ModalAnswer<ConfirmActionDialog> answer([&](ConfirmActionDialog *dialog) {
         note = dialog->backendNoteText();
+        verdict = dialog->verdictText();
         dialog->cancelButton()->click();
     });
     action->trigger();
@@ -244,6 +271,9 @@ void TestConsoleWindow::confirmationSaysWhenChangesCannotBeDetected()
     }
     QCOMPARE(m_control->callCount(FakeControlPlane::Request::Promote), 0);
     QCOMPARE(m_control->callCount(FakeControlPlane::Request::Rollback), 0);
+    // Without a plan no judge has looked: the dialog says the figures are not evidence.
+    QVERIFY2(verdict.startsWith(QStringLiteral("No plan is judging this canary")),
+             qPrintable(verdict));
 }
 
 void TestConsoleWindow::confirmationSaysWhatTheKindDoes_data()
@@ -435,6 +465,177 @@ void TestConsoleWindow::missingQuantilesAreNoData()
         // What the counters do give is there.
         QVERIFY(table->text(KpiComparison::ErrorRate, role).contains(QLatin1Char('%')));
     }
+}
+
+void TestConsoleWindow::connectWithPlan(double canaryErrors)
+{
+    m_planClock = std::make_unique<ManualClock>(SystemClock::instance().now());
+    m_planScheduler = std::make_unique<ManualScheduler>(*m_planClock);
+    m_window->setPlanScheduler(*m_planScheduler);
+    rollout::Plan plan = rollout::defaultPlan();
+    plan.name = "test";
+    plan.steps = {{Weight::fromTenths(50), 60s, 100}, {Weight::fromTenths(250), 60s, 100}};
+    m_window->setPlan(plan, QStringLiteral("test plan"));
+
+    const RolloutState state = FakeControlPlane::canaryAt(Weight::fromTenths(50));
+    auto planControl = std::make_unique<FakeControlPlane>(state);
+    auto planMetrics = std::make_unique<FakeMetricsSource>();
+    planControl->setClock(*m_planClock);
+    planMetrics->setClock(*m_planClock);
+    planMetrics->setGenerator(
+        [canaryErrors](const FakeMetricsSource::Windows &windows, SystemTime now) {
+            return FakeMetricsSource::steadyReading(windows, now, numbers(1000, 5, 80),
+                                                    numbers(100, canaryErrors, 90));
+        });
+    m_planControl = planControl.get();
+    m_planMetrics = planMetrics.get();
+    Backends planBackends;
+    planBackends.control = std::move(planControl);
+    planBackends.metrics = std::move(planMetrics);
+
+    auto control = std::make_unique<FakeControlPlane>(state);
+    auto source = std::make_unique<FakeMetricsSource>();
+    source->setGenerator(steady());
+    m_control = control.get();
+    m_metrics = source.get();
+    Backends backends;
+    backends.control = std::move(control);
+    backends.metrics = std::move(source);
+    ConnectionTarget target;
+    target.name = QStringLiteral("fake");
+    target.url = QStringLiteral("fake://control-plane");
+    m_window->connectWith(target, std::move(backends), std::move(planBackends));
+}
+
+bool TestConsoleWindow::runPlanUntil(const std::function<bool()> &done, int seconds)
+{
+    for (int i = 0; i < seconds && !done(); ++i) {
+        m_planScheduler->advance(1s);
+        settle();
+    }
+    return done();
+}
+
+void TestConsoleWindow::automaticRollbackShowsWhy()
+{
+    connectWithPlan(20); // 20 % canary errors against 0.5 %
+    PlanTimeline *timeline = m_window->planTimeline();
+    QCOMPARE(m_window->analysisPanel()->overallText(), AnalysisPanel::noPlanText());
+    QTRY_VERIFY(timeline->button(PlanTimeline::Button::Start)->isEnabled());
+    timeline->button(PlanTimeline::Button::Start)->click();
+    rollout::PlanController *plan = m_window->planController();
+    QVERIFY(plan);
+    QVERIFY(runPlanUntil([&] { return plan->phase() == rollout::RunPhase::RolledBack; }, 120));
+
+    // The banner says that it happened and why, in the judge's words; it stays until read.
+    MessageBar *bar = m_window->planMessageBar();
+    QVERIFY(bar->isVisible());
+    QCOMPARE(bar->level(), MessageBar::Level::Error);
+    const QString text = bar->text();
+    QVERIFY2(text.startsWith(QStringLiteral("Automatic rollback: the plan sent all traffic back "
+                                            "to production.")),
+             qPrintable(text));
+    QVERIFY2(text.contains(QStringLiteral("production. A critical gate failed at step 1 of 2")),
+             qPrintable(text));
+    QVERIFY2(text.contains(QString::fromStdString(plan->judgement().sentence)), qPrintable(text));
+    QCOMPARE(m_planControl->callCount(FakeControlPlane::Request::Rollback), 1);
+    // The console's own backend was not used by the plan.
+    QCOMPARE(m_control->callCount(FakeControlPlane::Request::Rollback), 0);
+
+    // The panel shows the verdicts it rested on, the failing gate first.
+    AnalysisPanel *panel = m_window->analysisPanel();
+    QVERIFY2(panel->overallText().startsWith(GateTableModel::verdictText(analysis::Verdict::Fail)),
+             qPrintable(panel->overallText()));
+    QCOMPARE(panel->proxy()->index(0, GateTableModel::VerdictColumn).data().toString(),
+             GateTableModel::verdictText(analysis::Verdict::Fail));
+    QVERIFY2(timeline->status().phase == rollout::RunPhase::RolledBack,
+             toString(timeline->status().phase).data());
+    QVERIFY(timeline->button(PlanTimeline::Button::Start)->isEnabled());
+
+    // The audit trail: the rollback recorded pending before it was sent, then its outcome.
+    bool rollbackRecorded = false;
+    for (const ActionRecord &record : m_window->actionLog().records())
+        if (record.action == "plan_rollback") {
+            rollbackRecorded = true;
+            QCOMPARE(record.outcome, std::string("succeeded"));
+            QCOMPARE(record.actor, std::string("plan test"));
+            QVERIFY(record.finishedAt.has_value());
+        }
+    QVERIFY(rollbackRecorded);
+}
+
+void TestConsoleWindow::failedRollbackAsksForAHand()
+{
+    connectWithPlan(20);
+    m_planControl->failNext(FakeControlPlane::serverError("rollback store unavailable"),
+                            FakeControlPlane::Request::Rollback);
+    m_window->planTimeline()->button(PlanTimeline::Button::Start)->click();
+    rollout::PlanController *plan = m_window->planController();
+    QVERIFY(runPlanUntil([&] { return rollout::isFinished(plan->phase()); }, 120));
+    QVERIFY2(plan->phase() != rollout::RunPhase::RolledBack, toString(plan->phase()).data());
+    MessageBar *bar = m_window->planMessageBar();
+    QCOMPARE(bar->level(), MessageBar::Level::Error);
+    const QString text = bar->text();
+    // Whatever the plan says after, the call to act comes first and stays.
+    QVERIFY2(text.startsWith(QStringLiteral("The plan's automatic rollback failed: ")),
+             qPrintable(text));
+    QVERIFY2(text.contains(QStringLiteral("rollback store unavailable")), qPrintable(text));
+    QVERIFY2(text.contains(QStringLiteral("Roll back by hand now.")), qPrintable(text));
+    bool failedRecorded = false;
+    for (const ActionRecord &record : m_window->actionLog().records())
+        failedRecorded |= record.action == "plan_rollback" && record.outcome == "failed";
+    QVERIFY(failedRecorded);
+}
+
+void TestConsoleWindow::manualRollbackStopsThePlanFirst()
+{
+    connectWithPlan(0); // a healthy canary: the plan bakes
+    m_window->planTimeline()->button(PlanTimeline::Button::Start)->click();
+    rollout::PlanController *plan = m_window->planController();
+    QVERIFY(runPlanUntil([&] { return plan->phase() == rollout::RunPhase::Baking; }, 10));
+    // The panel follows the judge while the step bakes: a row per gate of the plan, live.
+    QVERIFY(runPlanUntil([&] { return !plan->judgement().gates.empty(); }, 10));
+    AnalysisPanel *panel = m_window->analysisPanel();
+    QCOMPARE(panel->model()->rowCount(), int(plan->judgement().gates.size()));
+    QVERIFY2(panel->captionText().startsWith(QStringLiteral("The plan's judge, live")),
+             qPrintable(panel->captionText()));
+    QVERIFY2(
+        m_window->planTimeline()->phaseText().startsWith(QStringLiteral("Baking · step 1 of 2")),
+        qPrintable(m_window->planTimeline()->phaseText()));
+    QTRY_VERIFY(m_window->rollbackAction()->isEnabled());
+    QString verdict;
+    ModalAnswer<ConfirmActionDialog> answer([&](ConfirmActionDialog *dialog) {
+        verdict = dialog->verdictText();
+        dialog->actionButton()->click();
+    });
+    m_window->rollbackAction()->trigger();
+    QVERIFY(answer.seen());
+    // The confirmation says what the judge says, not a colour on fixed thresholds.
+    QVERIFY2(verdict.startsWith(QStringLiteral("The plan's judge: ")), qPrintable(verdict));
+    QVERIFY2(verdict.contains(QString::fromStdString(plan->judgement().sentence)),
+             qPrintable(verdict));
+    // The person wins: the plan stopped before the console's rollback went out (the fakes
+    // answer on a later turn of the event loop, so nothing has been answered yet).
+    QVERIFY2(plan->phase() == rollout::RunPhase::Stopped, toString(plan->phase()).data());
+    QCOMPARE(m_control->callCount(FakeControlPlane::Request::Rollback), 1);
+    QCOMPARE(m_planControl->callCount(FakeControlPlane::Request::Rollback), 0);
+    QVERIFY(!runPlanUntil(
+        [&] { return m_planControl->callCount(FakeControlPlane::Request::SetCanaryWeight) > 1; },
+        90));
+    QVERIFY2(m_window->planMessageBar()->text().contains(
+                 QStringLiteral("A person rolled the canary back from the console.")),
+             qPrintable(m_window->planMessageBar()->text()));
+}
+
+void TestConsoleWindow::noPlanWithoutBackendsOfItsOwn()
+{
+    connectFakes(haproxyLike(), metricsKind("Fake", false));
+    PlanTimeline *timeline = m_window->planTimeline();
+    QVERIFY(!timeline->button(PlanTimeline::Button::Start)->isEnabled());
+    m_window->startPlan();
+    QVERIFY(!m_window->planController());
+    QVERIFY2(m_window->planMessageBar()->text().contains(QStringLiteral("no backends of its own")),
+             qPrintable(m_window->planMessageBar()->text()));
 }
 
 QTEST_MAIN(TestConsoleWindow)
