@@ -1,5 +1,4 @@
 #include "mainwindow.h"
-
 #include "aboutdialog.h"
 #include "analysispanel.h"
 #include "chartgrid.h"
@@ -26,6 +25,7 @@
 
 #include <QActionGroup>
 #include <QCloseEvent>
+#include <QFile>
 #include <QComboBox>
 #include <QDateTime>
 #include <QDir>
@@ -58,12 +58,11 @@ constexpr std::array<TimeWindowChoice, 5> kTimeWindows = {{{5 * 60, "5 min"},
                                                            {6 * 3600, "6 h"},
                                                            {24 * 3600, "24 h"}}};
 
-QString actionLogPath()
+// Where earlier versions kept the action log as JSON lines; imported once into the audit trail.
+QString legacyActionLogPath()
 {
     const QString dir = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation);
-    if (dir.isEmpty() || !QDir().mkpath(dir))
-        return {};
-    return QDir(dir).filePath(QStringLiteral("actions.jsonl"));
+    return dir.isEmpty() ? QString() : QDir(dir).filePath(QStringLiteral("actions.jsonl"));
 }
 
 QColor linkColor(LinkHealth health)
@@ -106,7 +105,7 @@ MainWindow::MainWindow(QWidget *parent)
     , m_transport(std::make_unique<HttpTransport>())
     , m_profiles(std::make_unique<ProfileStore>())
     , m_demo(std::make_unique<DemoGateway>())
-    , m_actionLog(actionLogPath())
+    , m_actionLog()
     , m_planScheduler(&QtScheduler::instance())
 {
     m_ui->setupUi(this);
@@ -114,6 +113,7 @@ MainWindow::MainWindow(QWidget *parent)
 
     m_messages = new MessageBar(this);
     m_ui->messageHost->addWidget(m_messages);
+    openAuditTrail();
     m_productionHeader = new VariantHeader(VariantRole::Production, this);
     m_canaryHeader = new VariantHeader(VariantRole::Canary, this);
     m_ui->headerHost->addWidget(m_productionHeader, 1);
@@ -376,6 +376,7 @@ void MainWindow::connectWith(const ConnectionTarget &target, Backends backends,
                                                  QtScheduler::instance());
     m_actions = std::make_unique<RolloutActions>(m_backends.control.get(), m_monitor.get());
     m_actions->setActionLog(&m_actionLog);
+    m_actionLog.setBackend(m_backends.control->capabilities().kind, m_backends.control->address());
 
     m_chartGrid = new ChartGrid(m_monitor->history(), m_ui->chartPage);
     m_chartGrid->setObjectName(QStringLiteral("chartGrid"));
@@ -1365,6 +1366,30 @@ void MainWindow::onPlanDecision(const rollout::Decision &decision)
                                         tr("The plan's step failed: %1").arg(error));
         break;
     }
+}
+
+void MainWindow::openAuditTrail()
+{
+    std::string error;
+    m_audit = audit::SqliteAuditStore::open(audit::SqliteAuditStore::defaultPath(), &error);
+    if (!m_audit) {
+        // Without a trail no action may be sent: every one is refused with this sentence.
+        const QString why = QString::fromStdString(error);
+        m_actionLog.setSinkError(why);
+        m_messages->showMessage(MessageBar::Level::Error,
+                                tr("%1 Actions are refused until it can be written.").arg(why));
+        return;
+    }
+    m_actionLog.setSink(m_audit.get());
+    const QString legacy = legacyActionLogPath();
+    if (legacy.isEmpty() || !QFile::exists(legacy))
+        return;
+    const auto imported = m_audit->importJsonLines(legacy.toStdString(), &error);
+    if (!imported)
+        m_messages->showMessage(
+            MessageBar::Level::Warning,
+            tr("The earlier action log could not be imported into the audit trail: %1")
+                .arg(QString::fromStdString(error)));
 }
 
 } // namespace canary

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "audit/sqliteauditstore.h"
 #include "backends/backendfactory.h"
 #include "console/actionlog.h"
 #include "console/rolloutmonitor.h"
@@ -154,6 +155,8 @@ protected:
     void closeEvent(QCloseEvent *event) override;
 
 private:
+    // Opens the audit trail (docs/audit.md) and imports the earlier JSON-lines log once.
+    void openAuditTrail();
     void setUpActions();
     void setUpStatusBar();
     void setUpTimeWindows();
@@ -206,6 +209,7 @@ private:
     std::unique_ptr<HttpTransport> m_transport;
     std::unique_ptr<ProfileStore> m_profiles;
     std::unique_ptr<DemoGateway> m_demo;
+    std::unique_ptr<audit::SqliteAuditStore> m_audit; // declared before the log that writes to it
     ActionLog m_actionLog;
 
     // Per connection; the chart grid reads the monitor's store, so it goes first.

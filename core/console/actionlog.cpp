@@ -70,6 +70,20 @@ bool ActionLog::begin(ActionRecord &record)
     record.outcome = "pending";
     if (record.actor.empty())
         record.actor = m_actor;
+    if (!m_sinkError.isEmpty()) {
+        m_error = m_sinkError;
+        return false;
+    }
+    if (m_sink) {
+        std::string why;
+        const auto auditId =
+            m_sink->begin(toAuditEntry(record, m_backendKind, m_backendAddress), &why);
+        if (!auditId) {
+            m_error = QString::fromStdString(why);
+            return false;
+        }
+        record.auditId = *auditId;
+    }
     if (!write(record))
         return false;
     m_records.push_back(record);
@@ -79,7 +93,8 @@ bool ActionLog::begin(ActionRecord &record)
 }
 
 bool ActionLog::finish(std::uint64_t id, const std::string &outcome, const std::string &message,
-                       std::optional<std::int64_t> resultRevision, SystemTime finishedAt)
+                       std::optional<std::int64_t> resultRevision, SystemTime finishedAt,
+                       const std::string &stateAfter)
 {
     ActionRecord *record = findMutable(id);
     if (!record) {
@@ -90,7 +105,39 @@ bool ActionLog::finish(std::uint64_t id, const std::string &outcome, const std::
     record->message = message;
     record->resultRevision = resultRevision;
     record->finishedAt = finishedAt;
+    record->stateAfter = stateAfter;
+    if (m_sink && record->auditId > 0) {
+        std::string why;
+        if (!m_sink->finish(record->auditId,
+                            {outcome, message, stateAfter, resultRevision, finishedAt}, &why)) {
+            m_error = QString::fromStdString(why);
+            write(*record);
+            return false;
+        }
+    }
     return write(*record);
+}
+
+audit::AuditEntry ActionLog::toAuditEntry(const ActionRecord &record, const std::string &kind,
+                                          const std::string &address)
+{
+    audit::AuditEntry e;
+    e.time = record.time;
+    e.actor = record.automatic ? "auto" : record.actor;
+    e.automatic = record.automatic;
+    e.plan = record.plan;
+    e.backendKind = kind;
+    e.backendAddress = address;
+    e.action = record.action;
+    e.parameters = record.parameters;
+    e.stateBefore = record.stateBefore;
+    e.revisionBefore = record.revision;
+    e.reason = record.reason;
+    const nlohmann::json json = toJson(record);
+    e.snapshot = json["kpis"].is_object() ? json["kpis"] : nlohmann::json::object();
+    if (record.parameters.contains("judgement"))
+        e.snapshot["judgement"] = record.parameters["judgement"];
+    return e;
 }
 
 const ActionRecord *ActionLog::find(std::uint64_t id) const
@@ -149,6 +196,11 @@ nlohmann::json ActionLog::toJson(const ActionRecord &record)
             {"revision", optional(record.revision)},
             {"result_revision", optional(record.resultRevision)},
             {"finished_at", optionalTime(record.finishedAt)},
+            {"state_before", record.stateBefore},
+            {"state_after", record.stateAfter},
+            {"automatic", record.automatic},
+            {"plan", record.plan},
+            {"reason", record.reason},
             {"kpis", kpis}};
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "audit/auditsink.h"
 #include "domain/rolloutstate.h"
 #include "metrics/kpi.h"
 #include "metrics/kpisnapshot.h"
@@ -41,6 +42,13 @@ struct ActionRecord
     std::optional<std::int64_t> revision; // the revision the action was decided on
     std::optional<std::int64_t> resultRevision; // the backend's revision afterwards
     std::optional<SystemTime> finishedAt;
+    std::string stateBefore; // the rollout phase the action was decided on ("canary")
+    std::string stateAfter;  // and the one the backend answered with
+    // A rollout plan's decisions: automatic ones name the plan and say why.
+    bool automatic = false;
+    std::string plan;
+    std::string reason;
+    std::int64_t auditId = 0; // the entry in the audit trail, once written
     // The snapshot the action was decided on: its window (from, to], and whether it was of the
     // last poll (live) or older numbers the operator confirmed knowingly.
     std::optional<SystemTime> kpisFrom;
@@ -52,9 +60,10 @@ struct ActionRecord
     void setKpis(const KpiSnapshot &snapshot, bool live);
 };
 
-// Every action the console takes, kept in memory and appended as one JSON object per line to a
-// file when a path is given: a line when the action starts (outcome "pending") and a line with
-// the same id when it ends. Lines are complete records, so the file needs no rewriting.
+// Every action the console takes, kept in memory for the window and written to the audit trail
+// (an AuditSink, docs/audit.md) when one is set: an entry when the action starts (outcome
+// "pending", durable before the action is sent) and its outcome when it ends. With a path it is
+// also appended as JSON lines (a line per start and per end), the form earlier versions kept.
 class ActionLog final
 {
 public:
@@ -66,7 +75,23 @@ public:
     // Completes record `id`; false with error() set when the file could not be written (the
     // in-memory record is updated either way).
     bool finish(std::uint64_t id, const std::string &outcome, const std::string &message,
-                std::optional<std::int64_t> resultRevision, SystemTime finishedAt);
+                std::optional<std::int64_t> resultRevision, SystemTime finishedAt,
+                const std::string &stateAfter = {});
+
+    // The audit trail every record is written to (not owned; null: none). When the trail could
+    // not be opened, setSinkError() makes every begin() fail with that sentence, so no action is
+    // sent unrecorded.
+    void setSink(audit::AuditSink *sink) { m_sink = sink; }
+    void setSinkError(QString error) { m_sinkError = std::move(error); }
+    // The backend the next records are about, as the trail names it.
+    void setBackend(std::string kind, std::string address)
+    {
+        m_backendKind = std::move(kind);
+        m_backendAddress = std::move(address);
+    }
+    // The trail's entry for a record.
+    static audit::AuditEntry toAuditEntry(const ActionRecord &record, const std::string &kind,
+                                          const std::string &address);
 
     const std::deque<ActionRecord> &records() const { return m_records; }
     const ActionRecord *find(std::uint64_t id) const;
@@ -88,6 +113,10 @@ private:
     std::uint64_t m_nextId = 1;
     std::string m_actor;
     QString m_error;
+    audit::AuditSink *m_sink = nullptr;
+    QString m_sinkError;
+    std::string m_backendKind;
+    std::string m_backendAddress;
 };
 
 } // namespace canary

@@ -53,6 +53,9 @@ ActionRecord decisionRecord(const rollout::Decision &decision, const std::string
     if (!decision.judgement.sentence.empty())
         record.parameters["judgement"] = decision.judgement.sentence;
     record.message = decisionMessage(decision);
+    record.automatic = decision.automatic;
+    record.plan = planName;
+    record.reason = decision.reason;
     return record;
 }
 

@@ -108,6 +108,7 @@ void RolloutActions::run(const char *action, nlohmann::json parameters,
     record.action = action;
     record.parameters = std::move(parameters);
     record.revision = state->revision;
+    record.stateBefore = std::string(toString(state->phase));
     if (decidedOn && !decidedOn->valid())
         decidedOn.reset(); // no numbers were shown: record none, not an empty window
     if (!decidedOn && m_monitor->snapshot().valid())
@@ -139,7 +140,8 @@ void RolloutActions::finish(std::uint64_t recordId, ControlResult result, const 
 
     if (!error && result.state) {
         QString text = summary(*result.state);
-        if (!m_log->finish(recordId, "succeeded", text.toStdString(), result.state->revision, now))
+        if (!m_log->finish(recordId, "succeeded", text.toStdString(), result.state->revision, now,
+                           std::string(toString(result.state->phase))))
             text += QStringLiteral(" (Not recorded: %1.)").arg(m_log->error());
         if (const ActionRecord *record = m_log->find(recordId))
             markTimeline(*record);
@@ -163,8 +165,9 @@ void RolloutActions::finish(std::uint64_t recordId, ControlResult result, const 
     } else {
         text = failureMessage(error);
     }
-    if (!m_log->finish(recordId, conflict ? "conflict" : "failed", text.toStdString(), current,
-                       now))
+    if (!m_log->finish(recordId, conflict ? "conflict" : "failed", text.toStdString(), current, now,
+                       conflict && error.current ? std::string(toString(error.current->phase))
+                                                 : std::string()))
         text += QStringLiteral(" (Not recorded: %1.)").arg(m_log->error());
     // Sent and unanswered: it may have moved traffic, so the charts must show when it was tried.
     if (error.kind == ControlError::Kind::Unreachable && error.requestSent) {

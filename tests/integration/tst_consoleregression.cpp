@@ -1,10 +1,10 @@
 // The real canary-console on its regression demo, offscreen: the demo gateway's canary degrades,
-// the built-in plan (started by the demo) judges it live and rolls it back, and the action log
+// the built-in plan (started by the demo) judges it live and rolls it back, and the audit trail
 // the console writes says so. Also the command line's refusals for the demo and plan options.
+#include "audit/sqliteauditstore.h"
+
 #include <QDir>
 #include <QFile>
-#include <QJsonDocument>
-#include <QJsonObject>
 #include <QProcess>
 #include <QProcessEnvironment>
 #include <QTemporaryDir>
@@ -26,18 +26,16 @@ void prepare(QProcess &console, const QTemporaryDir &home)
     console.setProgram(QStringLiteral(CANARY_CONSOLE_BIN));
 }
 
-// The action log's records, one JSON object a line.
-QList<QJsonObject> records(const QString &path)
+// The audit trail's entries, read while the console writes (WAL lets a reader in); none until
+// the console has created the file (opening it here must not create it first).
+std::vector<canary::audit::AuditEntry> entries(const QString &path)
 {
-    QList<QJsonObject> out;
-    QFile file(path);
-    if (!file.open(QIODevice::ReadOnly))
-        return out;
-    for (const QByteArray &line : file.readAll().split('\n')) {
-        if (!line.trimmed().isEmpty())
-            out << QJsonDocument::fromJson(line).object();
-    }
-    return out;
+    if (!QFile::exists(path))
+        return {};
+    std::string error;
+    const auto store = canary::audit::SqliteAuditStore::open(path.toStdString(), &error);
+    const auto all = store ? store->query({}, &error) : std::nullopt;
+    return all.value_or(std::vector<canary::audit::AuditEntry>{});
 }
 
 } // namespace
@@ -61,17 +59,15 @@ void TestConsoleRegression::planRollsBackTheDegradedCanary()
     console.setArguments({u"--demo"_s, u"regression"_s, u"--degrade-after"_s, u"0"_s});
     console.start();
     QVERIFY2(console.waitForStarted(), qPrintable(console.errorString()));
-    const QString log =
-        home.filePath(u".local/share/canary-console/canary-console/actions.jsonl"_s);
-    // The plan's records: its start, the first step's weight (pending, then succeeded), and the
-    // rollback, pending before it was sent and then its outcome.
-    QJsonObject rollback;
+    const QString trail =
+        home.filePath(u".local/share/canary-console/canary-console/audit.sqlite3"_s);
+    // The plan's entries: its start, the first step's weight, and the rollback with its outcome.
+    canary::audit::AuditEntry rollback;
     QTRY_VERIFY_WITH_TIMEOUT(
         [&] {
-            for (const QJsonObject &record : records(log)) {
-                if (record.value(u"action"_s).toString() == u"plan_rollback"_s &&
-                    record.value(u"outcome"_s).toString() != u"pending"_s) {
-                    rollback = record;
+            for (const auto &e : entries(trail)) {
+                if (e.action == "plan_rollback" && e.outcome != "pending") {
+                    rollback = e;
                     return true;
                 }
             }
@@ -81,23 +77,20 @@ void TestConsoleRegression::planRollsBackTheDegradedCanary()
     console.terminate();
     QVERIFY(console.waitForFinished(10'000));
 
-    QCOMPARE(rollback.value(u"outcome"_s).toString(), u"succeeded"_s);
-    QCOMPARE(rollback.value(u"actor"_s).toString(), u"plan default"_s);
-    const QString message = rollback.value(u"message"_s).toString();
-    QVERIFY2(message.contains(u"a critical gate failed at step 1 of 3"_s), qPrintable(message));
-    const QList<QJsonObject> all = records(log);
-    bool pendingFirst = false;
+    QCOMPARE(rollback.outcome, std::string("succeeded"));
+    QCOMPARE(rollback.actor, std::string("auto"));
+    QVERIFY(rollback.automatic);
+    QCOMPARE(rollback.plan, std::string("default"));
+    QCOMPARE(rollback.backendKind, std::string("Control API"));
+    QVERIFY2(rollback.reason.find("a critical gate failed at step 1 of 3") != std::string::npos,
+             rollback.reason.c_str());
+    QVERIFY2(rollback.snapshot.contains("judgement"), rollback.snapshot.dump().c_str());
+    QVERIFY(rollback.finishedAt.has_value());
     bool weightSet = false;
-    for (const QJsonObject &record : all) {
-        const QString action = record.value(u"action"_s).toString();
-        if (action == u"plan_rollback"_s && record.value(u"outcome"_s).toString() == u"pending"_s)
-            pendingFirst = true;
-        if (action == u"plan_set_weight"_s &&
-            record.value(u"outcome"_s).toString() == u"succeeded"_s)
-            weightSet =
-                record.value(u"parameters"_s).toObject().value(u"canary"_s).toDouble() == 5.0;
+    for (const auto &e : entries(trail)) {
+        if (e.action == "plan_set_weight" && e.outcome == "succeeded")
+            weightSet = e.parameters.value("canary", 0.0) == 5.0;
     }
-    QVERIFY(pendingFirst);
     QVERIFY(weightSet);
 }
 

@@ -1,6 +1,7 @@
 // RolloutActions' own logic on the socket-free fakes: what is recorded when, what is said when an
 // action fails, and what is never sent. Every lever against the real gateway, its 412 race and
 // its refusals stay in tests/integration/tst_rolloutactions.cpp.
+#include "audit/sqliteauditstore.h"
 #include "console/actionlog.h"
 #include "console/rolloutactions.h"
 #include "console/rolloutmonitor.h"
@@ -157,6 +158,8 @@ private Q_SLOTS:
     void kindWithoutRevisions();
     void refusedWithoutState();
     void unwritableLogSendsNothing();
+    void auditTrailHoldsThePendingEntryWhenSent();
+    void unopenableAuditTrailSendsNothing();
     void recordedNumbers_data();
     void recordedNumbers();
 };
@@ -448,6 +451,63 @@ void TestActionsLogic::unwritableLogSendsNothing()
     QVERIFY(!rig.actions->busy());
     QVERIFY(rig.control.calls().empty());
     QCOMPARE(rig.control.state().revision, 1);
+    rig.actions->setActionLog(nullptr);
+}
+
+void TestActionsLogic::auditTrailHoldsThePendingEntryWhenSent()
+{
+    Rig rig;
+    QTemporaryDir dir;
+    std::string error;
+    auto store = audit::SqliteAuditStore::open(
+        dir.filePath(QStringLiteral("audit.sqlite3")).toStdString(), &error);
+    QVERIFY2(store, error.c_str());
+    ActionLog log;
+    log.setActor("ops-tester");
+    log.setSink(store.get());
+    log.setBackend("Control API", "http://fake");
+    // What a second reader of the file saw when the request reached the backend.
+    std::vector<audit::AuditEntry> seen;
+    Probe probe(rig.control, [&] {
+        auto reader = audit::SqliteAuditStore::open(store->location(), &error);
+        seen = reader->query({}, &error).value_or(std::vector<audit::AuditEntry>{});
+    });
+    rig.actOn(&probe);
+    rig.actions->setActionLog(&log);
+    rig.start();
+    rig.actions->setCanaryWeight(Weight::fromTenths(300));
+    QCOMPARE(seen.size(), std::size_t(1));
+    QCOMPARE(seen.front().outcome, std::string("pending"));
+    QCOMPARE(seen.front().action, std::string("set_weight"));
+    QCOMPARE(seen.front().stateBefore, std::string("canary"));
+    QCOMPARE(seen.front().revisionBefore, std::optional<std::int64_t>(1));
+    settle();
+    QCOMPARE(rig.succeeded->count(), 1);
+    const auto after = store->query({}, &error);
+    QCOMPARE(after->size(), std::size_t(1));
+    const audit::AuditEntry &e = after->front();
+    QCOMPARE(e.outcome, std::string("succeeded"));
+    QCOMPARE(e.revisionAfter, std::optional<std::int64_t>(2));
+    QCOMPARE(e.stateAfter, std::string("canary"));
+    QCOMPARE(e.actor, std::string("ops-tester"));
+    QCOMPARE(e.backendAddress, std::string("http://fake"));
+    QVERIFY(e.finishedAt.has_value());
+    rig.actions->setActionLog(nullptr);
+}
+
+void TestActionsLogic::unopenableAuditTrailSendsNothing()
+{
+    Rig rig;
+    rig.start();
+    ActionLog log;
+    log.setSinkError(QStringLiteral("The audit trail /x could not be opened: disk I/O error."));
+    rig.actions->setActionLog(&log);
+    rig.actions->setCanaryWeight(Weight::fromTenths(300));
+    QCOMPARE(rig.failed->count(), 1);
+    QCOMPARE(rig.failure(), QStringLiteral("The action could not be recorded (The audit trail /x "
+                                           "could not be opened: disk I/O error.). Nothing was "
+                                           "sent."));
+    QVERIFY(rig.control.calls().empty());
     rig.actions->setActionLog(nullptr);
 }
 
