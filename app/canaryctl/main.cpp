@@ -4,6 +4,7 @@
 #include "backends/httptransport.h"
 #include "ctlcommands.h"
 #include "judgecommand.h"
+#include "simulatecommand.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
@@ -51,6 +52,9 @@ Commands:
   judge --production FILE --canary FILE [--kind latency|proportion] [--alpha A] [--json]
                               compare two samples offline, one number a line (proportion: 0 or
                               1); exit 1 when the canary is significantly worse
+  simulate --scenario FILE [--runs N] [--seed S] [--policies LIST] [--json] [--progress]
+                              run N whole rollouts of FILE in virtual time: this project's plan
+                              controller against an oracle, Flagger- and Kayenta-style baselines
 
 Exit codes:
   0 success   1 metrics-lint or check-backend found problems, judge found the canary worse
@@ -119,9 +123,25 @@ int main(int argc, char *argv[])
     const QCommandLineOption alpha(QStringLiteral("alpha"),
                                    QStringLiteral("judge: significance level (default 0.05)."),
                                    QStringLiteral("A"), QStringLiteral("0.05"));
+    const QCommandLineOption scenario(QStringLiteral("scenario"),
+                                      QStringLiteral("simulate: the scenario file."),
+                                      QStringLiteral("FILE"));
+    const QCommandLineOption runs(QStringLiteral("runs"),
+                                  QStringLiteral("simulate: how many rollouts (default 100)."),
+                                  QStringLiteral("N"), QStringLiteral("100"));
+    const QCommandLineOption seed(QStringLiteral("seed"),
+                                  QStringLiteral("simulate: the seed (default 1)."),
+                                  QStringLiteral("S"), QStringLiteral("1"));
+    const QCommandLineOption policies(
+        QStringLiteral("policies"),
+        QStringLiteral("simulate: comma-separated policies (default all)."),
+        QStringLiteral("LIST"));
+    const QCommandLineOption progress(QStringLiteral("progress"),
+                                      QStringLiteral("simulate: report progress on stderr."));
     connection.addTo(parser);
     parser.addOptions({timeout, json, yes, openMetrics, interval, count, model, version, spec,
-                       mutating, productionSample, canarySample, kind, alpha});
+                       mutating, productionSample, canarySample, kind, alpha, scenario, runs, seed,
+                       policies, progress});
     parser.addPositionalArgument(QStringLiteral("command"), QStringLiteral("See Commands above."));
 
     if (!parser.parse(QCoreApplication::arguments()))
@@ -184,6 +204,13 @@ int main(int argc, char *argv[])
                               parser.value(kind), parser.value(alpha), parser.isSet(json)},
                              stdout, stderr);
          }},
+        {"simulate", 1,
+         [&](Commands &) {
+             return runSimulate({parser.value(scenario), parser.value(runs), parser.value(seed),
+                                 parser.value(policies), parser.isSet(json),
+                                 parser.isSet(progress)},
+                                stdout, stderr);
+         }},
         {"metrics-lint", 2,
          [&](Commands &c) {
              return c.metricsLint(args.at(1));
@@ -221,7 +248,8 @@ int main(int argc, char *argv[])
         return usage(QStringLiteral("--count must be a non-negative integer"));
 
     Commands commands(options, stdout, stderr);
-    if (command != QStringLiteral("metrics-lint") && command != QStringLiteral("judge")) {
+    if (command != QStringLiteral("metrics-lint") && command != QStringLiteral("judge") &&
+        command != QStringLiteral("simulate")) {
         std::string why;
         if (!commands.openBackends(&why))
             return usage(QString::fromStdString(why));
