@@ -38,11 +38,21 @@ double intervalLogRatio(double share, double canaryEvents, double productionEven
 
 } // namespace
 
-CountEvidence::CountEvidence(double alpha, double tolerance, double floorRate)
+CountEvidence::CountEvidence(double alpha, double tolerance, double floorRate,
+                             std::span<const double> alternatives)
     : m_alpha(std::clamp(std::isfinite(alpha) ? alpha : 0.05, 1e-12, 1 - 1e-12))
     , m_tolerance(std::max(0.0, std::isfinite(tolerance) ? tolerance : 0))
     , m_floor(std::clamp(std::isfinite(floorRate) ? floorRate : 0, 0.0, 1.0))
-{}
+{
+    for (double a : alternatives) {
+        if (std::isfinite(a) && a > 1 && m_alternativeCount < kMaxAlternatives)
+            m_alternatives[m_alternativeCount++] = a;
+    }
+    if (m_alternativeCount == 0) { // nothing usable: the default mixture
+        for (double a : kAlternatives)
+            m_alternatives[m_alternativeCount++] = a;
+    }
+}
 
 bool CountEvidence::add(const IntervalCounts &c)
 {
@@ -61,17 +71,24 @@ bool CountEvidence::add(const IntervalCounts &c)
     const double share =
         double(c.canaryRequests) / (double(c.canaryRequests) + double(c.productionRequests));
     const double theta0 = 1 + m_tolerance;
-    for (std::size_t i = 0; i < kAlternatives.size(); ++i)
+    for (std::size_t i = 0; i < m_alternativeCount; ++i)
         m_logRatios[i] +=
             intervalLogRatio(share, double(c.canaryEvents), double(c.productionEvents), theta0,
-                             theta0 * kAlternatives[i]);
-    m_intervals.push_back({share, c.canaryEvents, c.productionEvents});
+                             theta0 * m_alternatives[i]);
+    const auto bin = static_cast<std::int64_t>(std::llround(share * kShareBins));
+    const auto [at, added] = m_bins.try_emplace(bin, m_intervals.size());
+    if (added) {
+        m_intervals.push_back({share, c.canaryEvents, c.productionEvents});
+    } else {
+        m_intervals[at->second].canaryEvents += c.canaryEvents;
+        m_intervals[at->second].productionEvents += c.productionEvents;
+    }
     return true;
 }
 
 double CountEvidence::logEvidence() const
 {
-    return logMeanExp(m_logRatios.data(), m_logRatios.size());
+    return logMeanExp(m_logRatios.data(), m_alternativeCount);
 }
 
 double CountEvidence::evidence() const
@@ -97,14 +114,14 @@ CountVerdict CountEvidence::verdict() const
 
 double CountEvidence::logMixture(double theta0, bool up) const
 {
-    std::array<double, kAlternatives.size()> logs{};
+    std::array<double, kMaxAlternatives> logs{};
     for (const Informative &i : m_intervals)
-        for (std::size_t a = 0; a < kAlternatives.size(); ++a) {
-            const double theta1 = up ? theta0 * kAlternatives[a] : theta0 / kAlternatives[a];
+        for (std::size_t a = 0; a < m_alternativeCount; ++a) {
+            const double theta1 = up ? theta0 * m_alternatives[a] : theta0 / m_alternatives[a];
             logs[a] += intervalLogRatio(i.share, double(i.canaryEvents), double(i.productionEvents),
                                         theta0, theta1);
         }
-    return logMeanExp(logs.data(), logs.size());
+    return logMeanExp(logs.data(), m_alternativeCount);
 }
 
 std::optional<RateRatioEstimate> CountEvidence::estimate() const
@@ -141,23 +158,44 @@ std::optional<RateRatioEstimate> CountEvidence::estimate() const
         r.ratio = std::exp((lo + hi) / 2);
     }
     // The confidence sequence: theta0 is kept while neither one-sided mixture (alpha/2 each)
-    // rejects it.
+    // rejects it. The upward mixture rejects small theta0 (the data say theta is larger) and the
+    // downward one large theta0, each on one side of the estimate: both bounds are found by
+    // bisection over the grid (about 10 evaluations each instead of 600).
     const double logCut = std::log(2 / m_alpha);
     constexpr int kSteps = 600; // 1/1000 .. 1000, about 2.3 % apart
     const auto theta = [](int step) {
         return std::pow(10.0, -3 + 6.0 * step / kSteps);
     };
-    int first = -1;
-    int last = -1;
-    for (int step = 0; step <= kSteps; ++step) {
-        const double t = theta(step);
-        if (logMixture(t, true) < logCut && logMixture(t, false) < logCut) {
-            if (first < 0)
-                first = step;
-            last = step;
-        }
+    const auto upRejects = [&](int step) {
+        return logMixture(theta(step), true) >= logCut;
+    };
+    const auto downRejects = [&](int step) {
+        return logMixture(theta(step), false) >= logCut;
+    };
+    // The first step the upward mixture keeps (kSteps + 1: it rejects every one).
+    int lo = 0;
+    int hi = kSteps + 1;
+    while (lo < hi) {
+        const int mid = (lo + hi) / 2;
+        if (upRejects(mid))
+            lo = mid + 1;
+        else
+            hi = mid;
     }
-    if (first < 0) { // every theta rejected (improbable under the model): claim nothing
+    const int first = lo;
+    // The last step the downward mixture keeps (-1: it rejects every one).
+    lo = -1;
+    hi = kSteps;
+    while (lo < hi) {
+        const int mid = (lo + hi + 1) / 2;
+        if (downRejects(mid))
+            hi = mid - 1;
+        else
+            lo = mid;
+    }
+    const int last = lo;
+    if (first > kSteps || last < 0 || first > last) {
+        // every theta rejected (improbable under the model): claim nothing
         r.low = 0;
         r.high = kInf;
     } else {

@@ -3,6 +3,8 @@
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <span>
+#include <unordered_map>
 #include <vector>
 
 // The always-valid sequential count test behind the judge (docs/analysis.md).
@@ -39,8 +41,8 @@ struct RateRatioEstimate
 {
     double ratio = 0; // maximum-likelihood theta; +inf when every event is the canary's
     // Always-valid (1 - alpha) confidence sequence for theta: the thetas a two-sided version of
-    // this test (alpha/2 each way) does not reject, found on a log grid from 1/1000 to 1000 and
-    // widened to the next grid point (so conservative). 0 or +inf at an open end.
+    // this test (alpha/2 each way) does not reject, found by bisection on a log grid from 1/1000
+    // to 1000 and widened to the next grid point (so conservative). 0 or +inf at an open end.
     double low = 0;
     double high = 0;
 };
@@ -51,9 +53,15 @@ public:
     // tolerance: relative, >= 0 (0.1 = the canary may be 10 % worse). floorRate: the canary's
     // cumulative event rate (events/requests) under which the test never fails, e.g. 0.002.
     // alpha in (0, 1). Invalid arguments are clamped to the nearest valid value.
-    explicit CountEvidence(double alpha = 0.05, double tolerance = 0, double floorRate = 0);
+    // alternatives: the effect sizes the mixture averages over, as multiples of theta0 (each > 1,
+    // at most kMaxAlternatives); the default suits errors, where a regression is a multiple. A
+    // gate on a common event (wrong predictions at 8 %) whose regressions are 10-30 % uses smaller
+    // ones.
+    explicit CountEvidence(double alpha = 0.05, double tolerance = 0, double floorRate = 0,
+                           std::span<const double> alternatives = kAlternatives);
 
     static constexpr std::array<double, 4> kAlternatives = {1.5, 2, 3, 5};
+    static constexpr std::size_t kMaxAlternatives = 8;
 
     // Adds one interval. Intervals with no requests in one arm are skipped: every event then
     // lands in one arm for certain (q = 0 or 1), their likelihood ratio is 1 and the interval
@@ -75,6 +83,11 @@ public:
     double canaryRate() const; // events / requests of the canary, 0 without requests
 
 private:
+    // The informative intervals, for the estimate, merged by canary share: intervals whose
+    // shares round to the same 1/kShareBins add their events (the share is the first one's).
+    // The estimate's cost is then bounded by the number of distinct shares, not of intervals.
+    // The evidence itself is accumulated exactly, interval by interval.
+    static constexpr double kShareBins = 4096;
     struct Informative
     {
         double share; // canary share of the interval's requests
@@ -88,9 +101,12 @@ private:
     double m_alpha;
     double m_tolerance;
     double m_floor;
-    std::array<double, kAlternatives.size()> m_logRatios{}; // per alternative, accumulated
+    std::array<double, kMaxAlternatives> m_alternatives{};
+    std::size_t m_alternativeCount = 0;
+    std::array<double, kMaxAlternatives> m_logRatios{}; // per alternative, accumulated
     IntervalCounts m_totals;
-    std::vector<Informative> m_intervals; // with events only: for the estimate
+    std::vector<Informative> m_intervals;                 // with events only, by share bin
+    std::unordered_map<std::int64_t, std::size_t> m_bins; // share bin -> index in m_intervals
 };
 
 } // namespace canary::analysis

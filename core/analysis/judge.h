@@ -68,6 +68,9 @@ struct VariantCounts
     std::int64_t labelled = 0; // labels that arrived in the interval
     std::int64_t correct = 0;  // of those, correct predictions
     std::vector<metrics::Bucket> latency;
+    // False when the source could not count errors / labels in this interval (unknown, not 0).
+    bool hasErrors = true;
+    bool hasLabels = true;
     bool hasLatency() const { return latency.size() >= 2; }
 };
 
@@ -182,7 +185,7 @@ private:
     std::int64_t m_stepCanaryRequests = 0;
 };
 
-// "1:41" for an evidence of 41.3; "<1:1" under 1; "1:2.0e6" when large.
+// "1:41" for an evidence of 41.3, "1:3.1" for 3.14, "1:0.31" under 1, "1:2.0e6" when large.
 std::string formatOdds(double evidence);
 
 } // namespace canary::analysis
