@@ -111,7 +111,7 @@ public:
     const std::vector<Decision> &decisions() const;
     std::optional<RolloutState> lastState() const;
 
-signals:
+Q_SIGNALS:
     void decided(const canary::rollout::Decision &decision); // Pending, then with the outcome
     void phaseChanged(canary::rollout::RunPhase phase);
     void judged(); // after every interval: judgement(), bakeRemaining() are new
