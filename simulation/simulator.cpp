@@ -1,6 +1,7 @@
 #include "simulator.h"
 
 #include "baselines.h"
+#include "ourpolicy.h"
 #include "router.h"
 #include "simulatedtraffic.h"
 
@@ -23,6 +24,9 @@ constexpr double kInfinity = std::numeric_limits<double>::infinity();
 constexpr double kDefaultTuningTarget = 0.05;
 
 const std::string kOurs = "ours";
+// The project's controller with the error gate alone (at the plan's whole alpha): how much of
+// its time the other gates' alpha shares cost.
+const std::string kOursErrors = "ours-errors";
 const std::string kOracle = "oracle";
 const std::string kFlagger1 = "flagger-1";
 const std::string kFlagger5 = "flagger-5";
@@ -117,6 +121,13 @@ FlaggerPolicy::Settings flagger(double minSuccessPercent, int threshold)
     return s;
 }
 
+std::string shortNumber(double value)
+{
+    char buffer[32];
+    std::snprintf(buffer, sizeof buffer, "%g", value);
+    return buffer;
+}
+
 std::string percent(double value)
 {
     char buffer[32];
@@ -196,8 +207,9 @@ std::string oracleDescription(const SimulationScenario &scenario)
 
 const std::vector<std::string> &policyNames()
 {
-    static const std::vector<std::string> names = {
-        kOurs, kOracle, kFlagger1, kFlagger5, kFlaggerTuned1, kFlaggerTuned5, kKayenta};
+    static const std::vector<std::string> names = {kOurs,          kOursErrors, kOracle,
+                                                   kFlagger1,      kFlagger5,   kFlaggerTuned1,
+                                                   kFlaggerTuned5, kKayenta};
     return names;
 }
 
@@ -207,7 +219,7 @@ std::uint64_t runSeed(std::uint64_t seed, int run)
                                 gateway::Router::mix(0x5157'0000'0000ULL + std::uint64_t(run)));
 }
 
-std::optional<SimulationReport> simulate(const SimulationScenario &scenario,
+std::optional<SimulationReport> simulate(const SimulationScenario &original,
                                          const SimulationOptions &options, std::string *error)
 {
     auto bad = [&](std::string message) -> std::optional<SimulationReport> {
@@ -230,8 +242,28 @@ std::optional<SimulationReport> simulate(const SimulationScenario &scenario,
             return bad("Unknown policy \"" + p + "\" (known: " + known + ").");
         }
     }
-    if (wanted(policies, kOurs))
-        return bad("The policy \"ours\" needs the plan controller, which this build lacks.");
+    const auto plan = planFor(original, error);
+    if (!plan)
+        return std::nullopt;
+    // With a plan file the baselines follow the plan's weights and bakes too.
+    SimulationScenario scenario = original;
+    if (!original.planFile.empty()) {
+        scenario.steps.clear();
+        for (const auto &step : plan->steps)
+            scenario.steps.push_back({step.weight, std::int64_t(step.bake.count())});
+        scenario.interval = plan->interval;
+    }
+    const bool ours = wanted(policies, kOurs);
+    rollout::Plan errorsOnly = *plan;
+    errorsOnly.judge.gates.clear();
+    for (const auto &gate : plan->judge.gates) {
+        if (gate.metric == analysis::GateMetric::ErrorRate)
+            errorsOnly.judge.gates.push_back(gate);
+    }
+    if (wanted(policies, kOursErrors) && errorsOnly.judge.gates.size() != 1)
+        return bad("The policy \"ours-errors\" needs a plan with exactly one error-rate gate.");
+    for (auto &gate : errorsOnly.judge.gates)
+        gate.alphaShare = 0;
 
     const auto started = std::chrono::steady_clock::now();
     SimulationReport report;
@@ -245,13 +277,27 @@ std::optional<SimulationReport> simulate(const SimulationScenario &scenario,
     };
 
     // The tuned thresholds: the highest success rate whose false-rollback rate on the healthy
-    // twin of this scenario (same seeds) is at most the target.
+    // twin of this scenario (same seeds) is at most the project's policy's there (or 5 %).
     double tuned1 = 99, tuned5 = 99;
+    std::vector<RunOutcome> oursOutcomes;
     const bool tuning = wanted(policies, kFlaggerTuned1) || wanted(policies, kFlaggerTuned5);
     if (tuning) {
         const SimulationScenario twin =
             scenario.hasRegression() ? scenario.healthyTwin() : scenario;
-        const double target = kDefaultTuningTarget;
+        double target = kDefaultTuningTarget;
+        if (ours) {
+            std::vector<RunOutcome> healthy;
+            for (int run = 0; run < options.runs; ++run) {
+                healthy.push_back(runOurs(twin, *plan, runSeed(options.seed, run)));
+                progress("calibration (ours)", run + 1);
+            }
+            const auto falseRollbacks = std::count_if(healthy.begin(), healthy.end(), [](auto &o) {
+                return o.end == RunOutcome::End::RolledBack;
+            });
+            target = double(falseRollbacks) / options.runs;
+            if (!scenario.hasRegression())
+                oursOutcomes = std::move(healthy); // the twin is the scenario itself
+        }
         std::vector<std::vector<double>> scores;
         scores.reserve(std::size_t(options.runs));
         for (int run = 0; run < options.runs; ++run) {
@@ -276,7 +322,7 @@ std::optional<SimulationReport> simulate(const SimulationScenario &scenario,
     std::vector<std::string> baselineNames;
     std::vector<std::vector<RunOutcome>> baselineOutcomes;
     for (const auto &p : policies) {
-        if (p != kOurs)
+        if (p != kOurs && p != kOursErrors)
             baselineNames.push_back(p);
     }
     baselineOutcomes.resize(baselineNames.size());
@@ -307,9 +353,49 @@ std::optional<SimulationReport> simulate(const SimulationScenario &scenario,
         }
         progress("baselines", run + 1);
     }
+    if (ours && oursOutcomes.empty()) {
+        for (int run = 0; run < options.runs; ++run) {
+            oursOutcomes.push_back(runOurs(scenario, *plan, runSeed(options.seed, run)));
+            progress("ours", run + 1);
+        }
+    }
+    std::vector<RunOutcome> errorsOutcomes;
+    if (wanted(policies, kOursErrors)) {
+        for (int run = 0; run < options.runs; ++run) {
+            errorsOutcomes.push_back(runOurs(scenario, errorsOnly, runSeed(options.seed, run)));
+            progress("ours-errors", run + 1);
+        }
+    }
 
     const std::string every = "every 60 s over the last 60 s";
     for (const auto &p : policies) {
+        if (p == kOursErrors) {
+            report.policies.push_back(
+                summarise(scenario, p,
+                          "the same plan with its error gate alone, at the whole alpha " +
+                              shortNumber(errorsOnly.judge.alpha),
+                          errorsOutcomes));
+            continue;
+        }
+        if (p == kOurs) {
+            char interval[32];
+            std::snprintf(interval, sizeof interval, "%g", double(plan->interval.count()) / 1000);
+            std::string gates;
+            for (const auto &g : plan->judge.gates)
+                gates += (gates.empty() ? "" : ", ") + g.name;
+            auto r =
+                summarise(scenario, p,
+                          "plan \"" + plan->name + "\", gates " + gates +
+                              " (always-valid, family-wise alpha " +
+                              shortNumber(plan->judge.alpha) + "), judged every " + interval + " s",
+                          oursOutcomes);
+            for (const auto &o : oursOutcomes) {
+                if (o.end == RunOutcome::End::RolledBack)
+                    ++r.rollbacksBy[o.decidedBy.empty() ? "unnamed" : o.decidedBy];
+            }
+            report.policies.push_back(std::move(r));
+            continue;
+        }
         const auto at = std::find(baselineNames.begin(), baselineNames.end(), p);
         if (at == baselineNames.end())
             continue;
@@ -417,8 +503,15 @@ std::string formatReport(const SimulationReport &report)
         out << line;
     }
     out << "\n";
-    for (const auto &p : report.policies)
+    for (const auto &p : report.policies) {
         out << "  " << p.name << ": " << p.description << "\n";
+        if (!p.rollbacksBy.empty()) {
+            out << "    rollbacks by failing gate:";
+            for (const auto &[gates, n] : p.rollbacksBy)
+                out << " " << gates << " " << n;
+            out << "\n";
+        }
+    }
     for (const auto &note : report.notes)
         out << note << "\n";
     if (report.regression)
@@ -448,6 +541,7 @@ nlohmann::json toJson(const SimulationReport &report)
             {"time_to_rollback_s", spreadJson(p.timeToRollbackS)},
             {"canary_requests_to_rollback", spreadJson(p.canaryRequestsToRollback)},
             {"time_to_promotion_s", spreadJson(p.timeToPromotionS)},
+            {"rollbacks_by_gate", p.rollbacksBy},
         });
     }
     return {

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -24,6 +25,7 @@ struct RunOutcome
     End end = End::Undecided;
     double atS = 0;
     std::int64_t canaryRequests = 0; // served to the canary until the end (from the regression on)
+    std::string decidedBy;           // the project's policy: the gates that failed, "a+b"
 };
 
 // Quantiles over all runs of a regression scenario; a run without a detection counts as never
@@ -49,6 +51,7 @@ struct PolicyReport
     std::optional<Spread> timeToRollbackS;          // since the regression began
     std::optional<Spread> canaryRequestsToRollback; // since the regression began
     std::optional<Spread> timeToPromotionS;         // healthy scenarios, over promoted runs
+    std::map<std::string, int> rollbacksBy;         // the project's policy: by failing gate(s)
 };
 
 struct SimulationReport
