@@ -3,6 +3,7 @@
 #include "baselines.h"
 #include "ourpolicy.h"
 #include "random.h"
+#include "simulatecommand.h"
 #include "simulatedbackend.h"
 #include "simulatedmodel.h"
 #include "simulatedtraffic.h"
@@ -12,6 +13,7 @@
 #include "util/scheduler.h"
 
 #include <QObject>
+#include <QTemporaryDir>
 #include <QTest>
 
 #include <nlohmann/json.hpp>
@@ -73,6 +75,7 @@ private Q_SLOTS:
     void scenarioValidation_data();
     void scenarioValidation();
     void unknownPolicyRefused();
+    void commandReportsAndRefuses();
 };
 
 void TestSimulation::sameSeedSameResults()
@@ -355,6 +358,66 @@ void TestSimulation::unknownPolicyRefused()
     std::string error;
     QVERIFY(!simulate(shortScenario(0.01, false), options, &error));
     QVERIFY2(error.find("Unknown policy \"flagger-2\"") != std::string::npos, error.c_str());
+}
+
+namespace {
+
+std::string readBack(std::FILE *file)
+{
+    std::rewind(file);
+    std::string text;
+    char buffer[4096];
+    while (const auto n = std::fread(buffer, 1, sizeof buffer, file))
+        text.append(buffer, n);
+    return text;
+}
+
+} // namespace
+
+void TestSimulation::commandReportsAndRefuses()
+{
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const QString good = dir.filePath(QStringLiteral("good.json"));
+    const QString bad = dir.filePath(QStringLiteral("bad.json"));
+    auto write = [](const QString &path, const char *text) {
+        std::FILE *f = std::fopen(path.toLocal8Bit().constData(), "w");
+        std::fputs(text, f);
+        std::fclose(f);
+    };
+    write(good, R"({"duration_s": 120, "canary": {"error_rate": 0.2}, "regression": true})");
+    write(bad, R"({"duration_s": 120, "canary": {"error_rate": 2}})");
+
+    std::FILE *out = std::tmpfile();
+    std::FILE *err = std::tmpfile();
+    ctl::SimulateRequest request;
+    request.scenarioFile = good;
+    request.runs = QStringLiteral("3");
+    request.policies = QStringLiteral("ours,oracle");
+    request.json = true;
+    QCOMPARE(ctl::runSimulate(request, out, err), 0);
+    const auto json = nlohmann::json::parse(readBack(out));
+    QCOMPARE(json["runs"].get<int>(), 3);
+    QCOMPARE(json["policies"].size(), std::size_t(2));
+    QCOMPARE(json["policies"][0]["name"].get<std::string>(), std::string("ours"));
+    QCOMPARE(json["policies"][0]["detection_rate"].get<double>(), 1.0);
+    std::fclose(out);
+    std::fclose(err);
+
+    out = std::tmpfile();
+    err = std::tmpfile();
+    request.scenarioFile = bad;
+    QCOMPARE(ctl::runSimulate(request, out, err), 2);
+    const auto message = readBack(err);
+    QVERIFY2(message.find("bad.json: canary.error_rate: must be between 0 and 1") !=
+                 std::string::npos,
+             message.c_str());
+    QVERIFY(readBack(out).empty());
+    request.scenarioFile = good;
+    request.runs = QStringLiteral("0");
+    QCOMPARE(ctl::runSimulate(request, out, err), 2);
+    std::fclose(out);
+    std::fclose(err);
 }
 
 QTEST_GUILESS_MAIN(TestSimulation)
