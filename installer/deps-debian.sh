@@ -8,7 +8,7 @@ packages=(
     cmake ninja-build g++ make pkgconf
     qt6-base-dev qt6-base-dev-tools libgl-dev
     libqcustomplot-dev qtkeychain-qt6-dev
-    libcurl4-openssl-dev nlohmann-json3-dev libboost-dev
+    libcurl4-openssl-dev nlohmann-json3-dev libboost-dev libsqlite3-dev
     # tests: a real Prometheus and HAProxy, promtool checks our /metrics, Xvfb runs the window, dpkg-dev computes .deb Depends
     prometheus haproxy xvfb xauth dpkg-dev file
     # benchmarks and looking at reports

@@ -17,7 +17,7 @@ fi
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=$root/build/fuzz
 artifacts=$build/artifacts
-harnesses=(fuzz_exposition_text fuzz_exposition_openmetrics fuzz_boundedjson fuzz_rolloutstate
+harnesses=(fuzz_exposition_text fuzz_exposition_openmetrics fuzz_boundedjson fuzz_rolloutstate fuzz_plan
            fuzz_gatewayconfig fuzz_gatewayrequest fuzz_haproxystat fuzz_prometheusanswer)
 if [[ -n ${FUZZ_ONLY:-} ]]; then
     read -r -a harnesses <<<"$FUZZ_ONLY"

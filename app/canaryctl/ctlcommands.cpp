@@ -7,6 +7,8 @@
 #include "domain/rolloutrules.h"
 #include "kpitable.h"
 #include "metrics/expositionparser.h"
+#include "rollout/plan.h"
+#include "runcommand.h"
 #include "terminaltext.h"
 #include "util/boundedjson.h"
 #include "util/scheduler.h"
@@ -543,6 +545,28 @@ int Commands::watch()
     loop.exec();
     // Not one table in all those rounds: the backend could not be read, as for `status`.
     return tables == 0 && failedRounds > 0 ? kUnreachable : kOk;
+}
+
+int Commands::run(const QString &planFile)
+{
+    if (planFile.isEmpty()) {
+        std::fprintf(m_err, "canaryctl: run needs --plan FILE (docs/plans.md describes the file; "
+                            "docs/examples/plan-default.json is the built-in plan)\n");
+        return kRunError;
+    }
+    std::string error;
+    const auto plan = rollout::loadPlanFile(planFile.toStdString(), &error);
+    if (!plan) {
+        std::fprintf(m_err, "canaryctl: %s\n", terminalSafe(error).c_str());
+        return kRunError;
+    }
+    if (m_backends.control->capabilities().changesNeedToken &&
+        m_options.connection.options.token.empty()) {
+        needToken();
+        return kRunError;
+    }
+    return runPlan(*plan, m_backends.control.get(), m_backends.metrics.get(),
+                   QtScheduler::instance(), m_out, m_err);
 }
 
 int Commands::metricsLint(const QString &path)

@@ -67,6 +67,9 @@ public:
     int watch();
     int metricsLint(const QString &file);
     int checkBackend(const QString &specFile);
+    // `run --plan FILE`: exit codes of runcommand.h (0 promoted, 2 rolled back, 3 waiting, 1
+    // error).
+    int run(const QString &planFile);
 
 private:
     ControlResult await(const std::function<void(ControlPlane::Callback)> &start);

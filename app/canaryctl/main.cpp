@@ -3,7 +3,9 @@
 #include "backends/connectionoptions.h"
 #include "backends/httptransport.h"
 #include "ctlcommands.h"
+#include "historycommand.h"
 #include "judgecommand.h"
+#include "runcommand.h"
 #include "simulatecommand.h"
 
 #include <QCommandLineParser>
@@ -49,6 +51,14 @@ Commands:
                               one PASS/FAIL line per check. Read-only by default. --mutating
                               also stages, ramps, rolls back and promotes (and restores what it
                               can): only on a backend meant for testing, never on live traffic
+  run --plan FILE             run a rollout plan (docs/plans.md): step the canary up while the
+                              gates pass, roll back the moment a critical gate fails, promote
+                              after the last step; every decision printed with its reason.
+                              Exit 0 promoted, 2 rolled back, 3 paused for a person or stopped
+                              (Ctrl-C: the rollout stays where it is), 1 error
+  history [--since T] [--until T] [--action A] [--actor U] [--backend-match TEXT] [--db FILE] [--json]
+                              the audit trail: every action and automatic decision, oldest
+                              first (T: RFC 3339, or back from now: 90s, 30m, 2h, 7d)
   judge --production FILE --canary FILE [--kind latency|proportion] [--alpha A] [--json]
                               compare two samples offline, one number a line (proportion: 0 or
                               1); exit 1 when the canary is significantly worse
@@ -56,7 +66,7 @@ Commands:
                               run N whole rollouts of FILE in virtual time: this project's plan
                               controller against an oracle, Flagger- and Kayenta-style baselines
 
-Exit codes:
+Exit codes (run has its own, above):
   0 success   1 metrics-lint or check-backend found problems, judge found the canary worse
   2 usage error or bad URL, unreadable file, missing token or confirmation, a command the
     backend's kind cannot do (stage on HAProxy)
@@ -66,10 +76,10 @@ Exit codes:
 Environment: CANARY_URL (default for --url), CANARY_TOKEN (the token when --token-file is absent),
 CANARY_METRICS_TOKEN (the metrics token when --metrics-token-file is absent).)";
 
-int usage(const QString &message)
+int usage(const QString &message, int code = kUsage)
 {
     std::fprintf(stderr, "canaryctl: %s\nTry 'canaryctl --help'.\n", message.toUtf8().constData());
-    return kUsage;
+    return code;
 }
 
 } // namespace
@@ -138,10 +148,34 @@ int main(int argc, char *argv[])
         QStringLiteral("LIST"));
     const QCommandLineOption progress(QStringLiteral("progress"),
                                       QStringLiteral("simulate: report progress on stderr."));
+    const QCommandLineOption planFile(QStringLiteral("plan"),
+                                      QStringLiteral("run: the plan file (docs/plans.md)."),
+                                      QStringLiteral("FILE"));
+    const QCommandLineOption since(QStringLiteral("since"),
+                                   QStringLiteral("history: from this time (RFC 3339 or 30m)."),
+                                   QStringLiteral("T"));
+    const QCommandLineOption until(QStringLiteral("until"),
+                                   QStringLiteral("history: up to this time (RFC 3339 or 30m)."),
+                                   QStringLiteral("T"));
+    const QCommandLineOption historyAction(QStringLiteral("action"),
+                                           QStringLiteral("history: only this action."),
+                                           QStringLiteral("A"));
+    const QCommandLineOption historyActor(QStringLiteral("actor"),
+                                          QStringLiteral("history: only this actor (auto: plans)."),
+                                          QStringLiteral("U"));
+    const QCommandLineOption backendMatch(
+        QStringLiteral("backend-match"),
+        QStringLiteral("history: only backends whose address holds TEXT."), QStringLiteral("TEXT"));
+    const QCommandLineOption database(
+        QStringLiteral("db"),
+        QStringLiteral("history: the audit trail file (default: the console's)."),
+        QStringLiteral("FILE"));
     connection.addTo(parser);
-    parser.addOptions({timeout, json, yes, openMetrics, interval, count, model, version, spec,
-                       mutating, productionSample, canarySample, kind, alpha, scenario, runs, seed,
-                       policies, progress});
+    parser.addOptions(
+        {timeout,  json,  yes,      openMetrics,      interval,     count,        model,
+         version,  spec,  mutating, productionSample, canarySample, kind,         alpha,
+         planFile, since, until,    historyAction,    historyActor, backendMatch, database,
+         scenario, runs,  seed,     policies,         progress});
     parser.addPositionalArgument(QStringLiteral("command"), QStringLiteral("See Commands above."));
 
     if (!parser.parse(QCoreApplication::arguments()))
@@ -211,6 +245,17 @@ int main(int argc, char *argv[])
                                  parser.isSet(progress)},
                                 stdout, stderr);
          }},
+        {"run", 1,
+         [&](Commands &c) {
+             return c.run(parser.value(planFile));
+         }},
+        {"history", 1,
+         [&](Commands &) {
+             return runHistory({parser.value(database), parser.value(since), parser.value(until),
+                                parser.value(historyAction), parser.value(historyActor),
+                                parser.value(backendMatch), parser.isSet(json)},
+                               SystemClock::instance(), stdout, stderr);
+         }},
         {"metrics-lint", 2,
          [&](Commands &c) {
              return c.metricsLint(args.at(1));
@@ -223,17 +268,20 @@ int main(int argc, char *argv[])
         return usage(QStringLiteral("unknown command or wrong number of arguments: %1")
                          .arg(args.join(QLatin1Char(' '))));
 
+    // `run` says "rolled back" with 2, so its usage errors are plain errors (1).
+    const int usageCode = command == QLatin1String("run") ? int(kRunError) : int(kUsage);
+
     Options options;
     QString error;
     const auto profile = connection.read(parser, envUrl, QStringLiteral("CANARY_URL"), &error);
     if (!profile)
-        return usage(error);
+        return usage(error, usageCode);
     options.connection = *profile;
     BackendOptions &backendOptions = options.connection.options;
     bool okNumber = false;
     const double timeoutSeconds = parser.value(timeout).toDouble(&okNumber);
     if (!okNumber || timeoutSeconds <= 0 || timeoutSeconds > 600)
-        return usage(QStringLiteral("--timeout must be between 0 and 600 seconds"));
+        return usage(QStringLiteral("--timeout must be between 0 and 600 seconds"), usageCode);
     backendOptions.timeout = std::chrono::milliseconds(qRound64(timeoutSeconds * 1000));
     options.json = parser.isSet(json);
     options.yes = parser.isSet(yes);
@@ -241,18 +289,21 @@ int main(int argc, char *argv[])
     options.mutating = parser.isSet(mutating);
     const double intervalSeconds = parser.value(interval).toDouble(&okNumber);
     if (!okNumber || intervalSeconds < 0.1 || intervalSeconds > 3600)
-        return usage(QStringLiteral("--interval must be between 0.1 and 3600 seconds"));
+        return usage(QStringLiteral("--interval must be between 0.1 and 3600 seconds"), usageCode);
     options.interval = std::chrono::milliseconds(qRound64(intervalSeconds * 1000));
     options.count = parser.value(count).toInt(&okNumber);
     if (!okNumber || options.count < 0)
-        return usage(QStringLiteral("--count must be a non-negative integer"));
+        return usage(QStringLiteral("--count must be a non-negative integer"), usageCode);
 
     Commands commands(options, stdout, stderr);
-    if (command != QStringLiteral("metrics-lint") && command != QStringLiteral("judge") &&
-        command != QStringLiteral("simulate")) {
+    // Commands that read files only need no backend.
+    const bool offline = command == QLatin1String("metrics-lint") ||
+                         command == QLatin1String("judge") || command == QLatin1String("history") ||
+                         command == QLatin1String("simulate");
+    if (!offline) {
         std::string why;
         if (!commands.openBackends(&why))
-            return usage(QString::fromStdString(why));
+            return usage(QString::fromStdString(why), usageCode);
     }
     return found->run(commands);
 }

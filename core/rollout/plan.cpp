@@ -184,6 +184,9 @@ analysis::GateSpec parseGate(const json &value, const std::string &where)
     gate.metric = *parsedMetric;
 
     gate.direction = analysis::naturalDirection(gate.metric);
+    // The body of the distribution is production's median unless the plan says otherwise.
+    if (gate.metric == analysis::GateMetric::LatencyBody)
+        gate.tailQuantiles = {0.5};
     if (const json *direction = find(value, "direction")) {
         const auto parsed = direction->is_string()
                                 ? analysis::directionFromString(direction->get<std::string>())
@@ -202,8 +205,9 @@ analysis::GateSpec parseGate(const json &value, const std::string &where)
         gate.alphaShare = numberIn(*share, field(where, "alpha_share"), 0, 1);
     if (const json *quantiles = find(value, "tail_quantiles")) {
         const std::string at = field(where, "tail_quantiles");
-        if (gate.metric != analysis::GateMetric::LatencyTail)
-            fail(at, "applies only to a latency_tail gate");
+        if (gate.metric != analysis::GateMetric::LatencyTail &&
+            gate.metric != analysis::GateMetric::LatencyBody)
+            fail(at, "applies only to latency_tail and latency_body gates");
         if (!quantiles->is_array() || quantiles->empty() || quantiles->size() > 8)
             fail(at, "must be an array of 1 to 8 quantiles");
         gate.tailQuantiles.clear();

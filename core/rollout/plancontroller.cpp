@@ -42,9 +42,9 @@ std::string gateSentences(const analysis::Judgement &judgement, Predicate which)
             continue;
         if (!text.empty())
             text += "; ";
-        text += "gate " + gate.spec.name + " is " + std::string(analysis::toString(gate.verdict));
+        text += "gate " + gate.spec.name + ": " + std::string(analysis::toString(gate.verdict));
         if (!gate.sentence.empty())
-            text += " (" + gate.sentence + ")";
+            text += ", " + gate.sentence;
     }
     return text;
 }
@@ -201,7 +201,7 @@ struct PlanController::Private
     std::string stepName(int index) const
     {
         return "step " + std::to_string(index + 1) + " of " + std::to_string(plan.steps.size()) +
-               " (" + percent(plan.steps[std::size_t(index)].weight) + ")";
+               " at " + percent(plan.steps[std::size_t(index)].weight);
     }
     std::string stepRequests() const
     {
@@ -222,29 +222,38 @@ struct PlanController::Private
 
     Decision make(DecisionKind kind, bool automatic, std::string reason) const
     {
-        Decision d;
-        d.time = now();
-        d.kind = kind;
-        d.automatic = automatic;
-        d.step = step;
-        d.reason = std::move(reason);
-        d.judgement = judgement;
-        return d;
+        Decision made;
+        made.time = now();
+        made.kind = kind;
+        made.automatic = automatic;
+        made.step = step;
+        made.reason = std::move(reason);
+        made.judgement = judgement;
+        return made;
     }
 
     std::size_t decide(Decision decision)
     {
         decisions.push_back(std::move(decision));
-        Q_EMIT q->decided(decisions.back());
-        return decisions.size() - 1;
+        const std::size_t index = decisions.size() - 1;
+        // A copy: a receiver may make the controller decide again, which can move the vector.
+        const Decision emitted = decisions.back();
+        Q_EMIT q->decided(emitted);
+        return index;
     }
 
-    void settle(std::size_t index, const ControlError &error)
+    // The answer to a decision's action: the state it reports first, so that whoever hears the
+    // outcome reads the rollout as it is now.
+    void settle(std::size_t index, const ControlResult &result)
     {
-        Decision &d = decisions[index];
-        d.outcome = error ? Decision::Outcome::Failed : Decision::Outcome::Succeeded;
-        d.error = error.message();
-        Q_EMIT q->decided(d);
+        const ControlError &error = result.error;
+        if (!error && result.state)
+            state = result.state;
+        Decision &made = decisions[index];
+        made.outcome = error ? Decision::Outcome::Failed : Decision::Outcome::Succeeded;
+        made.error = error.message();
+        const Decision emitted = made;
+        Q_EMIT q->decided(emitted);
     }
 
     void setPhase(RunPhase next)
@@ -269,19 +278,18 @@ struct PlanController::Private
             frozenRemaining = *remaining();
         }
         bakeStartedAt.reset();
-        decide(std::move(decision));
-        // Set after the phase change, which clears them for every other phase.
-        setPhase(RunPhase::Paused);
         pauseKind = kind;
-        pauseReason = decisions.back().reason;
+        pauseReason = decision.reason;
+        decide(std::move(decision));
+        setPhase(RunPhase::Paused); // keeps pauseKind and pauseReason, as it is Paused
     }
 
     void fail(std::string reason, std::string error = {})
     {
-        Decision d = make(DecisionKind::Error, true, std::move(reason));
-        d.error = std::move(error);
-        d.outcome = d.error.empty() ? Decision::Outcome::None : Decision::Outcome::Failed;
-        decide(std::move(d));
+        Decision made = make(DecisionKind::Error, true, std::move(reason));
+        // Not an action of its own: the outcome stays None, the error is the backend's words.
+        made.error = std::move(error);
+        decide(std::move(made));
         setPhase(RunPhase::Failed);
     }
 
@@ -574,15 +582,15 @@ struct PlanController::Private
     void advance(bool early)
     {
         const bool last = step + 1 >= int(plan.steps.size());
-        const std::string passed = stepName(step) +
-                                   (early ? " ended its bake early" : " passed its bake") + " (" +
-                                   stepRequests() + "): " + judgement.sentence;
+        // The gates' own sentences carry the numbers the step passed on.
+        const std::string passed =
+            stepName(step) + (early ? " ended its bake early" : " passed its bake") + " (" +
+            stepRequests() +
+            "): " + gateSentences(judgement, [](const analysis::GateResult &) { return true; });
         if (!last) {
-            Decision d = make(DecisionKind::Advance, true,
-                              passed + "; the canary goes to " +
-                                  percent(plan.steps[std::size_t(step + 1)].weight) + " (" +
-                                  stepName(step + 1) + ")");
-            sendWeight(step + 1, std::move(d));
+            Decision made =
+                make(DecisionKind::Advance, true, passed + "; " + stepName(step + 1) + " begins");
+            sendWeight(step + 1, std::move(made));
             return;
         }
         if (plan.promoteAtEnd) {
@@ -622,7 +630,7 @@ struct PlanController::Private
 
     void onWeightDone(std::size_t index, Weight weight, ControlResult result)
     {
-        settle(index, result.error);
+        settle(index, result);
         if (isFinished(phase))
             return;
         if (result.error) {
@@ -630,8 +638,6 @@ struct PlanController::Private
                                         stepName(step));
             return;
         }
-        if (result.state)
-            state = result.state;
         expectedWeight = control->nearestWeight(weight);
         if (runQueuedManual())
             return;
@@ -689,14 +695,13 @@ struct PlanController::Private
         ++actionGeneration;
         control->promote(revision(), q, [this, index](ControlResult r) {
             actionInFlight = false;
-            settle(index, r.error);
+            settle(index, r);
             if (phase == RunPhase::Stopped)
                 return;
             if (r.error) {
                 onActionRefused(r, "the backend did not promote the canary");
                 return;
             }
-            state = r.state;
             setPhase(RunPhase::Promoted);
         });
     }
@@ -724,14 +729,13 @@ struct PlanController::Private
                 sendRollback(index, state->revision, false);
                 return;
             }
-            settle(index, r.error);
+            settle(index, r);
             if (phase == RunPhase::Stopped)
                 return;
             if (r.error) {
                 onActionRefused(r, "the backend did not roll the canary back");
                 return;
             }
-            state = r.state;
             setPhase(RunPhase::RolledBack);
         });
     }
@@ -806,14 +810,15 @@ struct PlanController::Private
             decide(make(DecisionKind::SetWeight, true,
                         "the canary is already at " + percent(first) + ": " + stepName(0) +
                             " bakes for " + secondsText(plan.steps.front().bake)));
-            beginBake();
+            if (!state->updating) // else the bake starts once a state read shows it applied
+                beginBake();
             return;
         }
-        Decision d =
+        Decision made =
             make(DecisionKind::SetWeight, true,
                  stepName(0) + ": the canary goes from " + percent(state->canaryWeight()) + " to " +
                      percent(first) + " for " + secondsText(plan.steps.front().bake));
-        sendWeight(0, std::move(d));
+        sendWeight(0, std::move(made));
     }
 };
 
@@ -844,14 +849,11 @@ void PlanController::pause()
                                 " of the bake left; the gates are still watched and a critical "
                                 "failure still rolls back"));
     } else if (d->phase == RunPhase::Applying) {
-        d->pauseReason = "paused by a person while the step's weight was applied";
-        d->decide(d->make(DecisionKind::Pause, false,
-                          d->pauseReason +
-                              "; the bake starts paused. The gates are still watched and a "
-                              "critical failure still rolls back"));
-        d->setPhase(RunPhase::Paused);
-        d->pauseKind = Private::PauseKind::AfterApply;
-        d->pauseReason = d->decisions.back().reason;
+        d->pauseFor(Private::PauseKind::AfterApply,
+                    d->make(DecisionKind::Pause, false,
+                            "paused by a person while the step's weight was applied; the bake "
+                            "starts paused. The gates are still watched and a critical failure "
+                            "still rolls back"));
     }
 }
 
@@ -914,9 +916,7 @@ void PlanController::skipStep()
                           "); the gates were: " + d->judgement.sentence));
     const int next = d->step + 1;
     if (next < int(d->plan.steps.size())) {
-        d->sendWeight(next, d->make(DecisionKind::SetWeight, false,
-                                    d->stepName(next) + ": the canary goes to " +
-                                        percent(d->plan.steps[std::size_t(next)].weight)));
+        d->sendWeight(next, d->make(DecisionKind::SetWeight, false, d->stepName(next) + " begins"));
         return;
     }
     d->promote(d->make(DecisionKind::Promote, false,

@@ -18,9 +18,10 @@ namespace canary::rollout {
 
 enum class RunPhase {
     Idle,        // not started
-    Applying,    // a weight change of the plan is on its way to the backend
+    Applying,    // a weight of the plan is on its way, or the backend is still applying it
     Baking,      // a step is running; the gates are judged every interval
-    Paused,      // waiting for a person: pauseReason() says why
+    Paused,      // waiting for a person: pauseReason() says why. The gates are still judged and a
+                 // critical failure still rolls back
     Promoting,   // the promote is on its way
     RollingBack, // the rollback is on its way
     Promoted,    // done: the canary took all traffic
@@ -33,8 +34,8 @@ bool isFinished(RunPhase phase);
 
 enum class DecisionKind {
     Start,     // the plan began
-    SetWeight, // a step's weight was sent
-    Advance,   // a step's gates passed; the next step begins
+    SetWeight, // a step's weight was sent: the first step's, or the next one after a Skip
+    Advance,   // a step's gates passed; the next step begins (the decision carries its weight)
     EndBakeEarly,
     ExtendBake,
     Pause,   // by a person, on Inconclusive, on missing data, on the maximum duration
@@ -90,7 +91,12 @@ public:
     ~PlanController() override;
 
     void start();
-    void pause(); // by a person
+    // By a person. pause() freezes the bake's remaining time (while baking, or once a weight on
+    // its way is applied); resume() goes on with it, or after a pause at the end of a bake judges
+    // again: passing gates advance, otherwise the step bakes again for extendBy (or its bake).
+    // skipStep() ends the step as if it had passed (the last one: promote). Each is ignored in a
+    // phase where it means nothing (e.g. resume() when not paused).
+    void pause();
     void resume();
     void skipStep();
     void promoteNow();  // a person promotes: the plan ends

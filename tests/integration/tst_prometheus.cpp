@@ -184,6 +184,17 @@ void TestPrometheus::kpisAgreeWithTheGatewaysCounters()
                  explain("p95", got.p95Seconds, want.p95Seconds));
         QVERIFY2(near(got.p99Seconds, want.p99Seconds, 0.25),
                  explain("p99", got.p99Seconds, want.p99Seconds));
+        // The judge's latency thresholds: the same bucket bounds, the same counts within the
+        // window's extrapolation.
+        QCOMPARE(got.latencyBuckets.size(), want.latencyBuckets.size());
+        QVERIFY(got.latencyBuckets.size() >= 2);
+        for (std::size_t i = 0; i < got.latencyBuckets.size(); ++i) {
+            QCOMPARE(got.latencyBuckets[i].upperBound, want.latencyBuckets[i].upperBound);
+            const double have = got.latencyBuckets[i].cumulativeCount;
+            const double truthCount = want.latencyBuckets[i].cumulativeCount;
+            QVERIFY2(std::abs(have - truthCount) <= std::max(5.0, 0.10 * truthCount),
+                     explain("requests at or below a bucket bound", have, truthCount));
+        }
         QCOMPARE(got.weightPercent, want.weightPercent);
         QCOMPARE(got.versions, want.versions);
         QCOMPARE(got.activeVersions, want.activeVersions);

@@ -120,6 +120,7 @@ private Q_SLOTS:
         const Judgement j = judge.evaluate(1000);
         QCOMPARE(j.gates.size(), std::size_t(1));
         const GateResult &g = j.gates.front();
+        qInfo("%s", g.sentence.c_str());
         QCOMPARE(int(g.verdict), int(Verdict::Fail));
         QVERIFY(judge.criticalFailure());
         QCOMPARE(int(j.overall), int(Verdict::Fail));

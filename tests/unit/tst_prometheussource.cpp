@@ -29,8 +29,18 @@ QString queryOf(const ScriptedRequest &request)
 }
 
 // A vector of one sample, or of one sample per version for the version queries.
+// The latency buckets of one window, out of order and crossing a little (0.25 below 0.1), as
+// increase() can give them.
+const QByteArray kBucketAnswer = R"({"status":"success","data":{"resultType":"vector","result":[)"
+                                 R"({"metric":{"le":"0.1"},"value":[1700000000,"200.4"]},)"
+                                 R"({"metric":{"le":"+Inf"},"value":[1700000000,"300"]},)"
+                                 R"({"metric":{"le":"0.05"},"value":[1700000000,"150"]},)"
+                                 R"({"metric":{"le":"0.25"},"value":[1700000000,"199"]}]}})";
+
 QByteArray goodAnswer(const QString &query, const QByteArray &value = "0.5")
 {
+    if (query.startsWith(QLatin1String("sum by (le)")))
+        return kBucketAnswer;
     if (query.contains(QLatin1String("by (version)")))
         return R"({"status":"success","data":{"resultType":"vector","result":[)"
                R"({"metric":{"version":"1.0"},"value":[1700000000,"1"]},)"
@@ -103,6 +113,8 @@ private Q_SLOTS:
     void goneContextGetsNoCall();
     void historyAlignsStepsAndKeepsGaps();
     void historyRefusesTooManySteps();
+    void latencyBucketsNeedAUsableHistogram_data();
+    void latencyBucketsNeedAUsableHistogram();
 };
 
 void TestPrometheusSource::readsEveryKpiForEachWindow()
@@ -154,12 +166,18 @@ void TestPrometheusSource::readsEveryKpiForEachWindow()
             QCOMPARE(v.weightPercent, role == VariantRole::Canary ? 10.0 : 90.0);
             QCOMPARE(v.versions, (std::vector<std::string>{"1.0", "1.1"}));
             QCOMPARE(v.activeVersions, (std::vector<std::string>{"1.0", "1.1"}));
+            // Sorted by bound and made monotonic: 0.25 holds at least what 0.1 holds.
+            QCOMPARE(v.latencyBuckets.size(), std::size_t(4));
+            QCOMPARE(v.latencyBuckets[0].upperBound, 0.05);
+            QCOMPARE(v.latencyBuckets[2].upperBound, 0.25);
+            QCOMPARE(v.latencyBuckets[2].cumulativeCount, 200.4);
+            QCOMPARE(v.latencyBuckets[3].cumulativeCount, 300.0);
             for (metrics::Kpi kpi : metrics::kAllKpis)
                 QVERIFY2(v.reason(kpi).empty(), v.reason(kpi).c_str());
         }
     }
-    // 11 templates, latency three times: 13 queries per variant and window, all sent at once.
-    QCOMPARE(h.backend.requests("/api/v1/query"), 2 * 2 * 13);
+    // 12 templates, latency three times: 14 queries per variant and window, all sent at once.
+    QCOMPARE(h.backend.requests("/api/v1/query"), 2 * 2 * 14);
     const auto caps = h.source->capabilities();
     QCOMPARE(caps.kind, std::string("Prometheus"));
     QVERIFY(caps.history && caps.quantiles && caps.accuracy);
@@ -602,7 +620,7 @@ void TestPrometheusSource::olderReadNeverMixedIn()
         });
     std::vector<MetricsReading> first;
     h.source->read({30s}, &h.context, [&](MetricsReading r) { first.push_back(std::move(r)); });
-    QTRY_COMPARE(h.backend.requests("/api/v1/query"), 26);
+    QTRY_COMPARE(h.backend.requests("/api/v1/query"), 28);
     h.clock.advance(1s);
     const auto second = h.read();
     QVERIFY(second);
@@ -628,7 +646,7 @@ void TestPrometheusSource::goneContextGetsNoCall()
     bool called = false;
     h.source->read({30s}, context.get(), [&](MetricsReading) { called = true; });
     context.reset();
-    QTRY_COMPARE(h.backend.requests("/api/v1/query"), 26);
+    QTRY_COMPARE(h.backend.requests("/api/v1/query"), 28);
     // The answers still land (a read that follows gets its own); the gone caller hears nothing.
     const auto next = h.read();
     QVERIFY(next && next->ok());
@@ -690,6 +708,47 @@ void TestPrometheusSource::historyRefusesTooManySteps()
                                  " cannot give a history of 86401 steps: Prometheus answers at "
                                  "most 11000 per query, so ask for a longer step.");
     QCOMPARE(h.backend.requests("/api/v1/query_range"), 0);
+}
+
+void TestPrometheusSource::latencyBucketsNeedAUsableHistogram_data()
+{
+    QTest::addColumn<QByteArray>("series");
+    QTest::addColumn<int>("buckets");
+    const auto bucket = [](const char *le, const char *value) {
+        return QByteArray(R"({"metric":{"le":")") + le + R"("},"value":[1700000000,")" + value +
+               R"("]})";
+    };
+    QTest::newRow("usable") << bucket("0.1", "5") + "," + bucket("+Inf", "9") << 2;
+    QTest::newRow("no +Inf bucket") << bucket("0.1", "5") + "," + bucket("0.2", "9") << 0;
+    QTest::newRow("only +Inf") << bucket("+Inf", "9") << 0;
+    QTest::newRow("a bound that is no number")
+        << bucket("fast", "5") + "," + bucket("+Inf", "9") << 0;
+    QTest::newRow("the same bound twice")
+        << bucket("0.1", "5") + "," + bucket("0.1", "6") + "," + bucket("+Inf", "9") << 0;
+    QTest::newRow("a NaN count") << bucket("0.1", "NaN") + "," + bucket("+Inf", "9") << 0;
+    QTest::newRow("a series without le")
+        << QByteArray(R"({"metric":{},"value":[1700000000,"3"]},)") + bucket("+Inf", "9") << 0;
+}
+
+void TestPrometheusSource::latencyBucketsNeedAUsableHistogram()
+{
+    QFETCH(QByteArray, series);
+    QFETCH(int, buckets);
+    Harness h;
+    QVERIFY2(h.source, h.error.c_str());
+    h.backend.handle("/api/v1/query", [series](const ScriptedRequest &request) {
+        const QString query = queryOf(request);
+        if (query.startsWith(QLatin1String("sum by (le)")))
+            return ScriptedReply::json(
+                200,
+                R"({"status":"success","data":{"resultType":"vector","result":[)" + series + "]}}");
+        return ScriptedReply::json(200, goodAnswer(query));
+    });
+    const auto reading = h.read();
+    QVERIFY(reading);
+    QVERIFY2(reading->ok(), reading->error.c_str());
+    // A histogram that is not usable is no histogram: the judge's latency gates say no data.
+    QCOMPARE(int(canaryOf(*reading).latencyBuckets.size()), buckets);
 }
 
 QTEST_GUILESS_MAIN(TestPrometheusSource)

@@ -9,6 +9,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <limits>
 #include <map>
 #include <set>
 
@@ -163,6 +165,40 @@ metrics::VariantKpis blankKpis(const QueryTemplates &templates)
         }
     }
     return kpis;
+}
+
+// The window's histogram from one series per `le`: sorted by bound, made monotonic (increase()
+// extrapolates each bucket on its own, so neighbours can cross by a little), and empty unless it
+// is a usable histogram: a +Inf bucket, a finite one below it, bounds that parse, finite counts.
+std::vector<metrics::Bucket> latencyBuckets(const std::vector<Series> &series)
+{
+    std::vector<metrics::Bucket> buckets;
+    for (const Series &s : series) {
+        const std::string *le = s.label("le");
+        if (!le || s.points.empty())
+            return {};
+        const double count = s.points.front().value;
+        char *end = nullptr;
+        const double bound = std::strtod(le->c_str(), &end);
+        if (le->empty() || *end != '\0' || std::isnan(bound) || !std::isfinite(count) || count < 0)
+            return {};
+        buckets.push_back({bound, count});
+    }
+    std::sort(buckets.begin(), buckets.end(),
+              [](const metrics::Bucket &a, const metrics::Bucket &b) {
+                  return a.upperBound < b.upperBound;
+              });
+    const auto sameBound = [](const metrics::Bucket &a, const metrics::Bucket &b) {
+        return a.upperBound == b.upperBound;
+    };
+    if (buckets.size() < 2 ||
+        buckets.back().upperBound != std::numeric_limits<double>::infinity() ||
+        std::adjacent_find(buckets.begin(), buckets.end(), sameBound) != buckets.end())
+        return {};
+    for (std::size_t i = 1; i < buckets.size(); ++i)
+        buckets[i].cumulativeCount =
+            std::max(buckets[i].cumulativeCount, buckets[i - 1].cumulativeCount);
+    return buckets;
 }
 
 void addWarnings(std::vector<std::string> &into, const std::vector<std::string> &warnings)
@@ -473,6 +509,10 @@ std::vector<std::optional<KpiSnapshot>> PrometheusSource::readingWindows(const J
         metrics::KpiResult &kpis = windows[slot.window]->kpis;
         addWarnings(kpis.warnings, slot.answer.warnings);
         metrics::VariantKpis &variant = kpis.variant(slot.role);
+        if (slot.query == Query::LatencyBuckets) {
+            variant.latencyBuckets = latencyBuckets(slot.answer.series);
+            continue;
+        }
         if (answersWithSeries(slot.query)) {
             std::set<std::string> versions;
             for (const Series &series : slot.answer.series) {

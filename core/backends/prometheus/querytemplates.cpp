@@ -116,13 +116,16 @@ std::string_view queryName(Query query)
         return "versions";
     case Query::ActiveVersions:
         return "active_versions";
+    case Query::LatencyBuckets:
+        return "latency_buckets";
     }
     return "unknown";
 }
 
 bool answersWithSeries(Query query)
 {
-    return query == Query::Versions || query == Query::ActiveVersions;
+    return query == Query::Versions || query == Query::ActiveVersions ||
+           query == Query::LatencyBuckets;
 }
 
 QueryTemplates QueryTemplates::defaults()
@@ -155,6 +158,9 @@ QueryTemplates QueryTemplates::defaults()
     set(Query::Weight, "sum(canary_traffic_weight{{{selector}}})");
     set(Query::Versions, "count by (version) (canary_requests_total{{{selector}}} or "
                          "canary_traffic_weight{{{selector}}})");
+    set(Query::LatencyBuckets, "sum by (le) "
+                               "(increase(canary_request_duration_seconds_bucket{{{selector}}}"
+                               "[{{window}}]))");
     set(Query::ActiveVersions,
         "sum by (version) (increase(canary_requests_total{{{selector}}}[{{window}}])) > 0");
     return t;

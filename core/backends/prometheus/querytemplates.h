@@ -30,12 +30,15 @@ enum class Query : std::uint8_t {
     Weight,         // the variant's traffic weight now, in percent
     Versions,       // one series per model version the variant has (label: version_label)
     ActiveVersions, // one series per version that served requests in the window
+    // One series per histogram bucket (label le) with the requests the window holds at or below
+    // it: the judge's latency thresholds. Instant reads only.
+    LatencyBuckets,
 };
-inline constexpr std::size_t kQueryCount = 11;
+inline constexpr std::size_t kQueryCount = 12;
 inline constexpr std::array<Query, kQueryCount> kAllQueries = {
     Query::RequestRate,      Query::ErrorRatio,     Query::Accuracy,         Query::Latency,
     Query::RequestsInWindow, Query::ErrorsInWindow, Query::FeedbackInWindow, Query::CorrectInWindow,
-    Query::Weight,           Query::Versions,       Query::ActiveVersions};
+    Query::Weight,           Query::Versions,       Query::ActiveVersions,   Query::LatencyBuckets};
 
 // The key of a query in the template file: "request_rate", "latency", ...
 std::string_view queryName(Query query);

@@ -1,0 +1,225 @@
+// `canaryctl run --plan`, the real binary, against the real gateway on loopback with its own
+// load generator: a healthy canary is promoted, one whose errors jump is rolled back, a step
+// that cannot decide waits for a person, and Ctrl-C leaves the rollout where it is.
+#include "gatewayprocess.h"
+#include "httpclient.h"
+
+#include <QFile>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <csignal>
+#include <memory>
+
+#include <sys/types.h>
+
+namespace {
+
+// Production and canary alike (0.5 % errors), 1000 requests/s of the gateway's own load.
+QByteArray gatewayConfig(const QByteArray &scenario = "[]")
+{
+    return R"({"production": {"model": "m", "version": "1.0", "simulate": {"error_rate": 0.005}},
+ "canary": {"model": "m", "version": "2.0", "weight": 0, "simulate": {"error_rate": 0.005}},
+ "scenario": )" +
+           scenario + R"(,
+ "load": {"rps": 1000, "labelled_share": 0.3, "feedback_delay_ms": 200}})";
+}
+
+// Two steps of 3 s judged every half second on errors and the latency tail. An alpha of 1 %
+// keeps a false rollback of the healthy canary (rarer still: the variants are alike) out of CI.
+QByteArray planText(int firstMinimum = 100, const QByteArray &onInconclusive = "extend")
+{
+    return R"({"name": "quick test", "alpha": 0.01, "interval_seconds": 0.5,
+ "steps": [{"weight": 20, "bake_seconds": 3, "min_requests": )" +
+           QByteArray::number(firstMinimum) + R"(},
+           {"weight": 50, "bake_seconds": 3, "min_requests": 100}],
+ "gates": [{"name": "errors", "metric": "error_rate", "tolerance": 0.2, "floor": 0.002},
+           {"name": "latency-tail", "metric": "latency_tail", "tolerance": 0.2,
+            "tail_quantiles": [0.9, 0.99]}],
+ "calibration_requests": 300, "on_inconclusive": ")" +
+           onInconclusive + R"(", "extend_seconds": 2, "max_extensions": 2})";
+}
+
+struct Run
+{
+    int exitCode = -1;
+    QString out;
+    QString err;
+};
+
+} // namespace
+
+class TestCanaryctlRun final : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void init() { QVERIFY(m_dir.isValid()); }
+    void cleanup()
+    {
+        m_http.reset();
+        m_gateway.reset();
+    }
+
+    void aHealthyCanaryIsPromoted()
+    {
+        startGateway(gatewayConfig());
+        const Run run = runPlan(writePlan(planText()));
+        QVERIFY2(run.exitCode == 0, qPrintable(run.out + run.err));
+        QVERIFY2(run.out.contains(QLatin1String("advance: step 1 of 2 at 20.0 % passed its bake")),
+                 qPrintable(run.out));
+        QVERIFY2(run.out.contains(QLatin1String("gate errors: pass")), qPrintable(run.out));
+        QVERIFY2(run.out.contains(QLatin1String("canaryctl: promoted")), qPrintable(run.out));
+        QCOMPARE(phase(), QStringLiteral("promoted"));
+    }
+
+    void aCanaryWhoseErrorsJumpIsRolledBack()
+    {
+        startGateway(gatewayConfig(
+            R"([{"at_s": 2, "variant": "canary", "simulate": {"error_rate": 0.5}}])"));
+        const Run run = runPlan(writePlan(planText()));
+        QVERIFY2(run.exitCode == 2, qPrintable(run.out + run.err));
+        QVERIFY2(run.out.contains(QLatin1String("rollback: a critical gate failed")),
+                 qPrintable(run.out));
+        QVERIFY2(run.out.contains(QLatin1String("gate errors: fail: canary errors")),
+                 qPrintable(run.out));
+        QVERIFY2(!run.out.contains(QLatin1String("promote:")), qPrintable(run.out));
+        QCOMPARE(phase(), QStringLiteral("rolled_back"));
+    }
+
+    void aStepThatCannotDecideWaitsForAPerson()
+    {
+        startGateway(gatewayConfig());
+        const Run run = runPlan(writePlan(planText(100'000'000, "pause")));
+        QVERIFY2(run.exitCode == 3, qPrintable(run.out + run.err));
+        QVERIFY2(run.out.contains(QLatin1String("not enough requests")), qPrintable(run.out));
+        QVERIFY2(run.out.contains(QLatin1String("paused, waiting for a person")),
+                 qPrintable(run.out));
+        QCOMPARE(canaryWeight(), 20.0);
+    }
+
+    void ctrlCStopsAndLeavesTheRolloutWhereItIs()
+    {
+        startGateway(gatewayConfig());
+        QProcess process;
+        process.setStandardInputFile(QProcess::nullDevice());
+        process.start(QStringLiteral(CANARYCTL_BIN), arguments(writePlan(planText())));
+        QVERIFY(process.waitForStarted());
+        // Once the first step's weight is set, interrupt.
+        QString out;
+        QTRY_VERIFY_WITH_TIMEOUT((out += QString::fromUtf8(process.readAllStandardOutput()),
+                                  out.contains(QLatin1String("set-weight: done"))),
+                                 10'000);
+        ::kill(pid_t(process.processId()), SIGINT);
+        QVERIFY(process.waitForFinished(10'000));
+        out += QString::fromUtf8(process.readAllStandardOutput());
+        QCOMPARE(process.exitStatus(), QProcess::NormalExit);
+        QVERIFY2(process.exitCode() == 3, qPrintable(out));
+        QVERIFY2(
+            out.contains(QLatin1String("stopped by the operator; the rollout stays at 20.0 %")),
+            qPrintable(out));
+        QCOMPARE(canaryWeight(), 20.0);
+    }
+
+    void aBadPlanIsRefusedWithTheFieldNamed()
+    {
+        startGateway(gatewayConfig());
+        const QString path = writePlan(R"({"steps": [{"weight": 50, "bake_seconds": 3},
+                                                    {"weight": 20, "bake_seconds": 3}]})");
+        const Run run = runPlan(path);
+        QCOMPARE(run.exitCode, 1);
+        QVERIFY2(run.err.contains(path + QStringLiteral(": steps[1].weight: must be above the "
+                                                        "previous step's 50.0 %")),
+                 qPrintable(run.err));
+        QCOMPARE(canaryWeight(), 0.0); // nothing was sent
+    }
+
+    void withoutATokenNothingIsSent()
+    {
+        startGateway(gatewayConfig());
+        QStringList args = arguments(writePlan(planText()));
+        args.removeLast(); // the token file
+        args.removeLast(); // --token-file
+        QProcess process;
+        QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+        environment.remove(QStringLiteral("CANARY_TOKEN"));
+        process.setProcessEnvironment(environment);
+        process.start(QStringLiteral(CANARYCTL_BIN), args);
+        QVERIFY(process.waitForFinished(10'000));
+        QCOMPARE(process.exitCode(), 1);
+        QVERIFY(QString::fromUtf8(process.readAllStandardError())
+                    .contains(QLatin1String("needs a token")));
+        QCOMPARE(canaryWeight(), 0.0);
+    }
+
+private:
+    void startGateway(const QByteArray &config)
+    {
+        m_gateway =
+            GatewayProcess::withConfig(config, {QStringLiteral("--load"), QStringLiteral("1000")});
+        QVERIFY2(m_gateway->start(), qPrintable(m_gateway->error()));
+        m_http = std::make_unique<HttpClient>(m_gateway->url());
+    }
+
+    QString writePlan(const QByteArray &text)
+    {
+        const QString path = m_dir.filePath(QStringLiteral("plan-%1.json").arg(++m_plans));
+        QFile file(path);
+        if (!file.open(QIODevice::WriteOnly) || file.write(text) != text.size())
+            qFatal("cannot write the plan file");
+        return path;
+    }
+
+    QStringList arguments(const QString &planPath) const
+    {
+        return {QStringLiteral("run"),
+                QStringLiteral("--plan"),
+                planPath,
+                QStringLiteral("--url"),
+                m_gateway->url().toString(),
+                QStringLiteral("--token-file"),
+                m_gateway->tempPath(QStringLiteral("token"))};
+    }
+
+    Run runPlan(const QString &planPath)
+    {
+        QProcess process;
+        process.setStandardInputFile(QProcess::nullDevice());
+        QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+        environment.remove(QStringLiteral("CANARY_URL"));
+        environment.remove(QStringLiteral("CANARY_TOKEN"));
+        process.setProcessEnvironment(environment);
+        process.start(QStringLiteral(CANARYCTL_BIN), arguments(planPath));
+        Run run;
+        if (!process.waitForFinished(30'000)) {
+            process.kill();
+            process.waitForFinished();
+            run.err = QStringLiteral("timed out");
+            return run;
+        }
+        run.exitCode = process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1;
+        run.out = QString::fromUtf8(process.readAllStandardOutput());
+        run.err = QString::fromUtf8(process.readAllStandardError());
+        return run;
+    }
+
+    nlohmann::json rollout() { return m_http->get(QStringLiteral("/v1/rollout")).json(); }
+    QString phase() { return QString::fromStdString(rollout().value("state", std::string())); }
+    double canaryWeight()
+    {
+        const nlohmann::json doc = rollout();
+        for (const auto &variant : doc.value("variants", nlohmann::json::array()))
+            if (variant.value("name", std::string()) == "canary")
+                return variant.value("weight", -1.0);
+        return -1;
+    }
+
+    QTemporaryDir m_dir;
+    int m_plans = 0;
+    std::unique_ptr<GatewayProcess> m_gateway;
+    std::unique_ptr<HttpClient> m_http;
+};
+
+QTEST_GUILESS_MAIN(TestCanaryctlRun)
+#include "tst_canaryctlrun.moc"
