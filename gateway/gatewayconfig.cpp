@@ -96,7 +96,9 @@ std::string name(const json &value, const std::string &field)
 
 SimulateOverride parseOverride(const json &value, const std::string &where)
 {
-    requireObject(value, where, {"latency_p50_ms", "latency_p99_ms", "error_rate", "accuracy"});
+    requireObject(value, where,
+                  {"latency_p50_ms", "latency_p99_ms", "error_rate", "accuracy", "slow_share",
+                   "slow_factor"});
     SimulateOverride o;
     if (auto it = value.find("latency_p50_ms"); it != value.end())
         o.latencyP50Ms = number(*it, join(where, "latency_p50_ms"), 0.001, kMaxLatencyMs);
@@ -106,6 +108,10 @@ SimulateOverride parseOverride(const json &value, const std::string &where)
         o.errorRate = number(*it, join(where, "error_rate"), 0.0, 1.0);
     if (auto it = value.find("accuracy"); it != value.end())
         o.accuracy = number(*it, join(where, "accuracy"), 0.0, 1.0);
+    if (auto it = value.find("slow_share"); it != value.end())
+        o.slowShare = number(*it, join(where, "slow_share"), 0.0, 1.0);
+    if (auto it = value.find("slow_factor"); it != value.end())
+        o.slowFactor = number(*it, join(where, "slow_factor"), 1.0, 1000.0);
     if (o.latencyP50Ms && o.latencyP99Ms && *o.latencyP99Ms < *o.latencyP50Ms)
         fail(join(where, "latency_p99_ms"), "must not be below latency_p50_ms");
     return o;
@@ -256,6 +262,10 @@ SimulateParams SimulateOverride::applyTo(SimulateParams base) const
         base.errorRate = *errorRate;
     if (accuracy)
         base.accuracy = *accuracy;
+    if (slowShare)
+        base.slowShare = *slowShare;
+    if (slowFactor)
+        base.slowFactor = *slowFactor;
     // A step that moves only p50 above the old p99 would make an impossible distribution.
     if (base.latencyP99Ms < base.latencyP50Ms)
         base.latencyP99Ms = base.latencyP50Ms;
@@ -337,6 +347,18 @@ std::optional<VariantSettings> parseVariantSettings(const nlohmann::json &json,
 {
     try {
         return parseVariant(json, where, fallback, false);
+    } catch (const ConfigError &e) {
+        if (error)
+            *error = e.message;
+    }
+    return std::nullopt;
+}
+
+std::optional<SimulateOverride> parseSimulateOverride(const nlohmann::json &json,
+                                                      const std::string &where, std::string *error)
+{
+    try {
+        return parseOverride(json, where);
     } catch (const ConfigError &e) {
         if (error)
             *error = e.message;

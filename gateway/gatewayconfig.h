@@ -13,13 +13,17 @@
 
 namespace canary::gateway {
 
-// How a simulated model behaves. Latency is lognormal, fitted to the two percentiles.
+// How a simulated model behaves. Latency is lognormal, fitted to the two percentiles; a share of
+// requests (`slowShare`) may take `slowFactor` times as long, a slow tail that leaves the median
+// where it is (a cold cache, a slow shard).
 struct SimulateParams
 {
     double latencyP50Ms = 40.0;
     double latencyP99Ms = 120.0;
     double errorRate = 0.005;
     double accuracy = 0.92;
+    double slowShare = 0;  // 0..1
+    double slowFactor = 1; // >= 1
 
     bool operator==(const SimulateParams &) const = default;
 };
@@ -31,6 +35,8 @@ struct SimulateOverride
     std::optional<double> latencyP99Ms;
     std::optional<double> errorRate;
     std::optional<double> accuracy;
+    std::optional<double> slowShare;
+    std::optional<double> slowFactor;
 
     SimulateParams applyTo(SimulateParams base) const;
 };
@@ -105,6 +111,11 @@ std::optional<VariantSettings> parseVariantSettings(const nlohmann::json &json,
                                                     const std::string &where,
                                                     const VariantSettings *fallback,
                                                     std::string *error);
+
+// Reads a partial `simulate` object ({"latency_p50_ms", ..., "slow_factor"}), as a config's
+// variants and scenario steps hold it. `where` prefixes field names in errors.
+std::optional<SimulateOverride> parseSimulateOverride(const nlohmann::json &json,
+                                                      const std::string &where, std::string *error);
 
 std::optional<UpstreamUrl> parseUpstreamUrl(std::string_view text, std::string *error);
 

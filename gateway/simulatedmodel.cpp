@@ -13,7 +13,12 @@ std::chrono::microseconds SimulatedModel::drawLatency(const SimulateParams &para
     const double p50 = std::max(params.latencyP50Ms, 0.001);
     const double p99 = std::max(params.latencyP99Ms, p50);
     const double sigma = std::log(p99 / p50) / kZ99;
-    const double ms = std::min(std::exp(std::log(p50) + sigma * random.normal()), kMaxLatencyMs);
+    double ms = std::exp(std::log(p50) + sigma * random.normal());
+    // The slow share is drawn only when there is one, so a model without a slow tail draws the
+    // same latencies from the same seed as it always did.
+    if (params.slowShare > 0 && random.uniform() < params.slowShare)
+        ms *= std::max(params.slowFactor, 1.0);
+    ms = std::min(ms, kMaxLatencyMs);
     return std::chrono::microseconds(std::llround(ms * 1000.0));
 }
 

@@ -18,7 +18,9 @@ struct SimulatedOutcome
 };
 
 // Draws what one request to a simulated model does: its latency (lognormal with
-// mu = ln(p50), sigma = ln(p99/p50) / z(0.99)), whether it fails, and its prediction (the true
+// mu = ln(p50), sigma = ln(p99/p50) / z(0.99); a slowShare of requests then takes slowFactor
+// times as long, a tail on top of the body p50 and p99 describe), whether it fails, and its
+// prediction (the true
 // label with probability `accuracy`, otherwise a different value of the same type).
 class SimulatedModel final
 {

@@ -6,6 +6,7 @@
 #include "historycommand.h"
 #include "judgecommand.h"
 #include "runcommand.h"
+#include "simulatecommand.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
@@ -61,6 +62,9 @@ Commands:
   judge --production FILE --canary FILE [--kind latency|proportion] [--alpha A] [--json]
                               compare two samples offline, one number a line (proportion: 0 or
                               1); exit 1 when the canary is significantly worse
+  simulate --scenario FILE [--runs N] [--seed S] [--policies LIST] [--json] [--progress]
+                              run N whole rollouts of FILE in virtual time: this project's plan
+                              controller against an oracle, Flagger- and Kayenta-style baselines
 
 Exit codes (run has its own, above):
   0 success   1 metrics-lint or check-backend found problems, judge found the canary worse
@@ -129,6 +133,21 @@ int main(int argc, char *argv[])
     const QCommandLineOption alpha(QStringLiteral("alpha"),
                                    QStringLiteral("judge: significance level (default 0.05)."),
                                    QStringLiteral("A"), QStringLiteral("0.05"));
+    const QCommandLineOption scenario(QStringLiteral("scenario"),
+                                      QStringLiteral("simulate: the scenario file."),
+                                      QStringLiteral("FILE"));
+    const QCommandLineOption runs(QStringLiteral("runs"),
+                                  QStringLiteral("simulate: how many rollouts (default 100)."),
+                                  QStringLiteral("N"), QStringLiteral("100"));
+    const QCommandLineOption seed(QStringLiteral("seed"),
+                                  QStringLiteral("simulate: the seed (default 1)."),
+                                  QStringLiteral("S"), QStringLiteral("1"));
+    const QCommandLineOption policies(
+        QStringLiteral("policies"),
+        QStringLiteral("simulate: comma-separated policies (default all)."),
+        QStringLiteral("LIST"));
+    const QCommandLineOption progress(QStringLiteral("progress"),
+                                      QStringLiteral("simulate: report progress on stderr."));
     const QCommandLineOption planFile(QStringLiteral("plan"),
                                       QStringLiteral("run: the plan file (docs/plans.md)."),
                                       QStringLiteral("FILE"));
@@ -155,7 +174,8 @@ int main(int argc, char *argv[])
     parser.addOptions(
         {timeout,  json,  yes,      openMetrics,      interval,     count,        model,
          version,  spec,  mutating, productionSample, canarySample, kind,         alpha,
-         planFile, since, until,    historyAction,    historyActor, backendMatch, database});
+         planFile, since, until,    historyAction,    historyActor, backendMatch, database,
+         scenario, runs,  seed,     policies,         progress});
     parser.addPositionalArgument(QStringLiteral("command"), QStringLiteral("See Commands above."));
 
     if (!parser.parse(QCoreApplication::arguments()))
@@ -218,6 +238,13 @@ int main(int argc, char *argv[])
                               parser.value(kind), parser.value(alpha), parser.isSet(json)},
                              stdout, stderr);
          }},
+        {"simulate", 1,
+         [&](Commands &) {
+             return runSimulate({parser.value(scenario), parser.value(runs), parser.value(seed),
+                                 parser.value(policies), parser.isSet(json),
+                                 parser.isSet(progress)},
+                                stdout, stderr);
+         }},
         {"run", 1,
          [&](Commands &c) {
              return c.run(parser.value(planFile));
@@ -271,7 +298,8 @@ int main(int argc, char *argv[])
     Commands commands(options, stdout, stderr);
     // Commands that read files only need no backend.
     const bool offline = command == QLatin1String("metrics-lint") ||
-                         command == QLatin1String("judge") || command == QLatin1String("history");
+                         command == QLatin1String("judge") || command == QLatin1String("history") ||
+                         command == QLatin1String("simulate");
     if (!offline) {
         std::string why;
         if (!commands.openBackends(&why))

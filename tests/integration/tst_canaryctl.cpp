@@ -262,6 +262,7 @@ private Q_SLOTS:
     void haproxyConfirmationSaysChangesAreNotDetected();
     void haproxyWatchCounts();
     void haproxyWatchWithPrometheusMetrics();
+    void simulateRunsAnExampleScenario();
     void judgeComparesSamples_data();
     void judgeComparesSamples();
     void judgeNamesTheBadLine_data();
@@ -1385,6 +1386,35 @@ QString writeSample(const QTemporaryDir &dir, const QString &name, const QByteAr
 }
 
 } // namespace
+
+void TestCanaryctl::simulateRunsAnExampleScenario()
+{
+    // The shipped benchmark scenario, a few runs of two quick policies; no backend is needed.
+    const QString scenario = QStringLiteral(CANARY_TEST_DATA) +
+                             QStringLiteral("/../../docs/examples/scenarios/errors-1-to-2.json");
+    const QStringList arguments = {QStringLiteral("simulate"),
+                                   QStringLiteral("--scenario"),
+                                   scenario,
+                                   QStringLiteral("--runs"),
+                                   QStringLiteral("3"),
+                                   QStringLiteral("--policies"),
+                                   QStringLiteral("oracle,flagger-5")};
+    const Run run = canaryctl(arguments + QStringList{QStringLiteral("--json")});
+    QVERIFY2(run.exitCode == 0, qPrintable(run.out + run.err));
+    const json document = json::parse(run.out.toStdString());
+    QCOMPARE(document.at("scenario").get<std::string>(), std::string("errors-1-to-2"));
+    QCOMPARE(document.at("policies").size(), std::size_t(2));
+    QCOMPARE(document.at("policies")[1].at("name").get<std::string>(), std::string("flagger-5"));
+    const Run human = canaryctl(arguments);
+    QCOMPARE(human.exitCode, 0);
+    QVERIFY2(human.out.contains(QStringLiteral("Scenario errors-1-to-2: 3 runs")),
+             qPrintable(human.out));
+    const Run missing = canaryctl({QStringLiteral("simulate"), QStringLiteral("--scenario"),
+                                   m_dir.filePath(QStringLiteral("none.json"))});
+    QCOMPARE(missing.exitCode, 2);
+    QVERIFY2(missing.err.contains(QStringLiteral("Cannot open the scenario file")),
+             qPrintable(missing.err));
+}
 
 void TestCanaryctl::judgeComparesSamples_data()
 {

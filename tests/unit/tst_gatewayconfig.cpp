@@ -36,6 +36,7 @@ private Q_SLOTS:
     void missingFile();
     void upstreamUrls_data();
     void upstreamUrls();
+    void slowTailIsParsed();
     void overrideKeepsPercentilesOrdered();
 };
 
@@ -77,6 +78,8 @@ void TestGatewayConfig::minimalConfigUsesDefaults()
         "min.json", &error);
     QVERIFY2(config, error.c_str());
     QVERIFY(config->production.simulate == SimulateParams{});
+    QCOMPARE(config->production.simulate.slowShare, 0.0);
+    QCOMPARE(config->production.simulate.slowFactor, 1.0);
     QVERIFY(config->canary);
     QVERIFY(config->canaryWeight.isZero());
     QCOMPARE(config->feedback.capacity, std::size_t(100'000));
@@ -152,6 +155,12 @@ void TestGatewayConfig::badConfigs_data()
     QTest::newRow("error-rate-over-1")
         << R"({"production": {"model": "m", "version": "1", "simulate": {"error_rate": 1.5}}})"
         << "bad.json:production.simulate.error_rate: must be between 0 and 1";
+    QTest::newRow("slow-share-over-1")
+        << R"({"production": {"model": "m", "version": "1", "simulate": {"slow_share": 2}}})"
+        << "bad.json:production.simulate.slow_share: must be between 0 and 1";
+    QTest::newRow("slow-factor-below-1")
+        << R"({"production": {"model": "m", "version": "1", "simulate": {"slow_factor": 0.5}}})"
+        << "bad.json:production.simulate.slow_factor: must be between 1 and 1000";
     QTest::newRow("accuracy-string")
         << R"({"production": {"model": "m", "version": "1", "simulate": {"accuracy": "high"}}})"
         << "bad.json:production.simulate.accuracy: must be a number";
@@ -251,6 +260,22 @@ void TestGatewayConfig::upstreamUrls()
     QCOMPARE(QString::fromStdString(parsed->host), host);
     QCOMPARE(int(parsed->port), port);
     QCOMPARE(QString::fromStdString(parsed->path), path);
+}
+
+void TestGatewayConfig::slowTailIsParsed()
+{
+    std::string error;
+    auto config = parseGatewayConfig(
+        R"({"production": {"model": "m", "version": "1",
+                           "simulate": {"slow_share": 0.02, "slow_factor": 3}},
+            "scenario": [{"at_s": 5, "variant": "canary", "simulate": {"slow_share": 0.1}}]})",
+        "slow.json", &error);
+    QVERIFY2(config, error.c_str());
+    QCOMPARE(config->production.simulate.slowShare, 0.02);
+    QCOMPARE(config->production.simulate.slowFactor, 3.0);
+    QCOMPARE(*config->scenario[0].simulate.slowShare, 0.1);
+    QVERIFY(!config->scenario[0].simulate.slowFactor);
+    QCOMPARE(config->scenario[0].simulate.applyTo(config->production.simulate).slowShare, 0.1);
 }
 
 void TestGatewayConfig::overrideKeepsPercentilesOrdered()
