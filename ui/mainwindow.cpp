@@ -25,11 +25,11 @@
 
 #include <QActionGroup>
 #include <QCloseEvent>
-#include <QFile>
 #include <QComboBox>
 #include <QDateTime>
 #include <QDir>
 #include <QDoubleSpinBox>
+#include <QFile>
 #include <QLabel>
 #include <QMessageBox>
 #include <QProgressBar>
