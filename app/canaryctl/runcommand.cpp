@@ -144,10 +144,13 @@ public:
         case Decision::Outcome::Succeeded: {
             // As the backend reports it: it may apply a weight near the one asked (HAProxy).
             const auto state = m_controller.lastState();
-            line(m_out, head + ": done" +
-                            (state ? ", the backend reports the canary at " +
-                                         percent(state->canaryWeight())
-                                   : std::string()));
+            std::string reported;
+            if (state && state->phase == RolloutPhase::Promoted)
+                reported = ", the backend reports " + state->production.model + " " +
+                           state->production.version + " as production at 100 %";
+            else if (state)
+                reported = ", the backend reports the canary at " + percent(state->canaryWeight());
+            line(m_out, head + ": done" + reported);
             break;
         }
         case Decision::Outcome::Failed:

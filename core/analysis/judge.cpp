@@ -280,6 +280,11 @@ std::optional<JudgeInterval> intervalFrom(const KpiSnapshot &snapshot)
     return out;
 }
 
+std::string formatCount(std::int64_t count)
+{
+    return groupedInteger(count);
+}
+
 std::string formatOdds(double evidence)
 {
     if (!std::isfinite(evidence))

@@ -187,5 +187,7 @@ private:
 
 // "1:41" for an evidence of 41.3, "1:3.1" for 3.14, "1:0.31" under 1, "1:2.0e6" when large.
 std::string formatOdds(double evidence);
+// "34,090": a count as the sentences write it.
+std::string formatCount(std::int64_t count);
 
 } // namespace canary::analysis

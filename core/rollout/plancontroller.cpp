@@ -205,8 +205,8 @@ struct PlanController::Private
     }
     std::string stepRequests() const
     {
-        return std::to_string(judge.stepRequests(VariantRole::Production)) + " production and " +
-               std::to_string(judge.stepRequests(VariantRole::Canary)) +
+        return analysis::formatCount(judge.stepRequests(VariantRole::Production)) +
+               " production and " + analysis::formatCount(judge.stepRequests(VariantRole::Canary)) +
                " canary requests in the step";
     }
     std::optional<milliseconds> remaining() const
