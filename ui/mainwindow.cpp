@@ -1281,6 +1281,14 @@ void MainWindow::onPlanDecision(const rollout::Decision &decision)
     std::string logError;
     if (decision.outcome == Decision::Outcome::Pending || pending == m_pendingDecisions.end()) {
         ActionRecord record = decisionRecord(decision, planName, m_actionLog.actor());
+        // Both variants' numbers of that moment beside the judge's verdicts: the console's
+        // decision snapshot, as for the operator's own actions.
+        if (m_monitor && m_monitor->snapshot().valid())
+            record.setKpis(m_monitor->snapshot(), m_monitor->numbersAreLive());
+        if (m_monitor && m_monitor->state()) {
+            record.revision = m_monitor->state()->revision;
+            record.stateBefore = std::string(toString(m_monitor->state()->phase));
+        }
         if (!m_actionLog.begin(record))
             logError = m_actionLog.error().toStdString();
         else if (decision.outcome == Decision::Outcome::Pending)

@@ -85,6 +85,11 @@ void TestConsoleRegression::planRollsBackTheDegradedCanary()
     QVERIFY2(rollback.reason.find("a critical gate failed at step 1 of 3") != std::string::npos,
              rollback.reason.c_str());
     QVERIFY2(rollback.snapshot.contains("judgement"), rollback.snapshot.dump().c_str());
+    // The numbers of that moment: both variants' KPIs of the console's decision snapshot.
+    QVERIFY2(rollback.snapshot.contains("production") && rollback.snapshot.contains("canary"),
+             rollback.snapshot.dump().c_str());
+    QVERIFY(rollback.revisionBefore.has_value());
+    QCOMPARE(rollback.stateBefore, std::string("canary"));
     QVERIFY(rollback.finishedAt.has_value());
     bool weightSet = false;
     for (const auto &e : entries(trail)) {
