@@ -435,7 +435,7 @@ void MainWindow::disconnectBackend()
     // The plan goes before its backends; what it decided stays in the action log.
     m_plan.reset();
     m_planBackends = {};
-    m_pendingDecisions.clear();
+    m_decisionLog.clear();
     m_startPlanOnFirstState = false;
     if (m_chartGrid) {
         delete m_chartGrid;
@@ -1185,7 +1185,7 @@ void MainWindow::startPlan()
     }
     // A finished plan's controller goes with its judge: a new run starts from its first step.
     m_plan.reset();
-    m_pendingDecisions.clear();
+    m_decisionLog.clear();
     m_planMessages->clear();
     m_plan =
         std::make_unique<rollout::PlanController>(m_timeline->plan(), m_planBackends.control.get(),
@@ -1272,36 +1272,16 @@ void MainWindow::onPlanDecision(const rollout::Decision &decision)
     using rollout::DecisionKind;
     const std::string planName = m_plan ? m_plan->plan().name : m_timeline->plan().name;
     // The audit trail first: a pending record before the action goes out, finished with its
-    // outcome; a decision that sends nothing is one record of its own.
-    const auto pending = std::find_if(m_pendingDecisions.begin(), m_pendingDecisions.end(),
-                                      [&](const PendingDecision &p) {
-                                          return p.kind == decision.kind && p.time == decision.time;
-                                      });
-    const SystemTime now = m_planScheduler->clock().now();
-    std::string logError;
-    if (decision.outcome == Decision::Outcome::Pending || pending == m_pendingDecisions.end()) {
-        ActionRecord record = decisionRecord(decision, planName, m_actionLog.actor());
-        // Both variants' numbers of that moment beside the judge's verdicts: the console's
-        // decision snapshot, as for the operator's own actions.
-        if (m_monitor && m_monitor->snapshot().valid())
-            record.setKpis(m_monitor->snapshot(), m_monitor->numbersAreLive());
-        if (m_monitor && m_monitor->state()) {
-            record.revision = m_monitor->state()->revision;
-            record.stateBefore = std::string(toString(m_monitor->state()->phase));
-        }
-        if (!m_actionLog.begin(record))
-            logError = m_actionLog.error().toStdString();
-        else if (decision.outcome == Decision::Outcome::Pending)
-            m_pendingDecisions.push_back({decision.kind, decision.time, record.id});
-        else if (!m_actionLog.finish(record.id, decisionOutcome(decision.outcome),
-                                     decisionMessage(decision), std::nullopt, now))
-            logError = m_actionLog.error().toStdString();
-    } else {
-        if (!m_actionLog.finish(pending->record, decisionOutcome(decision.outcome),
-                                decisionMessage(decision), std::nullopt, now))
-            logError = m_actionLog.error().toStdString();
-        m_pendingDecisions.erase(pending);
+    // outcome; a decision that sends nothing is one record of its own. The numbers recorded are
+    // the console's decision snapshot, as for the operator's own actions.
+    DecisionContext context;
+    if (m_monitor) {
+        context.snapshot = &m_monitor->snapshot();
+        context.live = m_monitor->numbersAreLive();
+        context.state = m_monitor->state();
     }
+    const std::string logError =
+        m_decisionLog.record(decision, planName, context, m_planScheduler->clock().now());
     if (!logError.empty())
         m_messages->showMessage(MessageBar::Level::Error,
                                 tr("The plan's decision could not be recorded: %1")

@@ -3,6 +3,7 @@
 #include "audit/sqliteauditstore.h"
 #include "backends/backendfactory.h"
 #include "console/actionlog.h"
+#include "console/plandecisions.h"
 #include "console/rolloutmonitor.h"
 #include "consolesettings.h"
 #include "demogateway.h"
@@ -218,14 +219,7 @@ private:
     std::unique_ptr<RolloutActions> m_actions;
     Backends m_planBackends; // the plan controller's own, before it
     std::unique_ptr<rollout::PlanController> m_plan;
-    // The plan's pending decisions, to finish their action log records with the outcome.
-    struct PendingDecision
-    {
-        rollout::DecisionKind kind;
-        SystemTime time;
-        std::uint64_t record;
-    };
-    std::vector<PendingDecision> m_pendingDecisions;
+    PlanDecisionLog m_decisionLog{m_actionLog}; // the plan's decisions into the audit trail
     Scheduler *m_planScheduler = nullptr;
     bool m_startPlanOnFirstState = false;
     ChartGrid *m_chartGrid = nullptr;

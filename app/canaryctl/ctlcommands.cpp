@@ -1,5 +1,8 @@
 #include "ctlcommands.h"
 
+#include "audit/sqliteauditstore.h"
+#include "console/actionlog.h"
+
 #include "backendcheck.h"
 #include "backends/controlapi/controlclient.h"
 #include "backends/scrape/scrapesource.h"
@@ -565,8 +568,24 @@ int Commands::run(const QString &planFile)
         needToken();
         return kRunError;
     }
+    // Every decision goes to the audit trail, as the console's do; without a trail the plan
+    // does not start.
+    const std::string trail = m_options.auditDatabase.isEmpty()
+                                  ? audit::SqliteAuditStore::defaultPath()
+                                  : m_options.auditDatabase.toStdString();
+    const auto store = audit::SqliteAuditStore::open(trail, &error);
+    if (!store) {
+        std::fprintf(m_err,
+                     "canaryctl: %s The plan was not started: its decisions could not be "
+                     "recorded.\n",
+                     terminalSafe(error).c_str());
+        return kRunError;
+    }
+    ActionLog log;
+    log.setSink(store.get());
+    log.setBackend(m_backends.control->capabilities().kind, m_backends.control->address());
     return runPlan(*plan, m_backends.control.get(), m_backends.metrics.get(),
-                   QtScheduler::instance(), m_out, m_err);
+                   QtScheduler::instance(), m_out, m_err, &log);
 }
 
 int Commands::metricsLint(const QString &path)

@@ -42,6 +42,7 @@ struct Options
     std::chrono::milliseconds interval{1000};
     int count = 0;         // watch: stop after this many rounds; 0 = until interrupted
     bool mutating = false; // check-backend: also check changes (a backend meant for testing)
+    QString auditDatabase; // run: the audit trail file; empty: the console's
 };
 
 // The commands of canaryctl. Each runs to completion (spinning a local event loop for the network)

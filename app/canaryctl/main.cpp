@@ -168,7 +168,7 @@ int main(int argc, char *argv[])
         QStringLiteral("history: only backends whose address holds TEXT."), QStringLiteral("TEXT"));
     const QCommandLineOption database(
         QStringLiteral("db"),
-        QStringLiteral("history: the audit trail file (default: the console's)."),
+        QStringLiteral("history, run: the audit trail file (default: the console's)."),
         QStringLiteral("FILE"));
     connection.addTo(parser);
     parser.addOptions(
@@ -287,6 +287,7 @@ int main(int argc, char *argv[])
     options.yes = parser.isSet(yes);
     options.openMetrics = parser.isSet(openMetrics);
     options.mutating = parser.isSet(mutating);
+    options.auditDatabase = parser.value(database);
     const double intervalSeconds = parser.value(interval).toDouble(&okNumber);
     if (!okNumber || intervalSeconds < 0.1 || intervalSeconds > 3600)
         return usage(QStringLiteral("--interval must be between 0.1 and 3600 seconds"), usageCode);

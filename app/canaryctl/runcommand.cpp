@@ -1,5 +1,6 @@
 #include "runcommand.h"
 
+#include "console/plandecisions.h"
 #include "rollout/plancontroller.h"
 #include "terminaltext.h"
 
@@ -213,15 +214,25 @@ private:
 } // namespace
 
 int runPlan(const rollout::Plan &plan, ControlPlane *control, MetricsSource *metrics,
-            Scheduler &scheduler, std::FILE *out, std::FILE *err)
+            Scheduler &scheduler, std::FILE *out, std::FILE *err, ActionLog *log)
 {
     PlanController controller(plan, control, metrics, scheduler);
     RunPrinter printer(controller, scheduler, out, err);
     QEventLoop loop;
     bool interrupted = false;
+    std::optional<PlanDecisionLog> decisions;
+    if (log)
+        decisions.emplace(*log);
 
-    QObject::connect(&controller, &PlanController::decided, &loop,
-                     [&](const Decision &d) { printer.decision(d); });
+    QObject::connect(&controller, &PlanController::decided, &loop, [&](const Decision &d) {
+        if (decisions) {
+            const std::string why = decisions->record(
+                d, plan.name, {nullptr, false, controller.lastState()}, scheduler.clock().now());
+            if (!why.empty())
+                printer.line(err, "canaryctl: this decision could not be recorded: " + why);
+        }
+        printer.decision(d);
+    });
     QObject::connect(&controller, &PlanController::judged, &loop, [&] { printer.progress(); });
     QObject::connect(&controller, &PlanController::phaseChanged, &loop, [&](RunPhase phase) {
         // Paused, the plan waits for a person; canaryctl has none to ask, so it ends there.

@@ -2,6 +2,7 @@
 
 #include "backends/controlplane.h"
 #include "backends/metricssource.h"
+#include "console/actionlog.h"
 #include "rollout/plan.h"
 #include "util/scheduler.h"
 
@@ -19,8 +20,9 @@ enum RunExitCode : int {
     kRunWaiting = 3, // paused waiting for a person, stopped by one, or interrupted (SIGINT)
 };
 
-// Runs `plan` to its end (or until SIGINT or SIGTERM) on the given backends and scheduler.
+// Runs `plan` to its end (or until SIGINT or SIGTERM) on the given backends and scheduler. With
+// `log`, every decision is recorded there too (and so in its audit trail).
 int runPlan(const rollout::Plan &plan, ControlPlane *control, MetricsSource *metrics,
-            Scheduler &scheduler, std::FILE *out, std::FILE *err);
+            Scheduler &scheduler, std::FILE *out, std::FILE *err, ActionLog *log = nullptr);
 
 } // namespace canary::ctl

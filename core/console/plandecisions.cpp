@@ -1,5 +1,7 @@
 #include "console/plandecisions.h"
 
+#include <algorithm>
+
 namespace canary {
 
 namespace {
@@ -100,6 +102,44 @@ TimelineEvent decisionMarker(const rollout::Decision &decision)
     event.label = label;
     event.detail = decisionMessage(decision) + (decision.automatic ? " (automatic)" : " (by hand)");
     return event;
+}
+
+std::string PlanDecisionLog::record(const rollout::Decision &decision, const std::string &planName,
+                                    const DecisionContext &context, SystemTime now)
+{
+    using Outcome = rollout::Decision::Outcome;
+    const auto pending = std::find_if(m_pending.begin(), m_pending.end(), [&](const Pending &p) {
+        return p.kind == decision.kind && p.time == decision.time;
+    });
+    if (decision.outcome != Outcome::Pending && pending != m_pending.end()) {
+        const std::uint64_t id = pending->record;
+        m_pending.erase(pending);
+        const std::optional<std::int64_t> revision =
+            context.state ? std::optional<std::int64_t>(context.state->revision) : std::nullopt;
+        const std::string phase =
+            context.state ? std::string(toString(context.state->phase)) : std::string();
+        if (!m_log.finish(id, decisionOutcome(decision.outcome), decisionMessage(decision),
+                          revision, now, phase))
+            return m_log.error().toStdString();
+        return {};
+    }
+    ActionRecord record = decisionRecord(decision, planName, m_log.actor());
+    if (context.snapshot && context.snapshot->valid())
+        record.setKpis(*context.snapshot, context.live);
+    if (context.state) {
+        record.revision = context.state->revision;
+        record.stateBefore = std::string(toString(context.state->phase));
+    }
+    if (!m_log.begin(record))
+        return m_log.error().toStdString();
+    if (decision.outcome == Outcome::Pending) {
+        m_pending.push_back({decision.kind, decision.time, record.id});
+        return {};
+    }
+    if (!m_log.finish(record.id, decisionOutcome(decision.outcome), decisionMessage(decision),
+                      std::nullopt, now))
+        return m_log.error().toStdString();
+    return {};
 }
 
 } // namespace canary

@@ -4,7 +4,9 @@
 #include "domain/timelineevent.h"
 #include "rollout/plancontroller.h"
 
+#include <optional>
 #include <string>
+#include <vector>
 
 // How a rollout plan's decisions enter the console's audit trail: as action log records (a
 // pending record before an action is sent, finished with its outcome; a record of its own for a
@@ -23,5 +25,39 @@ ActionRecord decisionRecord(const rollout::Decision &decision, const std::string
 std::string decisionMessage(const rollout::Decision &decision);
 // A chart marker: "plan 25 %", "plan roll back", "plan pause"; " ✖" when the action failed.
 TimelineEvent decisionMarker(const rollout::Decision &decision);
+
+// What the rollout and the numbers were when a decision was made, for its record.
+struct DecisionContext
+{
+    const KpiSnapshot *snapshot = nullptr; // both variants' KPIs of that moment; null: none
+    bool live = false;                     // the snapshot is of the last poll
+    std::optional<RolloutState> state;     // the rollout the decision was made on
+};
+
+// Writes a plan's decisions to an action log (and so to its audit trail): a decision that sends
+// something is begun as pending when it is emitted and finished when its outcome comes; one that
+// sends nothing is one record of its own. The console and `canaryctl run` both record through it.
+class PlanDecisionLog final
+{
+public:
+    explicit PlanDecisionLog(ActionLog &log)
+        : m_log(log)
+    {}
+    // Records one emission of PlanController::decided. Returns why it could not be recorded, or
+    // an empty string.
+    std::string record(const rollout::Decision &decision, const std::string &planName,
+                       const DecisionContext &context, SystemTime now);
+    void clear() { m_pending.clear(); } // a new plan or connection: nothing is pending any more
+
+private:
+    struct Pending
+    {
+        rollout::DecisionKind kind;
+        SystemTime time;
+        std::uint64_t record;
+    };
+    ActionLog &m_log;
+    std::vector<Pending> m_pending;
+};
 
 } // namespace canary

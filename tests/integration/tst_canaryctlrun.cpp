@@ -1,6 +1,7 @@
 // `canaryctl run --plan`, the real binary, against the real gateway on loopback with its own
 // load generator: a healthy canary is promoted, one whose errors jump is rolled back, a step
 // that cannot decide waits for a person, and Ctrl-C leaves the rollout where it is.
+#include "audit/sqliteauditstore.h"
 #include "gatewayprocess.h"
 #include "httpclient.h"
 
@@ -9,6 +10,7 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <algorithm>
 #include <csignal>
 #include <memory>
 
@@ -86,6 +88,23 @@ private Q_SLOTS:
                  qPrintable(run.out));
         QVERIFY2(!run.out.contains(QLatin1String("promote:")), qPrintable(run.out));
         QCOMPARE(phase(), QStringLiteral("rolled_back"));
+        // The audit trail holds the automatic rollback with its reason and outcome.
+        std::string error;
+        const auto store = canary::audit::SqliteAuditStore::open(trailPath().toStdString(), &error);
+        QVERIFY2(store, error.c_str());
+        const auto entries = store->query({}, &error);
+        QVERIFY2(entries, error.c_str());
+        const auto rollback =
+            std::find_if(entries->begin(), entries->end(), [](const canary::audit::AuditEntry &e) {
+                return e.action == "plan_rollback";
+            });
+        QVERIFY(rollback != entries->end());
+        QVERIFY(rollback->automatic);
+        QCOMPARE(rollback->actor, std::string("auto"));
+        QCOMPARE(rollback->outcome, std::string("succeeded"));
+        QCOMPARE(rollback->stateAfter, std::string("rolled_back"));
+        QVERIFY2(rollback->reason.find("a critical gate failed") != std::string::npos,
+                 rollback->reason.c_str());
     }
 
     void aStepThatCannotDecideWaitsForAPerson()
@@ -139,8 +158,9 @@ private Q_SLOTS:
     {
         startGateway(gatewayConfig());
         QStringList args = arguments(writePlan(planText()));
-        args.removeLast(); // the token file
-        args.removeLast(); // --token-file
+        const qsizetype token = args.indexOf(QStringLiteral("--token-file"));
+        QVERIFY(token >= 0);
+        args.remove(token, 2); // --token-file and its file
         QProcess process;
         QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
         environment.remove(QStringLiteral("CANARY_TOKEN"));
@@ -179,8 +199,11 @@ private:
                 QStringLiteral("--url"),
                 m_gateway->url().toString(),
                 QStringLiteral("--token-file"),
-                m_gateway->tempPath(QStringLiteral("token"))};
+                m_gateway->tempPath(QStringLiteral("token")),
+                QStringLiteral("--db"),
+                trailPath()};
     }
+    QString trailPath() const { return m_gateway->tempPath(QStringLiteral("audit.sqlite3")); }
 
     Run runPlan(const QString &planPath)
     {

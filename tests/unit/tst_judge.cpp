@@ -18,10 +18,10 @@ using std::chrono::seconds;
 
 namespace {
 
-GateSpec errorGate(double tolerance = 0.2, double floor = 0.0)
+GateSpec errorGate(double tolerance = 0.2, double floor = 0.0, std::string name = "errors")
 {
     GateSpec g;
-    g.name = "errors";
+    g.name = std::move(name);
     g.metric = GateMetric::ErrorRate;
     g.tolerance = tolerance;
     g.floor = floor;
@@ -223,10 +223,8 @@ private Q_SLOTS:
         QVERIFY(std::abs(j.gates[0].threshold - 1 / (0.05 * 0.4)) < 1e-9);
         // Shares left unnamed share what the named ones leave.
         JudgeSettings s;
-        s.gates = {errorGate(), errorGate(), errorGate()};
+        s.gates = {errorGate(), errorGate(0.2, 0, "b"), errorGate(0.2, 0, "c")};
         s.gates[0].alphaShare = 0.5;
-        s.gates[1].name = "b";
-        s.gates[2].name = "c";
         const Judgement k = Judge(s).evaluate();
         QVERIFY(std::abs(k.gates[0].alpha - 0.025) < 1e-12);
         QVERIFY(std::abs(k.gates[1].alpha - 0.0125) < 1e-12);
