@@ -113,7 +113,6 @@ MainWindow::MainWindow(QWidget *parent)
 
     m_messages = new MessageBar(this);
     m_ui->messageHost->addWidget(m_messages);
-    openAuditTrail();
     m_productionHeader = new VariantHeader(VariantRole::Production, this);
     m_canaryHeader = new VariantHeader(VariantRole::Canary, this);
     m_ui->headerHost->addWidget(m_productionHeader, 1);
@@ -130,6 +129,7 @@ MainWindow::MainWindow(QWidget *parent)
     m_planMessages = new MessageBar(this);
     m_planMessages->setObjectName(QStringLiteral("planMessageBar"));
     m_ui->messageHost->insertWidget(0, m_planMessages);
+    openAuditTrail(); // its failure is shown in the plan's bar
     m_timeline = new PlanTimeline(this);
     m_analysis = new AnalysisPanel(this);
     m_ui->planHost->addWidget(m_timeline, 2);
@@ -377,6 +377,7 @@ void MainWindow::connectWith(const ConnectionTarget &target, Backends backends,
     m_actions = std::make_unique<RolloutActions>(m_backends.control.get(), m_monitor.get());
     m_actions->setActionLog(&m_actionLog);
     m_actionLog.setBackend(m_backends.control->capabilities().kind, m_backends.control->address());
+    showAuditTrailError(); // again: the connection's own messages must not hide it
 
     m_chartGrid = new ChartGrid(m_monitor->history(), m_ui->chartPage);
     m_chartGrid->setObjectName(QStringLiteral("chartGrid"));
@@ -567,7 +568,10 @@ void MainWindow::onStateChanged(const RolloutState &state)
     m_traffic->setConfirmedWeight(state.canaryWeight());
     const LeverDecision weight =
         decideLever(Lever::SetWeight, read, m_backends.control->capabilities());
-    m_traffic->setAllowed(weight.allowed, QString::fromStdString(weight.why));
+    if (!m_actionLog.canRecord())
+        m_traffic->setAllowed(false, tr("No action can be taken without the audit trail."));
+    else
+        m_traffic->setAllowed(weight.allowed, QString::fromStdString(weight.why));
     const auto phaseName = [](RolloutPhase phase) {
         return QString::fromUtf8(toString(phase).data(), qsizetype(toString(phase).size()));
     };
@@ -1026,7 +1030,10 @@ void MainWindow::setPaused(bool paused)
 
 void MainWindow::updateLevers()
 {
-    const bool busy = m_actions && m_actions->busy();
+    // An action that cannot be recorded is never sent, so without the audit trail no lever is
+    // offered (the hint says why).
+    const bool unrecordable = !m_actionLog.canRecord();
+    const bool busy = (m_actions && m_actions->busy()) || unrecordable;
     const std::optional<RolloutReading> read = reading();
     const ControlPlaneCapabilities backend =
         m_backends.control ? m_backends.control->capabilities() : ControlPlaneCapabilities{};
@@ -1056,6 +1063,9 @@ void MainWindow::updateLevers()
     QString hint;
     if (!m_monitor)
         hint = tr("Not connected.");
+    else if (unrecordable)
+        hint = tr("No action can be taken without the audit trail: the red bar above the "
+                  "variants says why.");
     else if (!read)
         hint = tr("Waiting for the backend's first answer…");
     else if (busy)
@@ -1209,9 +1219,13 @@ void MainWindow::overridePlan(const QString &what)
 
 void MainWindow::updatePlanView()
 {
-    const bool available = m_monitor && m_planBackends.control && m_planBackends.metrics;
-    m_timeline->setAvailable(available, m_monitor ? tr("This connection cannot run a plan.")
-                                                  : tr("Connect to run a plan."));
+    // A plan's decisions are recorded like the operator's actions: no trail, no plan.
+    const bool available =
+        m_monitor && m_planBackends.control && m_planBackends.metrics && m_actionLog.canRecord();
+    m_timeline->setAvailable(available, !m_actionLog.canRecord()
+                                            ? tr("No plan can run without the audit trail.")
+                                            : (m_monitor ? tr("This connection cannot run a plan.")
+                                                         : tr("Connect to run a plan.")));
     if (!m_plan || m_plan->phase() == rollout::RunPhase::Idle) {
         m_timeline->setStatus({});
         m_analysis->showNoJudge(AnalysisPanel::noPlanText());
@@ -1364,8 +1378,7 @@ void MainWindow::openAuditTrail()
         // Without a trail no action may be sent: every one is refused with this sentence.
         const QString why = QString::fromStdString(error);
         m_actionLog.setSinkError(why);
-        m_messages->showMessage(MessageBar::Level::Error,
-                                tr("%1 Actions are refused until it can be written.").arg(why));
+        showAuditTrailError();
         return;
     }
     m_actionLog.setSink(m_audit.get());
@@ -1378,6 +1391,17 @@ void MainWindow::openAuditTrail()
             MessageBar::Level::Warning,
             tr("The earlier action log could not be imported into the audit trail: %1")
                 .arg(QString::fromStdString(error)));
+}
+
+void MainWindow::showAuditTrailError()
+{
+    if (m_actionLog.canRecord())
+        return;
+    // In the plan's bar, which stays until dismissed: the connection's own messages, cleared
+    // when the backend answers, must not take the reason away.
+    m_planMessages->showMessage(
+        MessageBar::Level::Error,
+        tr("%1 No action can be taken until it can be written.").arg(m_actionLog.sinkError()));
 }
 
 } // namespace canary

@@ -158,6 +158,7 @@ protected:
 private:
     // Opens the audit trail (docs/audit.md) and imports the earlier JSON-lines log once.
     void openAuditTrail();
+    void showAuditTrailError(); // when the trail could not be opened: why no lever is offered
     void setUpActions();
     void setUpStatusBar();
     void setUpTimeWindows();

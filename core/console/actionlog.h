@@ -83,6 +83,9 @@ public:
     // sent unrecorded.
     void setSink(audit::AuditSink *sink) { m_sink = sink; }
     void setSinkError(QString error) { m_sinkError = std::move(error); }
+    // False when begin() is bound to fail (the trail could not be opened): the levers say so.
+    bool canRecord() const { return m_sinkError.isEmpty(); }
+    const QString &sinkError() const { return m_sinkError; }
     // The backend the next records are about, as the trail names it.
     void setBackend(std::string kind, std::string address)
     {

@@ -1,6 +1,7 @@
 // The console window on fake backends (no sockets): what it says about the kind of backend and
 // metrics source it is connected to, and the levers it offers because of it.
 #include "analysispanel.h"
+#include "audit/sqliteauditstore.h"
 #include "confirmactiondialog.h"
 #include "consolesettings.h"
 #include "fakecontrolplane.h"
@@ -19,6 +20,7 @@
 
 #include <QAction>
 #include <QApplication>
+#include <QDir>
 #include <QDoubleSpinBox>
 #include <QFile>
 #include <QLabel>
@@ -112,6 +114,7 @@ private Q_SLOTS:
     void failedRollbackAsksForAHand();
     void manualRollbackStopsThePlanFirst();
     void noPlanWithoutBackendsOfItsOwn();
+    void noLeverWithoutTheAuditTrail();
 
 private:
     // Connects the window to fresh fakes; they are owned by the window from then on.
@@ -636,6 +639,33 @@ void TestConsoleWindow::noPlanWithoutBackendsOfItsOwn()
     QVERIFY(!m_window->planController());
     QVERIFY2(m_window->planMessageBar()->text().contains(QStringLiteral("no backends of its own")),
              qPrintable(m_window->planMessageBar()->text()));
+}
+
+void TestConsoleWindow::noLeverWithoutTheAuditTrail()
+{
+    // A folder where the trail's file should be: it cannot be opened.
+    const QString trail = QString::fromStdString(audit::SqliteAuditStore::defaultPath());
+    QFile::remove(trail);
+    QVERIFY(QDir().mkpath(trail));
+    m_window = std::make_unique<MainWindow>();
+    m_window->profileStore()->setKeychainEnabled(false);
+    m_window->show();
+    connectFakes(controlApiCapabilities(), metricsKind("Fake", true));
+    QVERIFY(QDir(trail).removeRecursively());
+    QFile::remove(trail + QStringLiteral("-wal"));
+    QFile::remove(trail + QStringLiteral("-shm"));
+    QVERIFY2(m_window->planMessageBar()->text().contains(QStringLiteral("could not be opened")),
+             qPrintable(m_window->planMessageBar()->text()));
+    for (const char *name : {"promoteButton", "rollbackButton", "stageButton"}) {
+        auto *button = m_window->findChild<QPushButton *>(QString::fromUtf8(name));
+        QVERIFY(button);
+        QVERIFY2(!button->isEnabled(), name);
+    }
+    QVERIFY(!m_window->planTimeline()->button(PlanTimeline::Button::Start)->isEnabled());
+    auto *hint = m_window->findChild<QLabel *>(QStringLiteral("decisionHint"));
+    QVERIFY(hint);
+    QVERIFY2(hint->text().contains(QStringLiteral("without the audit trail")),
+             qPrintable(hint->text()));
 }
 
 QTEST_MAIN(TestConsoleWindow)
