@@ -1,4 +1,5 @@
 #include "runcommand.h"
+#include "util/signalwatcher.h"
 
 #include "console/plandecisions.h"
 #include "rollout/plancontroller.h"
@@ -23,67 +24,6 @@ using rollout::Decision;
 using rollout::DecisionKind;
 using rollout::PlanController;
 using rollout::RunPhase;
-
-// SIGINT and SIGTERM end the run the way a person taking over does: the plan stops, nothing more
-// is sent. The handler only writes to a pipe, all a signal handler may safely do; the event loop
-// reads it. A second signal ends canaryctl at once (the defaults are back by then).
-class StopOnSignals final : public QObject
-{
-public:
-    static constexpr std::array<int, 2> kSignals = {SIGINT, SIGTERM};
-
-    explicit StopOnSignals(std::function<void(int)> onSignal)
-        : m_onSignal(std::move(onSignal))
-    {
-        if (::pipe2(s_pipe.data(), O_CLOEXEC | O_NONBLOCK) != 0)
-            return; // without the pipe a signal ends canaryctl the default way
-        m_notifier = new QSocketNotifier(s_pipe[0], QSocketNotifier::Read, this);
-        connect(m_notifier, &QSocketNotifier::activated, this, &StopOnSignals::onReadable);
-        struct sigaction action = {};
-        action.sa_handler = &StopOnSignals::handle;
-        sigemptyset(&action.sa_mask);
-        action.sa_flags = SA_RESTART;
-        for (const int number : kSignals)
-            ::sigaction(number, &action, nullptr);
-    }
-
-    ~StopOnSignals() override
-    {
-        restoreDefaults();
-        for (int &fd : s_pipe) {
-            if (fd >= 0)
-                ::close(fd);
-            fd = -1;
-        }
-    }
-
-private:
-    static void handle(int number)
-    {
-        const auto byte = static_cast<unsigned char>(number);
-        [[maybe_unused]] const ssize_t written = ::write(s_pipe[1], &byte, 1);
-    }
-
-    static void restoreDefaults()
-    {
-        for (const int number : kSignals)
-            std::signal(number, SIG_DFL);
-    }
-
-    void onReadable()
-    {
-        unsigned char byte = 0;
-        if (::read(s_pipe[0], &byte, 1) != 1)
-            return;
-        restoreDefaults();
-        m_notifier->setEnabled(false);
-        m_onSignal(byte);
-    }
-
-    static inline std::array<int, 2> s_pipe = {-1, -1};
-    QSocketNotifier *m_notifier = nullptr;
-    std::function<void(int)> m_onSignal;
-};
 
 std::string percent(Weight weight)
 {
@@ -239,7 +179,7 @@ int runPlan(const rollout::Plan &plan, ControlPlane *control, MetricsSource *met
         if (rollout::isFinished(phase) || phase == RunPhase::Paused)
             loop.quit();
     });
-    StopOnSignals stopOnSignals([&](int number) {
+    SignalWatcher stopOnSignals({SIGINT, SIGTERM}, [&](int number) {
         interrupted = true;
         controller.stopForOverride(std::string("stopped by the operator (") +
                                    (number == SIGINT ? "SIGINT" : "SIGTERM") + ")");

@@ -9,10 +9,10 @@
 #include "demogateway.h"
 #include "rollout/plan.h"
 #include "util/clock.h"
+#include "util/signalwatcher.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
-#include <QSocketNotifier>
 #include <QTimer>
 #include <QUrl>
 
@@ -37,71 +37,6 @@ int usage(const QString &message)
                  message.toUtf8().constData());
     return kUsage;
 }
-
-// SIGTERM, SIGINT and SIGHUP (a logout, `kill`, Ctrl+C in the terminal) end the console the way
-// Quit does: the window saves its state and stops the demo gateway with its token folder. The
-// handler only writes the signal number to a pipe, which is all a signal handler may safely do;
-// the event loop reads it and runs `onSignal`. A second signal while shutting down ends the
-// console at once (the gateway then goes by its parent-death signal).
-class QuitOnSignals final : public QObject
-{
-public:
-    static constexpr std::array<int, 3> kSignals = {SIGTERM, SIGINT, SIGHUP};
-
-    explicit QuitOnSignals(std::function<void(int)> onSignal)
-        : m_onSignal(std::move(onSignal))
-    {
-        if (::pipe2(s_pipe.data(), O_CLOEXEC | O_NONBLOCK) != 0) {
-            std::perror("canary-console: cannot watch for signals");
-            return;
-        }
-        m_notifier = new QSocketNotifier(s_pipe[0], QSocketNotifier::Read, this);
-        connect(m_notifier, &QSocketNotifier::activated, this, &QuitOnSignals::onReadable);
-        struct sigaction action = {};
-        action.sa_handler = &QuitOnSignals::handle;
-        sigemptyset(&action.sa_mask);
-        action.sa_flags = SA_RESTART;
-        for (const int number : kSignals)
-            ::sigaction(number, &action, nullptr);
-    }
-
-    ~QuitOnSignals() override
-    {
-        restoreDefaults();
-        for (int &fd : s_pipe) {
-            if (fd >= 0)
-                ::close(fd);
-            fd = -1;
-        }
-    }
-
-private:
-    static void handle(int number)
-    {
-        const auto byte = static_cast<unsigned char>(number);
-        [[maybe_unused]] const ssize_t written = ::write(s_pipe[1], &byte, 1);
-    }
-
-    static void restoreDefaults()
-    {
-        for (const int number : kSignals)
-            std::signal(number, SIG_DFL);
-    }
-
-    void onReadable()
-    {
-        unsigned char byte = 0;
-        if (::read(s_pipe[0], &byte, 1) != 1)
-            return;
-        restoreDefaults();
-        m_notifier->setEnabled(false);
-        m_onSignal(byte);
-    }
-
-    static inline std::array<int, 2> s_pipe = {-1, -1};
-    QSocketNotifier *m_notifier = nullptr;
-    std::function<void(int)> m_onSignal;
-};
 
 } // namespace
 
@@ -214,13 +149,15 @@ int main(int argc, char *argv[])
             return usage(QString::fromStdString(error));
     }
     MainWindow window;
-    const QuitOnSignals quitOnSignals([&window](int number) {
+    const SignalWatcher quitOnSignals({SIGTERM, SIGINT, SIGHUP}, [&window](int number) {
         std::fprintf(stderr, "canary-console: %s, shutting down.\n", ::strsignal(number));
         // close() runs the window's shutdown (settings, demo gateway); quit() also leaves any
         // dialog's event loop that is open at the time.
         window.close();
         QCoreApplication::quit();
     });
+    if (!quitOnSignals.watching())
+        std::perror("canary-console: cannot watch for signals");
     if (plan)
         window.setPlan(*plan, parser.value(planFile));
     window.show();
