@@ -83,6 +83,10 @@ struct VariantKpis
     double p50Seconds = kUnknown;
     double p95Seconds = kUnknown;
     double p99Seconds = kUnknown;
+    // The mean latency (the histogram's sum over its count in the window); unknown where the
+    // source gives no sum (HAProxy), with meanReason saying why.
+    double meanSeconds = kUnknown;
+    std::string meanReason;
     double requestsInWindow = kUnknown;
     double errorsInWindow = kUnknown;
     double feedbackInWindow = kUnknown;
