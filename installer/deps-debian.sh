@@ -13,6 +13,8 @@ packages=(
     prometheus haproxy xvfb xauth dpkg-dev file
     # benchmarks and looking at reports
     wrk poppler-utils
+    # report tests: a JSON Schema validator and a CSV reader that are not ours
+    python3 python3-jsonschema
     # fuzzing (scripts/fuzz.sh): clang with libFuzzer and the sanitizer runtimes
     clang-14 libclang-rt-14-dev
 )

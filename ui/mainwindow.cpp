@@ -10,6 +10,8 @@
 #include "messagebar.h"
 #include "plantimeline.h"
 #include "profilestore.h"
+#include "reportcharts.h"
+#include "reportexport.h"
 #include "stagecanarydialog.h"
 #include "stalebanner.h"
 #include "trafficcontrol.h"
@@ -20,7 +22,9 @@
 #include "backends/httptransport.h"
 #include "console/plandecisions.h"
 #include "console/rolloutactions.h"
+#include "report/reportbuilder.h"
 #include "util/clock.h"
+#include "util/join.h"
 #include "util/scheduler.h"
 
 #include <QActionGroup>
@@ -33,6 +37,7 @@
 #include <QLabel>
 #include <QMessageBox>
 #include <QProgressBar>
+#include <QProgressDialog>
 #include <QPushButton>
 #include <QStandardPaths>
 #include <QStyle>
@@ -199,6 +204,14 @@ void MainWindow::setUpActions()
     connect(m_ui->actionConnect, &QAction::triggered, this, [this] { showConnectionDialog(); });
     connect(m_ui->actionDemo, &QAction::triggered, this, [this] { startDemo(); });
     connect(m_ui->actionQuit, &QAction::triggered, this, &QMainWindow::close);
+    auto *exportAction = new QAction(tr("&Export comparison report…"), this);
+    exportAction->setObjectName(QStringLiteral("actionExportReport"));
+    exportAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
+    exportAction->setStatusTip(tr("Write the verdict, the figures, the charts and the audit "
+                                  "trail of this rollout as PDF, HTML, CSV or JSON."));
+    m_ui->menuFile->insertAction(m_ui->actionQuit, exportAction);
+    m_ui->menuFile->insertSeparator(m_ui->actionQuit);
+    connect(exportAction, &QAction::triggered, this, &MainWindow::exportReport);
     connect(m_ui->actionSetWeight, &QAction::triggered, this, &MainWindow::focusWeight);
     connect(m_ui->actionPromote, &QAction::triggered, this, &MainWindow::promote);
     connect(m_ui->actionRollback, &QAction::triggered, this, &MainWindow::rollback);
@@ -1402,6 +1415,125 @@ void MainWindow::showAuditTrailError()
     m_planMessages->showMessage(
         MessageBar::Level::Error,
         tr("%1 No action can be taken until it can be written.").arg(m_actionLog.sinkError()));
+}
+
+report::ReportData MainWindow::gatherReport(std::optional<std::chrono::seconds> window) const
+{
+    report::ReportData content;
+    const SystemTime now = SystemClock::instance().now();
+    content.to = now;
+    content.exportedAt = now;
+    content.exportedBy = m_actionLog.actor();
+    if (!m_monitor || !m_backends.control || !m_backends.metrics) {
+        content.from = now - window.value_or(std::chrono::hours(1));
+        content.notes.push_back("The console was not connected to a backend when it exported.");
+        return content;
+    }
+    const metrics::TimeSeriesStore &history = m_monitor->history();
+    if (window) {
+        content.from = now - *window;
+    } else {
+        // All of it: from the oldest point any series holds.
+        content.from = now - history.retention();
+        std::optional<SystemTime> oldest;
+        for (const VariantRole role : {VariantRole::Production, VariantRole::Canary}) {
+            for (const metrics::Kpi kpi : metrics::kAllKpis) {
+                const metrics::TimeSeries &series = history.series(role, kpi);
+                if (series.size() > 0 && (!oldest || series.at(0).time < *oldest))
+                    oldest = series.at(0).time;
+            }
+        }
+        if (oldest)
+            content.from = *oldest;
+    }
+    content.backendKind = m_backends.control->capabilities().kind;
+    content.backendAddress = m_backends.control->address();
+    content.metricsAddress =
+        join(m_backends.metrics->capabilities().kind, " ", m_backends.metrics->address());
+    content.source = "the console's live history and the audit trail";
+    report::setSeries(content, history);
+    report::setKpis(content, decisionSnapshot());
+    if (const auto &state = m_monitor->state())
+        report::setState(content, *state);
+    if (m_plan && m_plan->phase() != rollout::RunPhase::Idle) {
+        report::setJudgement(content, m_plan->judgement());
+        report::setPlan(content, m_plan->plan(), m_plan->currentStep(),
+                        rollout::toString(m_plan->phase()));
+    }
+    if (m_audit) {
+        audit::AuditFilter filter;
+        filter.since = content.from;
+        filter.until = content.to;
+        filter.backend = content.backendAddress;
+        std::string error;
+        if (auto entries = m_audit->query(filter, &error)) {
+            // Another backend whose address contains this one's is not this one.
+            std::erase_if(*entries, [&](const audit::AuditEntry &entry) {
+                return entry.backendAddress != content.backendAddress;
+            });
+            report::addAuditTrail(content, std::move(*entries));
+        } else {
+            content.notes.push_back(join("The audit trail could not be read: ", error));
+        }
+    } else {
+        content.notes.push_back("The audit trail could not be opened, so no action is listed.");
+    }
+    if (!m_backends.metrics->capabilities().limits.empty())
+        content.notes.push_back(m_backends.metrics->capabilities().limits);
+    return content;
+}
+
+void MainWindow::exportReport()
+{
+    if (m_exporter && m_exporter->busy()) {
+        m_messages->showMessage(MessageBar::Level::Info, tr("A report is still being written."));
+        return;
+    }
+    const QString folder = QStandardPaths::writableLocation(QStandardPaths::DocumentsLocation);
+    ExportReportDialog dialog(m_chartGrid ? m_chartGrid->timeWindow() : std::chrono::minutes(15),
+                              folder.isEmpty() ? QDir::homePath() : folder, this);
+    if (dialog.exec() != QDialog::Accepted)
+        return;
+    startExport(gatherReport(dialog.window()), dialog.format(), dialog.path());
+}
+
+bool MainWindow::startExport(report::ReportData content, report::Format format, const QString &path)
+{
+    if (!m_exporter) {
+        m_exporter = std::make_unique<ReportExporter>();
+        connect(m_exporter.get(), &ReportExporter::progressed, this, [this](int permille) {
+            if (m_exportProgress)
+                m_exportProgress->setValue(permille);
+        });
+        connect(m_exporter.get(), &ReportExporter::finished, this,
+                [this](bool written, const QString &message) {
+                    if (m_exportProgress) {
+                        m_exportProgress->deleteLater();
+                        m_exportProgress = nullptr;
+                    }
+                    m_messages->showMessage(
+                        written ? MessageBar::Level::Success : MessageBar::Level::Error, message);
+                });
+    }
+    if (m_exporter->busy())
+        return false;
+    report::finishReport(content);
+    // The charts are widgets, drawn here; the file is written on the exporter's thread.
+    std::vector<report::ReportImage> charts;
+    if (report::formatHasCharts(format))
+        charts = renderReportCharts(content);
+    if (!m_exporter->start(std::move(content), std::move(charts), format, path))
+        return false;
+    m_exportProgress =
+        new QProgressDialog(tr("Writing the report to %1…").arg(path), tr("Cancel"), 0, 1000, this);
+    m_exportProgress->setWindowTitle(tr("Export comparison report"));
+    m_exportProgress->setWindowModality(Qt::NonModal); // the window stays usable meanwhile
+    m_exportProgress->setMinimumDuration(500);
+    m_exportProgress->setAutoClose(false);
+    m_exportProgress->setAutoReset(false);
+    connect(m_exportProgress, &QProgressDialog::canceled, m_exporter.get(),
+            &ReportExporter::cancel);
+    return true;
 }
 
 } // namespace canary

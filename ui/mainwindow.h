@@ -9,6 +9,7 @@
 #include "demogateway.h"
 #include "domain/rolloutrules.h"
 #include "messagebar.h"
+#include "report/reportwriter.h"
 #include "rollout/plan.h"
 #include "rollout/plancontroller.h"
 
@@ -21,6 +22,7 @@ class QActionGroup;
 class QComboBox;
 class QLabel;
 class QProgressBar;
+class QProgressDialog;
 class QPushButton;
 class QSystemTrayIcon;
 
@@ -37,6 +39,7 @@ class HttpTransport;
 class KpiComparison;
 class PlanTimeline;
 class ProfileStore;
+class ReportExporter;
 class RolloutActions;
 class Scheduler;
 class StaleBanner;
@@ -116,6 +119,17 @@ public:
     void startFromSettings();
     // The first-run question: start the demo or connect.
     void offerFirstRun();
+    // File → Export comparison report…: asks for the format, the time and the file, then writes
+    // it in the background with a progress dialog (docs/reports.md).
+    void exportReport();
+    // The report's content over the last `window` (nullopt: all the history held), gathered from
+    // what the window shows: the charts' history, the decision snapshot, the rollout, the plan
+    // and its judge, and the audit trail's entries for this backend.
+    report::ReportData gatherReport(std::optional<std::chrono::seconds> window) const;
+    // Starts writing `content` to `path` (the charts drawn first, here); false while another export
+    // runs. The outcome lands in the message bar.
+    bool startExport(report::ReportData content, report::Format format, const QString &path);
+    ReportExporter *reportExporter() const { return m_exporter.get(); }
 
     // The pieces, for tests and for main().
     RolloutMonitor *monitor() const { return m_monitor.get(); }
@@ -221,6 +235,8 @@ private:
     Backends m_planBackends; // the plan controller's own, before it
     std::unique_ptr<rollout::PlanController> m_plan;
     PlanDecisionLog m_decisionLog{m_actionLog}; // the plan's decisions into the audit trail
+    std::unique_ptr<ReportExporter> m_exporter;
+    QProgressDialog *m_exportProgress = nullptr;
     Scheduler *m_planScheduler = nullptr;
     bool m_startPlanOnFirstState = false;
     ChartGrid *m_chartGrid = nullptr;

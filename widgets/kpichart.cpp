@@ -128,7 +128,8 @@ KpiChart::KpiChart(const metrics::TimeSeriesStore &store, const ChartRowSpec &ro
     auto ticker = QSharedPointer<QCPAxisTickerDateTime>::create();
     ticker->setDateTimeFormat(QStringLiteral("HH:mm:ss"));
     ticker->setDateTimeSpec(Qt::LocalTime);
-    ticker->setTickCount(6);
+    ticker->setTickCount(timeTickCount(width()));
+    m_timeTicker = ticker;
     xAxis->setTicker(ticker);
     yAxis->ticker()->setTickCount(4);
     yAxis->setLabel(m_row.axisLabel());
@@ -742,9 +743,23 @@ void KpiChart::leaveEvent(QEvent *event)
     Q_EMIT hoverKeyChanged(kNaN);
 }
 
+int KpiChart::timeTickCount(int widthPixels)
+{
+    // An "HH:mm:ss" label is about 60 px wide: keep at least as much room between two, so a
+    // narrow chart (a half-width column, a report page) never prints them over each other.
+    return std::clamp(widthPixels / 130, 2, 6);
+}
+
+void KpiChart::setTimeInUtc(bool utc)
+{
+    m_timeTicker->setDateTimeSpec(utc ? Qt::UTC : Qt::LocalTime);
+    m_needsReplot = true;
+}
+
 void KpiChart::resizeEvent(QResizeEvent *event)
 {
     QCustomPlot::resizeEvent(event);
+    m_timeTicker->setTickCount(timeTickCount(width()));
     if (bucketCount() != m_loadedBuckets) {
         m_needsSync = true;
         Q_EMIT refreshWanted();

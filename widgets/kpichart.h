@@ -87,6 +87,11 @@ public:
     // by variant with a lighter shade for the lower quantiles.
     QColor lineColour(VariantRole role, const ChartLineSpec &spec) const;
 
+    // The time axis' labels in UTC (reports, whose tables say UTC) instead of local time.
+    void setTimeInUtc(bool utc);
+    // How many time labels fit in `widthPixels`.
+    static int timeTickCount(int widthPixels);
+
     static double toKey(SystemTime time);
     static SystemTime fromKey(double key);
     static constexpr int kMarkerHitPixels = 4;
@@ -143,6 +148,7 @@ private:
     std::vector<Line> m_lines;
     ChartPalette m_palette;
     QCPItemStraightLine *m_cursor = nullptr;
+    QSharedPointer<QCPAxisTickerDateTime> m_timeTicker;
     QCPItemText *m_emptyText = nullptr;
     std::deque<EventMarker> m_markers; // in time order
     std::vector<TimeSpan> m_gaps;

@@ -19,6 +19,8 @@
 
 namespace canary::ctl {
 
+struct ReportRequest;
+
 // Documented in `canaryctl --help` and docs/canaryctl.md.
 enum ExitCode : int {
     kOk = 0,
@@ -71,6 +73,9 @@ public:
     // `run --plan FILE`: exit codes of runcommand.h (0 promoted, 2 rolled back, 3 waiting, 1
     // error).
     int run(const QString &planFile);
+    // `report` on a live backend (reportcommand.cpp): 0 written, 1 not written, 2 usage, 3 the
+    // backend or its metrics unreachable.
+    int report(const ReportRequest &request);
 
 private:
     ControlResult await(const std::function<void(ControlPlane::Callback)> &start);

@@ -13,9 +13,6 @@
 
 namespace canary::ctl {
 
-namespace {
-
-// An RFC 3339 time, or a duration back from `now` ("30m"). nullopt for anything else.
 std::optional<SystemTime> parseWhen(const QString &text, SystemTime now)
 {
     if (const auto t = parseRfc3339(text.toStdString()))
@@ -35,6 +32,8 @@ std::optional<SystemTime> parseWhen(const QString &text, SystemTime now)
     }
     return std::nullopt;
 }
+
+namespace {
 
 std::string actorOf(const audit::AuditEntry &e)
 {

@@ -5,6 +5,7 @@
 #include <QString>
 
 #include <cstdio>
+#include <optional>
 
 namespace canary::ctl {
 
@@ -20,6 +21,10 @@ struct HistoryRequest
     QString backend; // a part of the backend's address
     bool json = false;
 };
+
+// An RFC 3339 time, or a duration back from `now` ("90s", "30m", "2h", "7d"). nullopt for
+// anything else.
+std::optional<SystemTime> parseWhen(const QString &text, SystemTime now);
 
 // Exit code: 0 (also when nothing matched), 1 the trail could not be read, 2 a usage error.
 int runHistory(const HistoryRequest &request, const Clock &clock, std::FILE *out, std::FILE *err);

@@ -5,16 +5,20 @@
 #include "ctlcommands.h"
 #include "historycommand.h"
 #include "judgecommand.h"
+#include "reportcommand.h"
 #include "runcommand.h"
 #include "simulatecommand.h"
 
+#include <QApplication>
 #include <QCommandLineParser>
 #include <QCoreApplication>
 #include <QUrl>
 
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <functional>
+#include <memory>
 #include <vector>
 
 using namespace canary;
@@ -56,6 +60,11 @@ Commands:
                               after the last step; every decision printed with its reason.
                               Exit 0 promoted, 2 rolled back, 3 paused for a person or stopped
                               (Ctrl-C: the rollout stays where it is), 1 error
+  report (backend options | --from-db FILE) [--since T] [--until T] --format F -o FILE
+                              a comparison report (F: pdf, html, csv, json; docs/reports.md):
+                              verdict, both variants' figures, charts, the plan and the timeline
+                              of actions and decisions. From a live backend (with its audit
+                              trail, --db) or from an audit trail file alone
   history [--since T] [--until T] [--action A] [--actor U] [--backend-match TEXT] [--db FILE] [--json]
                               the audit trail: every action and automatic decision, oldest
                               first (T: RFC 3339, or back from now: 90s, 30m, 2h, 7d)
@@ -86,7 +95,15 @@ int usage(const QString &message, int code = kUsage)
 
 int main(int argc, char *argv[])
 {
-    QCoreApplication app(argc, argv);
+    // `report` draws its charts with the console's widgets, off screen: it needs a QApplication
+    // but never a display. Every other command stays a plain QCoreApplication.
+    const bool drawsCharts = std::any_of(
+        argv + 1, argv + argc, [](const char *arg) { return std::strcmp(arg, "report") == 0; });
+    if (drawsCharts)
+        qputenv("QT_QPA_PLATFORM", "offscreen");
+    const std::unique_ptr<QCoreApplication> app =
+        drawsCharts ? std::make_unique<QApplication>(argc, argv)
+                    : std::make_unique<QCoreApplication>(argc, argv);
     QCoreApplication::setApplicationName(QStringLiteral("canaryctl"));
     QCoreApplication::setApplicationVersion(QStringLiteral(CANARY_VERSION));
 
@@ -168,14 +185,25 @@ int main(int argc, char *argv[])
         QStringLiteral("history: only backends whose address holds TEXT."), QStringLiteral("TEXT"));
     const QCommandLineOption database(
         QStringLiteral("db"),
-        QStringLiteral("history, run: the audit trail file (default: the console's)."),
+        QStringLiteral("history, run, report: the audit trail file (default: the console's)."),
         QStringLiteral("FILE"));
+    const QCommandLineOption fromDb(
+        QStringLiteral("from-db"),
+        QStringLiteral("report: from this audit trail file alone, no backend."),
+        QStringLiteral("FILE"));
+    const QCommandLineOption reportFormat(QStringLiteral("format"),
+                                          QStringLiteral("report: pdf, html, csv or json."),
+                                          QStringLiteral("F"));
+    const QCommandLineOption output({QStringLiteral("o"), QStringLiteral("output")},
+                                    QStringLiteral("report: the file to write."),
+                                    QStringLiteral("FILE"));
     connection.addTo(parser);
     parser.addOptions(
         {timeout,  json,  yes,      openMetrics,      interval,     count,        model,
          version,  spec,  mutating, productionSample, canarySample, kind,         alpha,
          planFile, since, until,    historyAction,    historyActor, backendMatch, database,
-         scenario, runs,  seed,     policies,         progress});
+         scenario, runs,  seed,     policies,         progress,     fromDb,       reportFormat,
+         output});
     parser.addPositionalArgument(QStringLiteral("command"), QStringLiteral("See Commands above."));
 
     if (!parser.parse(QCoreApplication::arguments()))
@@ -256,6 +284,16 @@ int main(int argc, char *argv[])
                                 parser.value(backendMatch), parser.isSet(json)},
                                SystemClock::instance(), stdout, stderr);
          }},
+        {"report", 1,
+         [&](Commands &c) {
+             const ReportRequest request{parser.value(fromDb),       parser.value(database),
+                                         parser.value(since),        parser.value(until),
+                                         parser.value(reportFormat), parser.value(output),
+                                         parser.value(backendMatch)};
+             if (parser.isSet(fromDb))
+                 return runReportFromTrail(request, SystemClock::instance(), stdout, stderr);
+             return c.report(request);
+         }},
         {"metrics-lint", 2,
          [&](Commands &c) {
              return c.metricsLint(args.at(1));
@@ -300,7 +338,8 @@ int main(int argc, char *argv[])
     // Commands that read files only need no backend.
     const bool offline = command == QLatin1String("metrics-lint") ||
                          command == QLatin1String("judge") || command == QLatin1String("history") ||
-                         command == QLatin1String("simulate");
+                         command == QLatin1String("simulate") ||
+                         (command == QLatin1String("report") && parser.isSet(fromDb));
     if (!offline) {
         std::string why;
         if (!commands.openBackends(&why))

@@ -20,4 +20,11 @@ inline std::string join(std::initializer_list<std::string_view> parts)
     return out;
 }
 
+// join("a", b, "c"): the same without braces.
+template<typename... Parts>
+requires(sizeof...(Parts) >= 2) std::string join(const Parts &...parts)
+{
+    return join({std::string_view(parts)...});
+}
+
 } // namespace canary
