@@ -1417,10 +1417,10 @@ void MainWindow::showAuditTrailError()
         tr("%1 No action can be taken until it can be written.").arg(m_actionLog.sinkError()));
 }
 
-report::ReportData MainWindow::gatherReport(std::optional<std::chrono::seconds> window) const
+report::ReportData MainWindow::gatherReport(std::optional<std::chrono::seconds> window,
+                                            SystemTime now) const
 {
     report::ReportData content;
-    const SystemTime now = SystemClock::instance().now();
     content.to = now;
     content.exportedAt = now;
     content.exportedBy = m_actionLog.actor();

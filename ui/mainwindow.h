@@ -12,6 +12,7 @@
 #include "report/reportwriter.h"
 #include "rollout/plan.h"
 #include "rollout/plancontroller.h"
+#include "util/clock.h"
 
 #include <QMainWindow>
 #include <QTimer>
@@ -125,7 +126,9 @@ public:
     // The report's content over the last `window` (nullopt: all the history held), gathered from
     // what the window shows: the charts' history, the decision snapshot, the rollout, the plan
     // and its judge, and the audit trail's entries for this backend.
-    report::ReportData gatherReport(std::optional<std::chrono::seconds> window) const;
+    // `now` is the moment it ends at (the exporting moment; tests on virtual time give theirs).
+    report::ReportData gatherReport(std::optional<std::chrono::seconds> window,
+                                    SystemTime now = SystemClock::instance().now()) const;
     // Starts writing `content` to `path` (the charts drawn first, here); false while another export
     // runs. The outcome lands in the message bar.
     bool startExport(report::ReportData content, report::Format format, const QString &path);

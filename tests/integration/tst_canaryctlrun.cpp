@@ -74,6 +74,15 @@ private Q_SLOTS:
         QVERIFY2(run.out.contains(QLatin1String("gate errors: pass")), qPrintable(run.out));
         QVERIFY2(run.out.contains(QLatin1String("canaryctl: promoted")), qPrintable(run.out));
         QCOMPARE(phase(), QStringLiteral("promoted"));
+
+        // The report a reviewer gets from the trail alone says what happened and on what numbers.
+        const QString pdf = report({QStringLiteral("--from-db"), trailPath()}, QStringLiteral("pdf"),
+                                   QStringLiteral("report-promoted.pdf"));
+        for (const char *expected : {"Promoted", "promoted automatically by plan \"quick test\"",
+                                     "m 2.0 vs m 1.0", "Pass", "plan promote", "Rollout plan",
+                                     "passed"})
+            QVERIFY2(pdf.contains(QLatin1String(expected)),
+                     qPrintable(QStringLiteral("missing \"%1\" in:\n%2").arg(QLatin1String(expected), pdf)));
     }
 
     void aCanaryWhoseErrorsJumpIsRolledBack()
@@ -105,6 +114,40 @@ private Q_SLOTS:
         QCOMPARE(rollback->stateAfter, std::string("rolled_back"));
         QVERIFY2(rollback->reason.find("a critical gate failed") != std::string::npos,
                  rollback->reason.c_str());
+
+        const QString pdf = report({QStringLiteral("--from-db"), trailPath()}, QStringLiteral("pdf"),
+                                   QStringLiteral("report-rolled-back.pdf"));
+        for (const char *expected : {"Rolled back", "rolled back automatically by plan",
+                                     "a critical gate failed", "Fail", "plan rollback", "errors"})
+            QVERIFY2(pdf.contains(QLatin1String(expected)),
+                     qPrintable(QStringLiteral("missing \"%1\" in:\n%2").arg(QLatin1String(expected), pdf)));
+        // The same from the live backend: its state now, with the trail's entries for it.
+        const QString html = report({QStringLiteral("--url"), m_gateway->url().toString(),
+                                     QStringLiteral("--db"), trailPath(), QStringLiteral("--since"),
+                                     QStringLiteral("10m")},
+                                    QStringLiteral("html"), QStringLiteral("report-rolled-back.html"));
+        QVERIFY2(html.contains(QLatin1String("Rolled back")), qPrintable(html.left(2000)));
+        QVERIFY2(html.contains(QLatin1String("data:image/png;base64,")), "no chart in the page");
+    }
+
+    void aReportNeedsAFormatAndAFile()
+    {
+        QProcess process;
+        process.start(QStringLiteral(CANARYCTL_BIN),
+                      {QStringLiteral("report"), QStringLiteral("--from-db"),
+                       m_dir.filePath(QStringLiteral("none.sqlite3")), QStringLiteral("--format"),
+                       QStringLiteral("docx"), QStringLiteral("-o"), m_dir.filePath(QStringLiteral("r"))});
+        QVERIFY(process.waitForFinished(30'000));
+        QCOMPARE(process.exitCode(), 2);
+        QVERIFY(process.readAllStandardError().contains("--format pdf, html, csv or json"));
+        process.start(QStringLiteral(CANARYCTL_BIN),
+                      {QStringLiteral("report"), QStringLiteral("--from-db"),
+                       m_dir.filePath(QStringLiteral("none.sqlite3")), QStringLiteral("--format"),
+                       QStringLiteral("pdf"), QStringLiteral("-o"), m_dir.filePath(QStringLiteral("r.pdf"))});
+        QVERIFY(process.waitForFinished(30'000));
+        QCOMPARE(process.exitCode(), 1); // no trail there: nothing invented
+        QVERIFY(process.readAllStandardError().contains("no audit trail"));
+        QVERIFY(!QFile::exists(m_dir.filePath(QStringLiteral("r.pdf"))));
     }
 
     void aStepThatCannotDecideWaitsForAPerson()
@@ -225,6 +268,31 @@ private:
         run.out = QString::fromUtf8(process.readAllStandardOutput());
         run.err = QString::fromUtf8(process.readAllStandardError());
         return run;
+    }
+
+    // Runs `canaryctl report` and answers the file's text (pdftotext for a PDF). A copy is left
+    // in the working directory (the build tree) to look at.
+    QString report(QStringList source, const QString &format, const QString &keepAs)
+    {
+        const QString path = m_dir.filePath(keepAs);
+        QProcess process;
+        process.start(QStringLiteral(CANARYCTL_BIN),
+                      QStringList{QStringLiteral("report")} + source +
+                          QStringList{QStringLiteral("--format"), format, QStringLiteral("-o"), path});
+        if (!process.waitForFinished(60'000))
+            return QStringLiteral("report timed out");
+        if (process.exitCode() != 0)
+            return QString::fromUtf8(process.readAllStandardError());
+        QFile::remove(keepAs);
+        QFile::copy(path, keepAs);
+        if (format != QLatin1String("pdf")) {
+            QFile file(path);
+            return file.open(QIODevice::ReadOnly) ? QString::fromUtf8(file.readAll()) : QString();
+        }
+        QProcess text;
+        text.start(QStringLiteral("pdftotext"), {path, QStringLiteral("-")});
+        text.waitForFinished(60'000);
+        return QString::fromUtf8(text.readAllStandardOutput()).simplified();
     }
 
     nlohmann::json rollout() { return m_http->get(QStringLiteral("/v1/rollout")).json(); }

@@ -13,6 +13,8 @@
 #include "modalanswer.h"
 #include "plantimeline.h"
 #include "profilestore.h"
+#include "report/reportbuilder.h"
+#include "reportexport.h"
 #include "trafficcontrol.h"
 #include "virtualtime.h"
 
@@ -24,11 +26,14 @@
 #include <QDoubleSpinBox>
 #include <QFile>
 #include <QLabel>
+#include <QProcess>
 #include <QPushButton>
 #include <QSortFilterProxyModel>
 #include <QStandardPaths>
+#include <QTemporaryDir>
 #include <QTest>
 
+#include <algorithm>
 #include <functional>
 #include <memory>
 
@@ -115,6 +120,7 @@ private Q_SLOTS:
     void manualRollbackStopsThePlanFirst();
     void noPlanWithoutBackendsOfItsOwn();
     void noLeverWithoutTheAuditTrail();
+    void reportTellsTheAutomaticRollback();
 
 private:
     // Connects the window to fresh fakes; they are owned by the window from then on.
@@ -666,6 +672,48 @@ void TestConsoleWindow::noLeverWithoutTheAuditTrail()
     QVERIFY(hint);
     QVERIFY2(hint->text().contains(QStringLiteral("without the audit trail")),
              qPrintable(hint->text()));
+}
+
+void TestConsoleWindow::reportTellsTheAutomaticRollback()
+{
+    connectWithPlan(20);
+    QTRY_VERIFY(m_window->planTimeline()->button(PlanTimeline::Button::Start)->isEnabled());
+    m_window->planTimeline()->button(PlanTimeline::Button::Start)->click();
+    rollout::PlanController *plan = m_window->planController();
+    QVERIFY(plan);
+    QVERIFY(runPlanUntil([&] { return plan->phase() == rollout::RunPhase::RolledBack; }, 120));
+
+    // What the export gathers: the plan's own account of the rollout, from the window's pieces.
+    report::ReportData content = m_window->gatherReport(std::chrono::hours(1), m_planClock->now());
+    report::finishReport(content);
+    QCOMPARE(content.headline.outcome, std::string("rolled-back"));
+    QVERIFY2(content.headline.sentence.find("automatically by plan \"test\"") != std::string::npos,
+             content.headline.sentence.c_str());
+    QCOMPARE(content.verdict, std::string("fail"));
+    QVERIFY(!content.gates.empty());
+    QVERIFY(content.plan);
+    QCOMPARE(content.plan->phase, std::string("rolled-back"));
+    QCOMPARE(content.plan->reachedStep, 0);
+    QCOMPARE(content.plan->steps.size(), std::size_t(2));
+    QVERIFY(std::any_of(content.timeline.begin(), content.timeline.end(),
+                        [](const audit::AuditEntry &e) { return e.action == "plan_rollback"; }));
+    QCOMPARE(content.backendAddress, m_control->address());
+
+    // Written in the background; the window's event loop keeps turning meanwhile.
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("rollout.pdf"));
+    QVERIFY(m_window->startExport(std::move(content), report::Format::Pdf, path));
+    QVERIFY(m_window->reportExporter()->busy());
+    QTRY_VERIFY_WITH_TIMEOUT(!m_window->reportExporter()->busy(), 60000);
+    QVERIFY2(m_window->messageBar()->text().contains(path), qPrintable(m_window->messageBar()->text()));
+    QProcess text;
+    text.start(QStringLiteral("pdftotext"), {path, QStringLiteral("-")});
+    QVERIFY(text.waitForFinished(60000));
+    const QString pdf = QString::fromUtf8(text.readAllStandardOutput()).simplified();
+    QVERIFY2(pdf.contains(QLatin1String("Rolled back")), qPrintable(pdf));
+    QVERIFY2(pdf.contains(QLatin1String("plan rollback")), qPrintable(pdf));
+    QFile::remove(QStringLiteral("console-report.pdf"));
+    QFile::copy(path, QStringLiteral("console-report.pdf")); // to look at, in the build tree
 }
 
 QTEST_MAIN(TestConsoleWindow)
