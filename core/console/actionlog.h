@@ -1,5 +1,6 @@
 #pragma once
 
+#include "analysis/judge.h"
 #include "audit/auditsink.h"
 #include "domain/rolloutstate.h"
 #include "metrics/kpi.h"
@@ -22,10 +23,16 @@ struct ActionKpis
 {
     double errorPercent = metrics::VariantKpis::kUnknown;
     double p99Ms = metrics::VariantKpis::kUnknown;
+    double p95Ms = metrics::VariantKpis::kUnknown;
+    double p50Ms = metrics::VariantKpis::kUnknown;
+    double meanMs = metrics::VariantKpis::kUnknown;
     double accuracyPercent = metrics::VariantKpis::kUnknown;
     double requestRate = metrics::VariantKpis::kUnknown;      // per second
     double requestsInWindow = metrics::VariantKpis::kUnknown; // in the snapshot's window
     double errorsInWindow = metrics::VariantKpis::kUnknown;
+    double labels = metrics::VariantKpis::kUnknown;  // labelled predictions in the window
+    double correct = metrics::VariantKpis::kUnknown; // of those, correct ones
+    double weightPercent = metrics::VariantKpis::kUnknown;
 
     static ActionKpis from(const metrics::VariantKpis &kpis);
 };
@@ -56,8 +63,14 @@ struct ActionRecord
     bool kpisLive = false;
     ActionKpis production;
     ActionKpis canary;
+    // The rollout the action was decided on: its variants' models, versions and weights.
+    std::optional<RolloutState> decidedOn;
+    // The judge's verdicts the action was decided on, when a judge was judging.
+    std::optional<analysis::Judgement> judgement;
 
     void setKpis(const KpiSnapshot &snapshot, bool live);
+    // Sets decidedOn, and the revision and phase the action was decided on.
+    void setState(const RolloutState &state);
 };
 
 // Every action the console takes, kept in memory for the window and written to the audit trail
@@ -92,7 +105,9 @@ public:
         m_backendKind = std::move(kind);
         m_backendAddress = std::move(address);
     }
-    // The trail's entry for a record.
+    // The trail's entry for a record. Its snapshot (docs/audit.md) holds the record's KPIs
+    // ("production", "canary", the window), "variants" (from decidedOn) and "verdict",
+    // "judgement" and "gates" (from judgement), each only when known.
     static audit::AuditEntry toAuditEntry(const ActionRecord &record, const std::string &kind,
                                           const std::string &address);
 

@@ -1,5 +1,7 @@
 #include "rolloutactions.h"
 
+#include <utility>
+
 namespace canary {
 
 namespace {
@@ -89,6 +91,8 @@ void RolloutActions::stageCanary(const nlohmann::json &canary, std::optional<Kpi
 void RolloutActions::run(const char *action, nlohmann::json parameters,
                          std::optional<KpiSnapshot> decidedOn, Send send, Summary summary)
 {
+    // Set for this action only: an action refused here must not leave it to the next one.
+    std::optional<analysis::Judgement> judgement = std::exchange(m_judgement, std::nullopt);
     if (m_busy) {
         Q_EMIT failed(QStringLiteral("Another action is still running; wait for its result. "
                                      "Nothing was sent."),
@@ -107,8 +111,8 @@ void RolloutActions::run(const char *action, nlohmann::json parameters,
     record.time = m_monitor->clock().now();
     record.action = action;
     record.parameters = std::move(parameters);
-    record.revision = state->revision;
-    record.stateBefore = std::string(toString(state->phase));
+    record.setState(*state);
+    record.judgement = std::move(judgement);
     if (decidedOn && !decidedOn->valid())
         decidedOn.reset(); // no numbers were shown: record none, not an empty window
     if (!decidedOn && m_monitor->snapshot().valid())

@@ -39,6 +39,12 @@ public:
     // The log the actions are written to; an in-memory one unless another is set. The log must
     // outlive this object; nullptr goes back to the in-memory log.
     void setActionLog(ActionLog *log);
+    // The judge's verdicts the next action is decided on (a plan's, while one judges); that
+    // action's record carries them, and they are forgotten once it has been begun.
+    void setJudgement(std::optional<analysis::Judgement> judgement)
+    {
+        m_judgement = std::move(judgement);
+    }
     ActionLog &actionLog() { return *m_log; }
     const ActionLog &actionLog() const { return *m_log; }
 
@@ -65,6 +71,7 @@ private:
     ActionLog *m_log = &m_ownLog;
     bool m_busy = false;
     bool m_lastFailureSentNothing = false;
+    std::optional<analysis::Judgement> m_judgement;
 };
 
 } // namespace canary
