@@ -86,6 +86,49 @@ ActionKpis ActionKpis::from(const metrics::VariantKpis &kpis)
     return out;
 }
 
+std::string leverAction(Lever lever)
+{
+    switch (lever) {
+    case Lever::SetWeight:
+        return "set_weight";
+    case Lever::Promote:
+        return "promote";
+    case Lever::Rollback:
+        return "rollback";
+    case Lever::Stage:
+        return "stage_canary";
+    }
+    return "unknown";
+}
+
+nlohmann::json weightParameters(Weight weight)
+{
+    return {{"canary", weight.percent()}};
+}
+
+ActionRecord leverRecord(Lever lever, nlohmann::json parameters, const RolloutState &state,
+                         SystemTime time)
+{
+    ActionRecord record;
+    record.time = time;
+    record.action = leverAction(lever);
+    record.parameters = std::move(parameters);
+    record.setState(state);
+    return record;
+}
+
+ActionEnd actionEnd(const ControlResult &result)
+{
+    if (!result.error && result.state)
+        return {"succeeded", result.state->revision, std::string(toString(result.state->phase))};
+    if (result.error.kind == ControlError::Kind::StaleRevision) {
+        if (const auto &current = result.error.current)
+            return {"conflict", current->revision, std::string(toString(current->phase))};
+        return {"conflict", std::nullopt, {}};
+    }
+    return {"failed", std::nullopt, {}};
+}
+
 void ActionRecord::setState(const RolloutState &state)
 {
     decidedOn = state;

@@ -2,6 +2,8 @@
 
 #include "analysis/judge.h"
 #include "audit/auditsink.h"
+#include "backends/controlplane.h"
+#include "domain/rolloutrules.h"
 #include "domain/rolloutstate.h"
 #include "metrics/kpi.h"
 #include "metrics/kpisnapshot.h"
@@ -72,6 +74,26 @@ struct ActionRecord
     // Sets decidedOn, and the revision and phase the action was decided on.
     void setState(const RolloutState &state);
 };
+
+// How a lever's action is recorded, the same for the console's RolloutActions and canaryctl's
+// one-off commands: the action's name and parameters, the rollout it was decided on, and how it
+// ended.
+// "set_weight", "promote", "rollback", "stage_canary".
+std::string leverAction(Lever lever);
+// The parameters of a weight change: {"canary": 25.0}.
+nlohmann::json weightParameters(Weight weight);
+// The record of `lever` decided on `state` at `time`, to be begun before it is sent.
+ActionRecord leverRecord(Lever lever, nlohmann::json parameters, const RolloutState &state,
+                         SystemTime time);
+// How a sent action ended, for its record.
+struct ActionEnd
+{
+    std::string outcome; // succeeded (the backend answered with the rollout), conflict (a stale
+                         // revision), failed (anything else)
+    std::optional<std::int64_t> revision; // the backend's revision afterwards, where it said
+    std::string stateAfter;               // and its phase
+};
+ActionEnd actionEnd(const ControlResult &result);
 
 // Every action the console takes, kept in memory for the window and written to the audit trail
 // (an AuditSink, docs/audit.md) when one is set: an entry when the action starts (outcome

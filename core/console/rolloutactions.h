@@ -57,7 +57,7 @@ private:
     using Send = std::function<void(std::int64_t revision, ControlPlane::Callback onDone)>;
     using Summary = std::function<QString(const RolloutState &state)>;
 
-    void run(const char *action, nlohmann::json parameters, std::optional<KpiSnapshot> decidedOn,
+    void run(Lever lever, nlohmann::json parameters, std::optional<KpiSnapshot> decidedOn,
              Send send, Summary summary);
     void finish(std::uint64_t recordId, ControlResult result, const Summary &summary);
     // A marker on every chart for what was done (or tried), at the moment it was asked for.
