@@ -232,6 +232,7 @@ private Q_SLOTS:
     void rollbackStagePromote();
     void actionsAreRecorded();
     void unopenableTrailSendsNothing();
+    void staleRevisionIsRecordedAsConflict();
     void actionsGoToTheConsolesTrailByDefault();
     void confirmationOnTerminal_data();
     void confirmationOnTerminal();
@@ -577,6 +578,38 @@ void TestCanaryctl::unopenableTrailSendsNothing()
         {QStringLiteral("promote"), QStringLiteral("--yes"), QStringLiteral("--db"), dir.path()}));
     QCOMPARE(promote.exitCode, 1);
     QVERIFY(sameJson(rollout(), before));
+}
+
+void TestCanaryctl::staleRevisionIsRecordedAsConflict()
+{
+    // The rollout is read at revision 1; by the time the change arrives someone else made it 5.
+    ScriptedBackend backend;
+    json read = rollout();
+    backend.answer("GET", "/v1/rollout",
+                   ScriptedReply::json(200, QByteArray::fromStdString(read.dump())));
+    json current = read;
+    current["revision"] = 5;
+    const json problem = {{"title", "Precondition Failed"},
+                          {"detail", "the rollout is at revision 5"},
+                          {"rollout", current}};
+    backend.answer("PUT", "/v1/rollout/weights",
+                   ScriptedReply::text(412, "application/problem+json",
+                                       QByteArray::fromStdString(problem.dump())));
+    QTemporaryDir dir;
+    const QString db = dir.filePath(QStringLiteral("trail.sqlite3"));
+    Run run = canaryctl(
+        withToken({QStringLiteral("--url"), QString::fromStdString(backend.url()),
+                   QStringLiteral("set-weight"), QStringLiteral("5"), QStringLiteral("--db"), db}));
+    QCOMPARE(run.exitCode, 4);
+    QCOMPARE(backend.requests("/v1/rollout/weights"), 1);
+    const std::vector<canary::audit::AuditEntry> entries = trail(db);
+    QCOMPARE(entries.size(), std::size_t(1));
+    QCOMPARE(entries.front().outcome, std::string("conflict"));
+    QCOMPARE(entries.front().revisionBefore,
+             std::optional<std::int64_t>(read.at("revision").get<std::int64_t>()));
+    QCOMPARE(entries.front().revisionAfter, std::optional<std::int64_t>(5));
+    QVERIFY2(entries.front().message.find("412") != std::string::npos,
+             entries.front().message.c_str());
 }
 
 void TestCanaryctl::actionsGoToTheConsolesTrailByDefault()
