@@ -724,6 +724,10 @@ void TestKpi::meanLatency_data()
     // A restart between the second and third scrape: 100 requests for 20 s, then 50 for 2.5 s.
     QTest::newRow("reset inside the window")
         << Observations{{100, 10.0}, {200, 30.0}, {50, 2.5}} << 22.5 / 150 << QString();
+    // The count caught up before the scrape, but the seconds observed fell: a restart all the
+    // same (latencies are never negative), so the last interval counts from 0: 250 for 5 s.
+    QTest::newRow("reset seen only in _sum")
+        << Observations{{100, 10.0}, {200, 30.0}, {250, 5.0}} << 25.0 / 350 << QString();
     QTest::newRow("no _sum") << Observations{{0, {}}, {100, {}}, {300, {}}} << unknown
                              << QStringLiteral("has no _sum for the canary variant");
     QTest::newRow("_sum only at the end")
