@@ -886,6 +886,18 @@ ConfirmActionDialog::Freshness freshnessOf(const RolloutMonitor &monitor)
 
 } // namespace
 
+namespace {
+
+// The verdicts an action by hand is decided on, for its record: the plan's, while one judges.
+std::optional<analysis::Judgement> planJudgement(const rollout::PlanController *plan)
+{
+    if (!plan || plan->phase() == rollout::RunPhase::Idle)
+        return std::nullopt;
+    return plan->judgement();
+}
+
+} // namespace
+
 void MainWindow::describeVerdict(ConfirmActionDialog &dialog) const
 {
     if (!m_plan || m_plan->phase() == rollout::RunPhase::Idle) {
@@ -914,6 +926,7 @@ void MainWindow::promote()
     const std::uint64_t connection = m_connection;
     if (dialog.exec() != QDialog::Accepted || !stillDecidable(connection, decidedOn.revision))
         return;
+    m_actions->setJudgement(planJudgement(m_plan.get()));
     overridePlan(tr("A person promoted the canary from the console."));
     m_actions->promote(numbers);
 }
@@ -931,6 +944,7 @@ void MainWindow::rollback()
     // A rollback is the safe direction: it goes through even if the weight moved meanwhile.
     if (dialog.exec() != QDialog::Accepted || !stillDecidable(connection, std::nullopt))
         return;
+    m_actions->setJudgement(planJudgement(m_plan.get()));
     overridePlan(tr("A person rolled the canary back from the console."));
     m_actions->rollback(numbers);
 }
@@ -986,6 +1000,7 @@ void MainWindow::requestWeight(Weight weight)
             return;
         }
     }
+    m_actions->setJudgement(planJudgement(m_plan.get()));
     overridePlan(tr("A person set the canary weight to %1 % from the console.")
                      .arg(QString::fromStdString(weight.toString())));
     m_actions->setCanaryWeight(weight, numbers);
@@ -998,6 +1013,7 @@ void MainWindow::stageCanary()
     StageCanaryDialog dialog(m_monitor->state(), this);
     if (dialog.exec() != QDialog::Accepted || !m_actions)
         return;
+    m_actions->setJudgement(planJudgement(m_plan.get()));
     overridePlan(tr("A person staged a new canary from the console."));
     m_actions->stageCanary(dialog.spec());
 }

@@ -226,7 +226,7 @@ int Commands::setWeight(const QString &percentText)
     const Weight applied = m_backends.control->nearestWeight(asked);
     const std::string kind = m_backends.control->capabilities().kind;
     return mutate(
-        "set-weight", nullptr,
+        "set-weight", Lever::SetWeight, weightParameters(asked), nullptr,
         [&](std::int64_t revision, auto cb) {
             m_backends.control->setCanaryWeight(asked, revision, this, cb);
         },
@@ -251,12 +251,28 @@ std::string Commands::concurrencyWarning() const
            "detected)";
 }
 
-int Commands::mutate(const char *command, const Question &question, const Send &send,
-                     const Done &done)
+std::unique_ptr<audit::SqliteAuditStore> Commands::openAuditTrail(std::string *error) const
+{
+    const std::string trail = m_options.auditDatabase.isEmpty()
+                                  ? audit::SqliteAuditStore::defaultPath()
+                                  : m_options.auditDatabase.toStdString();
+    return audit::SqliteAuditStore::open(trail, error);
+}
+
+int Commands::mutate(const char *command, Lever lever, const nlohmann::json &parameters,
+                     const Question &question, const Send &send, const Done &done)
 {
     if (m_backends.control->capabilities().changesNeedToken &&
         m_options.connection.options.token.empty())
         return needToken();
+    // Opened before anything is read or asked: an action that cannot be recorded is not offered.
+    std::string error;
+    const auto store = openAuditTrail(&error);
+    if (!store) {
+        std::fprintf(m_err, "canaryctl: %s Nothing was sent: the %s could not be recorded.\n",
+                     terminalSafe(error).c_str(), command);
+        return kNotRecorded;
+    }
     auto current = await([&](auto cb) { m_backends.control->fetchState(this, cb); });
     if (current.error)
         return fail(current.error);
@@ -274,16 +290,31 @@ int Commands::mutate(const char *command, const Question &question, const Send &
             return kNotConfirmed;
         }
     }
+    ActionLog log;
+    log.setSink(store.get());
+    log.setBackend(m_backends.control->capabilities().kind, m_backends.control->address());
+    ActionRecord record = leverRecord(lever, parameters, state, SystemClock::instance().now());
+    if (!log.begin(record)) {
+        std::fprintf(m_err, "canaryctl: the %s could not be recorded (%s). Nothing was sent.\n",
+                     command, sentence(log.error()).c_str());
+        return kNotRecorded;
+    }
     // The revision just read goes out as If-Match: a change in between is refused, not
     // overwritten. A backend without revisions ignores it (see concurrencyWarning()).
     auto result = await([&](auto cb) { send(state.revision, cb); });
-    return finishAction(result, result.state ? done(*result.state) : std::string());
+    const std::string summary = result.state ? done(*result.state) : std::string();
+    const ActionEnd end = actionEnd(result);
+    if (!log.finish(record.id, end.outcome, result.error ? result.error.message() : summary,
+                    end.revision, SystemClock::instance().now(), end.stateAfter))
+        std::fprintf(m_err, "canaryctl: the outcome of the %s could not be recorded: %s\n", command,
+                     sentence(log.error()).c_str());
+    return finishAction(result, summary);
 }
 
 int Commands::promote()
 {
     return mutate(
-        "promote",
+        "promote", Lever::Promote, nlohmann::json::object(),
         [](const RolloutState &state) {
             const std::string what = state.canary ? describeVariant(*state.canary) : "the canary";
             return "Promote " + what + " to production at 100 %?";
@@ -295,7 +326,7 @@ int Commands::promote()
 int Commands::rollback()
 {
     return mutate(
-        "rollback",
+        "rollback", Lever::Rollback, nlohmann::json::object(),
         [](const RolloutState &state) {
             const std::string what = state.canary ? describeVariant(*state.canary) : "the canary";
             return "Roll back " + what + " to 0 %?";
@@ -356,7 +387,7 @@ int Commands::stage(const QString &model, const QString &version, const QString 
         return kUsage;
     }
     return mutate(
-        "stage", nullptr,
+        "stage", Lever::Stage, spec, nullptr,
         [&](std::int64_t revision, auto cb) {
             m_backends.control->stageCanary(spec, revision, this, cb);
         },
@@ -570,10 +601,7 @@ int Commands::run(const QString &planFile)
     }
     // Every decision goes to the audit trail, as the console's do; without a trail the plan
     // does not start.
-    const std::string trail = m_options.auditDatabase.isEmpty()
-                                  ? audit::SqliteAuditStore::defaultPath()
-                                  : m_options.auditDatabase.toStdString();
-    const auto store = audit::SqliteAuditStore::open(trail, &error);
+    const auto store = openAuditTrail(&error);
     if (!store) {
         std::fprintf(m_err,
                      "canaryctl: %s The plan was not started: its decisions could not be "

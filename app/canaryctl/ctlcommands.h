@@ -4,6 +4,7 @@
 #include "backends/controlplane.h"
 #include "backends/httptransport.h"
 #include "backends/metricssource.h"
+#include "domain/rolloutrules.h"
 
 #include <nlohmann/json_fwd.hpp>
 
@@ -14,8 +15,13 @@
 #include <chrono>
 #include <cstdio>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
+
+namespace canary::audit {
+class SqliteAuditStore;
+}
 
 namespace canary::ctl {
 
@@ -27,6 +33,7 @@ enum ExitCode : int {
     kLintFailed = 1,   // metrics-lint found problems
     kCheckFailed = 1,  // check-backend found deviations from the Control API
     kJudgeWorse = 1,   // judge: the canary is significantly worse
+    kNotRecorded = 1,  // an action could not be written to the audit trail, so it was not sent
     kUsage = 2,        // bad arguments or URL, unreadable file, missing token or confirmation,
                        // a command the backend's kind cannot do
     kUnreachable = 3,  // no answer, a malformed answer, or a 5xx from the backend
@@ -44,7 +51,7 @@ struct Options
     std::chrono::milliseconds interval{1000};
     int count = 0;         // watch: stop after this many rounds; 0 = until interrupted
     bool mutating = false; // check-backend: also check changes (a backend meant for testing)
-    QString auditDatabase; // run: the audit trail file; empty: the console's
+    QString auditDatabase; // run and the actions: the audit trail file; empty: the console's
 };
 
 // The commands of canaryctl. Each runs to completion (spinning a local event loop for the network)
@@ -96,7 +103,12 @@ private:
     using Question = std::function<std::string(const RolloutState &)>;
     using Send = std::function<void(std::int64_t revision, ControlPlane::Callback)>;
     using Done = std::function<std::string(const RolloutState &after)>;
-    int mutate(const char *command, const Question &question, const Send &send, const Done &done);
+    // Every action is written to the audit trail before it is sent (outcome pending) and
+    // finished with what the backend answered; without a trail nothing is sent.
+    int mutate(const char *command, Lever lever, const nlohmann::json &parameters,
+               const Question &question, const Send &send, const Done &done);
+    // The audit trail at --db, or the console's; null after `error` was set.
+    std::unique_ptr<audit::SqliteAuditStore> openAuditTrail(std::string *error) const;
     // What a confirmation adds for a backend that cannot detect a concurrent change; empty else.
     std::string concurrencyWarning() const;
 

@@ -41,11 +41,15 @@ Metrics (--metrics; default: the backend's own):
 
 Commands:
   status [--json]             show the rollout: state, revision, variants and weights
-  set-weight PCT              send PCT % of traffic (0-100, 0.1 steps) to the canary
-  promote [--yes]             make the canary the production model at 100 %
-  rollback [--yes]            send the canary back to 0 %
-  stage --model M --model-version V [--spec FILE]
+  set-weight PCT [--db FILE]  send PCT % of traffic (0-100, 0.1 steps) to the canary
+  promote [--yes] [--db FILE] make the canary the production model at 100 %
+  rollback [--yes] [--db FILE]
+                              send the canary back to 0 %
+  stage --model M --model-version V [--spec FILE] [--db FILE]
                               stage the next canary at 0 % (FILE: JSON with serving settings)
+                              These four record each change in the audit trail (--db FILE,
+                              default the console's) before it is sent, and its outcome after;
+                              a change that cannot be recorded is not sent (exit 1)
   watch [--interval S] [--count N]
                               print per-variant req/s, error %, p50/p95/p99 ms, accuracy
   metrics-lint [--openmetrics] FILE|-
@@ -76,7 +80,8 @@ Commands:
                               controller against an oracle, Flagger- and Kayenta-style baselines
 
 Exit codes (run has its own, above):
-  0 success   1 metrics-lint or check-backend found problems, judge found the canary worse
+  0 success   1 metrics-lint or check-backend found problems, judge found the canary worse,
+    an action could not be recorded in the audit trail (nothing was sent)
   2 usage error or bad URL, unreadable file, missing token or confirmation, a command the
     backend's kind cannot do (stage on HAProxy)
   3 backend unreachable, malformed answer or server error
@@ -185,7 +190,8 @@ int main(int argc, char *argv[])
         QStringLiteral("history: only backends whose address holds TEXT."), QStringLiteral("TEXT"));
     const QCommandLineOption database(
         QStringLiteral("db"),
-        QStringLiteral("history, run, report: the audit trail file (default: the console's)."),
+        QStringLiteral("history, run, report, set-weight, promote, rollback, stage: the audit "
+                       "trail file (default: the console's)."),
         QStringLiteral("FILE"));
     const QCommandLineOption fromDb(
         QStringLiteral("from-db"),

@@ -19,10 +19,41 @@ nlohmann::json kpisJson(const ActionKpis &kpis)
 {
     return {{"error_percent", number(kpis.errorPercent)},
             {"p99_ms", number(kpis.p99Ms)},
+            {"p95_ms", number(kpis.p95Ms)},
+            {"p50_ms", number(kpis.p50Ms)},
+            {"mean_ms", number(kpis.meanMs)},
             {"accuracy_percent", number(kpis.accuracyPercent)},
+            {"labels", number(kpis.labels)},
+            {"correct", number(kpis.correct)},
             {"request_rate", number(kpis.requestRate)},
             {"requests", number(kpis.requestsInWindow)},
-            {"errors", number(kpis.errorsInWindow)}};
+            {"errors", number(kpis.errorsInWindow)},
+            {"weight_percent", number(kpis.weightPercent)}};
+}
+
+nlohmann::json variantJson(const VariantInfo &variant)
+{
+    return {{"model", variant.model},
+            {"version", variant.version},
+            {"weight_percent", variant.weight.percent()}};
+}
+
+nlohmann::json gateJson(const analysis::GateResult &gate)
+{
+    return {{"name", gate.spec.name},
+            {"metric", std::string(analysis::toString(gate.spec.metric))},
+            {"critical", gate.spec.critical},
+            {"verdict", std::string(analysis::toString(gate.verdict))},
+            {"sentence", gate.sentence},
+            {"production", number(gate.productionValue)},
+            {"canary", number(gate.canaryValue)},
+            {"delta", number(gate.delta)},
+            {"ratio_low", number(gate.ratioLow)},
+            {"ratio_high", number(gate.ratioHigh)},
+            {"production_samples", gate.productionSamples},
+            {"canary_samples", gate.canarySamples},
+            {"evidence", number(gate.evidence)},
+            {"threshold", number(gate.threshold)}};
 }
 
 template<typename T> nlohmann::json optional(const std::optional<T> &value)
@@ -42,11 +73,67 @@ ActionKpis ActionKpis::from(const metrics::VariantKpis &kpis)
     ActionKpis out;
     out.errorPercent = kpis.errorRatio * 100.0;
     out.p99Ms = kpis.p99Seconds * 1000.0;
+    out.p95Ms = kpis.p95Seconds * 1000.0;
+    out.p50Ms = kpis.p50Seconds * 1000.0;
+    out.meanMs = kpis.meanSeconds * 1000.0;
     out.accuracyPercent = kpis.accuracy ? *kpis.accuracy * 100.0 : metrics::VariantKpis::kUnknown;
     out.requestRate = kpis.requestRate;
     out.requestsInWindow = kpis.requestsInWindow;
     out.errorsInWindow = kpis.errorsInWindow;
+    out.labels = kpis.feedbackInWindow;
+    out.correct = kpis.correctInWindow;
+    out.weightPercent = kpis.weightPercent;
     return out;
+}
+
+std::string leverAction(Lever lever)
+{
+    switch (lever) {
+    case Lever::SetWeight:
+        return "set_weight";
+    case Lever::Promote:
+        return "promote";
+    case Lever::Rollback:
+        return "rollback";
+    case Lever::Stage:
+        return "stage_canary";
+    }
+    return "unknown";
+}
+
+nlohmann::json weightParameters(Weight weight)
+{
+    return {{"canary", weight.percent()}};
+}
+
+ActionRecord leverRecord(Lever lever, nlohmann::json parameters, const RolloutState &state,
+                         SystemTime time)
+{
+    ActionRecord record;
+    record.time = time;
+    record.action = leverAction(lever);
+    record.parameters = std::move(parameters);
+    record.setState(state);
+    return record;
+}
+
+ActionEnd actionEnd(const ControlResult &result)
+{
+    if (!result.error && result.state)
+        return {"succeeded", result.state->revision, std::string(toString(result.state->phase))};
+    if (result.error.kind == ControlError::Kind::StaleRevision) {
+        if (const auto &current = result.error.current)
+            return {"conflict", current->revision, std::string(toString(current->phase))};
+        return {"conflict", std::nullopt, {}};
+    }
+    return {"failed", std::nullopt, {}};
+}
+
+void ActionRecord::setState(const RolloutState &state)
+{
+    decidedOn = state;
+    revision = state.revision;
+    stateBefore = std::string(toString(state.phase));
 }
 
 void ActionRecord::setKpis(const KpiSnapshot &snapshot, bool live)
@@ -135,7 +222,22 @@ audit::AuditEntry ActionLog::toAuditEntry(const ActionRecord &record, const std:
     e.reason = record.reason;
     const nlohmann::json json = toJson(record);
     e.snapshot = json["kpis"].is_object() ? json["kpis"] : nlohmann::json::object();
-    if (record.parameters.contains("judgement"))
+    if (record.decidedOn) {
+        nlohmann::json variants = {{"production", variantJson(record.decidedOn->production)}};
+        if (record.decidedOn->canary)
+            variants["canary"] = variantJson(*record.decidedOn->canary);
+        e.snapshot["variants"] = std::move(variants);
+    }
+    if (record.judgement) {
+        e.snapshot["verdict"] = std::string(analysis::toString(record.judgement->overall));
+        if (!record.judgement->sentence.empty())
+            e.snapshot["judgement"] = record.judgement->sentence;
+        nlohmann::json gates = nlohmann::json::array();
+        for (const auto &gate : record.judgement->gates)
+            gates.push_back(gateJson(gate));
+        e.snapshot["gates"] = std::move(gates);
+    }
+    if (!e.snapshot.contains("judgement") && record.parameters.contains("judgement"))
         e.snapshot["judgement"] = record.parameters["judgement"];
     return e;
 }

@@ -1,6 +1,9 @@
 #pragma once
 
+#include "analysis/judge.h"
 #include "audit/auditsink.h"
+#include "backends/controlplane.h"
+#include "domain/rolloutrules.h"
 #include "domain/rolloutstate.h"
 #include "metrics/kpi.h"
 #include "metrics/kpisnapshot.h"
@@ -22,10 +25,16 @@ struct ActionKpis
 {
     double errorPercent = metrics::VariantKpis::kUnknown;
     double p99Ms = metrics::VariantKpis::kUnknown;
+    double p95Ms = metrics::VariantKpis::kUnknown;
+    double p50Ms = metrics::VariantKpis::kUnknown;
+    double meanMs = metrics::VariantKpis::kUnknown;
     double accuracyPercent = metrics::VariantKpis::kUnknown;
     double requestRate = metrics::VariantKpis::kUnknown;      // per second
     double requestsInWindow = metrics::VariantKpis::kUnknown; // in the snapshot's window
     double errorsInWindow = metrics::VariantKpis::kUnknown;
+    double labels = metrics::VariantKpis::kUnknown;  // labelled predictions in the window
+    double correct = metrics::VariantKpis::kUnknown; // of those, correct ones
+    double weightPercent = metrics::VariantKpis::kUnknown;
 
     static ActionKpis from(const metrics::VariantKpis &kpis);
 };
@@ -56,9 +65,35 @@ struct ActionRecord
     bool kpisLive = false;
     ActionKpis production;
     ActionKpis canary;
+    // The rollout the action was decided on: its variants' models, versions and weights.
+    std::optional<RolloutState> decidedOn;
+    // The judge's verdicts the action was decided on, when a judge was judging.
+    std::optional<analysis::Judgement> judgement;
 
     void setKpis(const KpiSnapshot &snapshot, bool live);
+    // Sets decidedOn, and the revision and phase the action was decided on.
+    void setState(const RolloutState &state);
 };
+
+// How a lever's action is recorded, the same for the console's RolloutActions and canaryctl's
+// one-off commands: the action's name and parameters, the rollout it was decided on, and how it
+// ended.
+// "set_weight", "promote", "rollback", "stage_canary".
+std::string leverAction(Lever lever);
+// The parameters of a weight change: {"canary": 25.0}.
+nlohmann::json weightParameters(Weight weight);
+// The record of `lever` decided on `state` at `time`, to be begun before it is sent.
+ActionRecord leverRecord(Lever lever, nlohmann::json parameters, const RolloutState &state,
+                         SystemTime time);
+// How a sent action ended, for its record.
+struct ActionEnd
+{
+    std::string outcome; // succeeded (the backend answered with the rollout), conflict (a stale
+                         // revision), failed (anything else)
+    std::optional<std::int64_t> revision; // the backend's revision afterwards, where it said
+    std::string stateAfter;               // and its phase
+};
+ActionEnd actionEnd(const ControlResult &result);
 
 // Every action the console takes, kept in memory for the window and written to the audit trail
 // (an AuditSink, docs/audit.md) when one is set: an entry when the action starts (outcome
@@ -92,7 +127,9 @@ public:
         m_backendKind = std::move(kind);
         m_backendAddress = std::move(address);
     }
-    // The trail's entry for a record.
+    // The trail's entry for a record. Its snapshot (docs/audit.md) holds the record's KPIs
+    // ("production", "canary", the window), "variants" (from decidedOn) and "verdict",
+    // "judgement" and "gates" (from judgement), each only when known.
     static audit::AuditEntry toAuditEntry(const ActionRecord &record, const std::string &kind,
                                           const std::string &address);
 

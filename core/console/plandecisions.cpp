@@ -54,6 +54,7 @@ ActionRecord decisionRecord(const rollout::Decision &decision, const std::string
         record.parameters["canary"] = decision.weight->percent();
     if (!decision.judgement.sentence.empty())
         record.parameters["judgement"] = decision.judgement.sentence;
+    record.judgement = decision.judgement;
     record.message = decisionMessage(decision);
     record.automatic = decision.automatic;
     record.plan = planName;
@@ -126,10 +127,8 @@ std::string PlanDecisionLog::record(const rollout::Decision &decision, const std
     ActionRecord record = decisionRecord(decision, planName, m_log.actor());
     if (context.snapshot && context.snapshot->valid())
         record.setKpis(*context.snapshot, context.live);
-    if (context.state) {
-        record.revision = context.state->revision;
-        record.stateBefore = std::string(toString(context.state->phase));
-    }
+    if (context.state)
+        record.setState(*context.state);
     if (!m_log.begin(record))
         return m_log.error().toStdString();
     if (decision.outcome == Outcome::Pending) {

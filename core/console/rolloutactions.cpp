@@ -1,5 +1,7 @@
 #include "rolloutactions.h"
 
+#include <utility>
+
 namespace canary {
 
 namespace {
@@ -30,7 +32,7 @@ void RolloutActions::setActionLog(ActionLog *log)
 void RolloutActions::setCanaryWeight(Weight weight, std::optional<KpiSnapshot> decidedOn)
 {
     run(
-        "set_weight", {{"canary", weight.percent()}}, std::move(decidedOn),
+        Lever::SetWeight, weightParameters(weight), std::move(decidedOn),
         [this, weight](std::int64_t revision, ControlPlane::Callback done) {
             m_control->setCanaryWeight(weight, revision, this, std::move(done));
         },
@@ -42,7 +44,7 @@ void RolloutActions::setCanaryWeight(Weight weight, std::optional<KpiSnapshot> d
 void RolloutActions::promote(std::optional<KpiSnapshot> decidedOn)
 {
     run(
-        "promote", nlohmann::json::object(), std::move(decidedOn),
+        Lever::Promote, nlohmann::json::object(), std::move(decidedOn),
         [this](std::int64_t revision, ControlPlane::Callback done) {
             m_control->promote(revision, this, std::move(done));
         },
@@ -55,7 +57,7 @@ void RolloutActions::promote(std::optional<KpiSnapshot> decidedOn)
 void RolloutActions::rollback(std::optional<KpiSnapshot> decidedOn)
 {
     run(
-        "rollback", nlohmann::json::object(), std::move(decidedOn),
+        Lever::Rollback, nlohmann::json::object(), std::move(decidedOn),
         [this](std::int64_t revision, ControlPlane::Callback done) {
             m_control->rollback(revision, this, std::move(done));
         },
@@ -75,7 +77,7 @@ void RolloutActions::stageCanary(const nlohmann::json &canary, std::optional<Kpi
         return;
     }
     run(
-        "stage_canary", canary, std::move(decidedOn),
+        Lever::Stage, canary, std::move(decidedOn),
         [this, canary](std::int64_t revision, ControlPlane::Callback done) {
             m_control->stageCanary(canary, revision, this, std::move(done));
         },
@@ -86,9 +88,11 @@ void RolloutActions::stageCanary(const nlohmann::json &canary, std::optional<Kpi
         });
 }
 
-void RolloutActions::run(const char *action, nlohmann::json parameters,
+void RolloutActions::run(Lever lever, nlohmann::json parameters,
                          std::optional<KpiSnapshot> decidedOn, Send send, Summary summary)
 {
+    // Set for this action only: an action refused here must not leave it to the next one.
+    std::optional<analysis::Judgement> judgement = std::exchange(m_judgement, std::nullopt);
     if (m_busy) {
         Q_EMIT failed(QStringLiteral("Another action is still running; wait for its result. "
                                      "Nothing was sent."),
@@ -103,12 +107,9 @@ void RolloutActions::run(const char *action, nlohmann::json parameters,
         return;
     }
 
-    ActionRecord record;
-    record.time = m_monitor->clock().now();
-    record.action = action;
-    record.parameters = std::move(parameters);
-    record.revision = state->revision;
-    record.stateBefore = std::string(toString(state->phase));
+    ActionRecord record =
+        leverRecord(lever, std::move(parameters), *state, m_monitor->clock().now());
+    record.judgement = std::move(judgement);
     if (decidedOn && !decidedOn->valid())
         decidedOn.reset(); // no numbers were shown: record none, not an empty window
     if (!decidedOn && m_monitor->snapshot().valid())
@@ -137,11 +138,12 @@ void RolloutActions::finish(std::uint64_t recordId, ControlResult result, const 
 {
     const SystemTime now = m_monitor->clock().now();
     const ControlError &error = result.error;
+    const ActionEnd end = actionEnd(result);
 
     if (!error && result.state) {
         QString text = summary(*result.state);
-        if (!m_log->finish(recordId, "succeeded", text.toStdString(), result.state->revision, now,
-                           std::string(toString(result.state->phase))))
+        if (!m_log->finish(recordId, end.outcome, text.toStdString(), end.revision, now,
+                           end.stateAfter))
             text += QStringLiteral(" (Not recorded: %1.)").arg(m_log->error());
         if (const ActionRecord *record = m_log->find(recordId))
             markTimeline(*record);
@@ -155,9 +157,7 @@ void RolloutActions::finish(std::uint64_t recordId, ControlResult result, const 
     const bool conflict = error.kind == ControlError::Kind::StaleRevision;
     m_lastFailureSentNothing = error.kind == ControlError::Kind::Unreachable && !error.requestSent;
     QString text;
-    std::optional<std::int64_t> current;
     if (conflict && error.current) {
-        current = error.current->revision;
         text = QStringLiteral("Someone else changed the rollout (now revision %1). Nothing was "
                               "applied; review and try again.")
                    .arg(error.current->revision);
@@ -165,9 +165,8 @@ void RolloutActions::finish(std::uint64_t recordId, ControlResult result, const 
     } else {
         text = failureMessage(error);
     }
-    if (!m_log->finish(recordId, conflict ? "conflict" : "failed", text.toStdString(), current, now,
-                       conflict && error.current ? std::string(toString(error.current->phase))
-                                                 : std::string()))
+    if (!m_log->finish(recordId, end.outcome, text.toStdString(), end.revision, now,
+                       end.stateAfter))
         text += QStringLiteral(" (Not recorded: %1.)").arg(m_log->error());
     // Sent and unanswered: it may have moved traffic, so the charts must show when it was tried.
     if (error.kind == ControlError::Kind::Unreachable && error.requestSent) {

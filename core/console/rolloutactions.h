@@ -39,6 +39,12 @@ public:
     // The log the actions are written to; an in-memory one unless another is set. The log must
     // outlive this object; nullptr goes back to the in-memory log.
     void setActionLog(ActionLog *log);
+    // The judge's verdicts the next action is decided on (a plan's, while one judges); that
+    // action's record carries them, and they are forgotten once it has been begun.
+    void setJudgement(std::optional<analysis::Judgement> judgement)
+    {
+        m_judgement = std::move(judgement);
+    }
     ActionLog &actionLog() { return *m_log; }
     const ActionLog &actionLog() const { return *m_log; }
 
@@ -51,7 +57,7 @@ private:
     using Send = std::function<void(std::int64_t revision, ControlPlane::Callback onDone)>;
     using Summary = std::function<QString(const RolloutState &state)>;
 
-    void run(const char *action, nlohmann::json parameters, std::optional<KpiSnapshot> decidedOn,
+    void run(Lever lever, nlohmann::json parameters, std::optional<KpiSnapshot> decidedOn,
              Send send, Summary summary);
     void finish(std::uint64_t recordId, ControlResult result, const Summary &summary);
     // A marker on every chart for what was done (or tried), at the moment it was asked for.
@@ -65,6 +71,7 @@ private:
     ActionLog *m_log = &m_ownLog;
     bool m_busy = false;
     bool m_lastFailureSentNothing = false;
+    std::optional<analysis::Judgement> m_judgement;
 };
 
 } // namespace canary

@@ -105,7 +105,7 @@ std::string_view sourceName(Source source)
 }
 
 // What one sample is to the KPIs.
-enum class Part { None, CounterValue, Created, Bucket, Count, Weight };
+enum class Part { None, CounterValue, Created, Bucket, Count, Sum, Weight };
 
 struct Classified
 {
@@ -131,6 +131,9 @@ Classified classify(std::string_view name)
             }
             if (suffix == "_count") {
                 return {Part::Count, source};
+            }
+            if (suffix == "_sum") {
+                return {Part::Sum, source};
             }
             if (suffix == "_created") {
                 return {Part::Created, source};
@@ -173,6 +176,7 @@ struct KpiSeries
         std::optional<double> value;   // a counter's value, or a histogram's _count
         std::vector<Bucket> buckets;   // a histogram's cumulative buckets, sorted by bound
         std::optional<double> created; // OpenMetrics _created: when the series began (Unix s)
+        std::optional<double> sum;     // a histogram's _sum: the observed seconds so far
         bool invalid = false;          // a negative or non-finite value or bucket
         std::string problem;           // a histogram bucket with a missing or invalid le
 
@@ -296,6 +300,12 @@ std::shared_ptr<const KpiSeries> flatten(const Exposition &exposition)
                 }
                 break;
             }
+            case Part::Sum:
+                if (series.sum) {
+                    flat->duplicates[r][sourceIndex(what.source)] = true;
+                }
+                series.sum = sample.value;
+                break;
             case Part::Created:
                 if (!series.created && std::isfinite(sample.value)) {
                     series.created = sample.value;
@@ -373,6 +383,11 @@ struct SourceSum
     std::string problem;
     std::map<std::string, double> perVersion;
     std::map<double, double> buckets; // histograms: le -> summed delta of the cumulative count
+    // Histograms: the summed deltas of _count (or the top bucket) and of _sum, for the mean.
+    double countDelta = 0;
+    double sumDelta = 0;
+    bool sumMissing = false; // a series without _sum in some interval
+    bool sumInvalid = false; // a _sum that is negative or not finite
 };
 
 struct WindowSums
@@ -424,6 +439,8 @@ bool addInterval(SourceSum &sum, const KpiSeries::Series *before, const KpiSerie
         for (std::size_t i = 0; !reset && i < now.buckets.size(); ++i) {
             reset = now.buckets[i].cumulativeCount < before->buckets[i].cumulativeCount;
         }
+        // Latencies are never negative, so a _sum that fell is the same restart.
+        reset = reset || (before->sum && now.sum && *now.sum < *before->sum);
     }
     const bool differenced = before && !reset;
     if (now.histogram()) {
@@ -433,6 +450,14 @@ bool addInterval(SourceSum &sum, const KpiSeries::Series *before, const KpiSerie
                 delta -= before->buckets[i].cumulativeCount;
             }
             sum.buckets[now.buckets[i].upperBound] += delta;
+        }
+        sum.countDelta += now.total() * scale - (differenced ? before->total() : 0);
+        if (!now.sum || (differenced && !before->sum)) {
+            sum.sumMissing = true;
+        } else if (invalidCount(*now.sum) || (differenced && invalidCount(*before->sum))) {
+            sum.sumInvalid = true;
+        } else {
+            sum.sumDelta += *now.sum * scale - (differenced ? *before->sum : 0);
         }
     } else {
         double delta = *now.value * scale;
@@ -607,6 +632,31 @@ void fillLatency(VariantKpis &kpis, const SourceSum &histogram, std::size_t r)
     }
 }
 
+// The mean latency: the window's _sum increase over its _count increase.
+void fillMean(VariantKpis &kpis, const SourceSum &histogram, std::size_t r)
+{
+    std::string reason = sourceProblem(histogram, Source::Duration, r);
+    if (!reason.empty()) {
+        // The histogram itself cannot be read; the reason says why.
+    } else if (histogram.sumMissing) {
+        reason = concat({names::kDuration, " has no _sum for the ", roleName(r), " variant"});
+    } else if (histogram.sumInvalid) {
+        reason = concat({names::kDuration, "_sum has a negative or non-finite value"});
+    } else if (!std::isfinite(histogram.countDelta) || !std::isfinite(histogram.sumDelta)) {
+        reason = concat({names::kDuration, " rose by more than a number can hold in the window"});
+    } else if (histogram.countDelta <= 0) {
+        reason = "no requests in the window";
+    } else {
+        const double mean = histogram.sumDelta / histogram.countDelta;
+        if (!std::isfinite(mean) || mean < 0) {
+            reason = concat({names::kDuration, "_sum gives no mean latency"});
+        } else {
+            kpis.meanSeconds = mean;
+        }
+    }
+    kpis.meanReason = std::move(reason);
+}
+
 void fillWeight(VariantKpis &kpis, const KpiSeries &current, std::size_t r)
 {
     const auto &series = current.weights[r];
@@ -713,6 +763,7 @@ VariantKpis variantKpis(std::size_t r, const WindowSums &sums, const KpiSeries &
     }
 
     fillLatency(kpis, sources[sourceIndex(Source::Duration)], r);
+    fillMean(kpis, sources[sourceIndex(Source::Duration)], r);
     fillWeight(kpis, now, r);
     return kpis;
 }
@@ -753,6 +804,7 @@ KpiResult computeOver(std::span<const Scrape *const> scrapes)
             for (Kpi kpi : kAllKpis) {
                 setUnknown(result.variant(roleAt(r)), kpi, result.error);
             }
+            result.variant(roleAt(r)).meanReason = result.error;
         }
         return result;
     }

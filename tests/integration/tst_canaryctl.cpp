@@ -1,4 +1,5 @@
 // canaryctl, the real binary, against the real gateway on loopback.
+#include "audit/sqliteauditstore.h"
 #include "backendcheck.h"
 #include "gatewayprocess.h"
 #include "haproxyprocess.h"
@@ -229,6 +230,10 @@ private Q_SLOTS:
     void confirmationNeededWithoutTerminal_data();
     void confirmationNeededWithoutTerminal();
     void rollbackStagePromote();
+    void actionsAreRecorded();
+    void unopenableTrailSendsNothing();
+    void staleRevisionIsRecordedAsConflict();
+    void actionsGoToTheConsolesTrailByDefault();
     void confirmationOnTerminal_data();
     void confirmationOnTerminal();
     void unreachable();
@@ -279,6 +284,9 @@ private:
     Run canaryctl(const QStringList &arguments, const QProcessEnvironment &env = {},
                   int timeoutMs = 20'000);
     QStringList withToken(QStringList arguments) const;
+    QString trailFile() const { return m_dir.filePath(QStringLiteral("audit.sqlite3")); }
+    // The audit trail at `path`, oldest entry first.
+    std::vector<canary::audit::AuditEntry> trail(const QString &path);
     json rollout();
 
     std::unique_ptr<GatewayProcess> m_gateway;
@@ -313,6 +321,9 @@ Run TestCanaryctl::canaryctl(const QStringList &arguments, const QProcessEnviron
     environment.remove(QStringLiteral("CANARY_URL"));
     if (env.isEmpty())
         environment.remove(QStringLiteral("CANARY_TOKEN"));
+    // The actions write to the console's audit trail unless --db names one: never the user's.
+    if (!env.contains(QStringLiteral("XDG_DATA_HOME")))
+        environment.insert(QStringLiteral("XDG_DATA_HOME"), m_dir.path());
     process.setProcessEnvironment(environment);
     process.setStandardInputFile(QProcess::nullDevice()); // never a terminal
     // The test's gateway is the backend unless the test names another one.
@@ -349,6 +360,17 @@ QStringList TestCanaryctl::withToken(QStringList arguments) const
     if (!file.exists() && file.open(QIODevice::WriteOnly))
         file.write(m_gateway->token() + "\n");
     return QStringList{QStringLiteral("--token-file"), tokenFile} + arguments;
+}
+
+std::vector<canary::audit::AuditEntry> TestCanaryctl::trail(const QString &path)
+{
+    std::string error;
+    const auto store = canary::audit::SqliteAuditStore::open(path.toStdString(), &error);
+    if (!store) {
+        qWarning("%s", error.c_str());
+        return {};
+    }
+    return store->query({}, &error).value_or(std::vector<canary::audit::AuditEntry>{});
 }
 
 json TestCanaryctl::rollout()
@@ -490,6 +512,121 @@ void TestCanaryctl::rollbackStagePromote()
     QCOMPARE(state.at("variants").at(0).at("weight").get<double>(), 100.0);
 }
 
+void TestCanaryctl::actionsAreRecorded()
+{
+    QTemporaryDir dir;
+    const QString db = dir.filePath(QStringLiteral("trail.sqlite3"));
+    const QStringList onTrail = {QStringLiteral("--db"), db};
+    const double canaryBefore = rollout().at("variants").at(1).at("weight").get<double>();
+    Run weight = canaryctl(
+        withToken(QStringList{QStringLiteral("set-weight"), QStringLiteral("25")} + onTrail));
+    QVERIFY2(weight.exitCode == 0, qPrintable(weight.err));
+    Run rollback = canaryctl(
+        withToken(QStringList{QStringLiteral("rollback"), QStringLiteral("--yes")} + onTrail));
+    QVERIFY2(rollback.exitCode == 0, qPrintable(rollback.err));
+    // The gateway refuses to raise a rolled-back canary: sent, refused, recorded as failed.
+    Run refused = canaryctl(
+        withToken(QStringList{QStringLiteral("set-weight"), QStringLiteral("5")} + onTrail));
+    QCOMPARE(refused.exitCode, 4);
+
+    const std::vector<canary::audit::AuditEntry> entries = trail(db);
+    QCOMPARE(entries.size(), std::size_t(3));
+    const canary::audit::AuditEntry &set = entries[0];
+    QCOMPARE(set.action, std::string("set_weight"));
+    QCOMPARE(set.parameters.at("canary").get<double>(), 25.0);
+    QCOMPARE(set.outcome, std::string("succeeded"));
+    QCOMPARE(set.automatic, false);
+    QCOMPARE(set.backendKind, std::string("Control API"));
+    QCOMPARE(set.backendAddress, m_gateway->url().toString().toStdString());
+    QCOMPARE(set.stateBefore, std::string("canary"));
+    QCOMPARE(set.revisionBefore, std::optional<std::int64_t>(1));
+    QCOMPARE(set.revisionAfter, std::optional<std::int64_t>(2));
+    QCOMPARE(set.stateAfter, std::string("canary"));
+    QVERIFY(set.finishedAt.has_value());
+    QVERIFY2(set.message.find("canary weight set to 25.0 %") != std::string::npos,
+             set.message.c_str());
+    // The rollout it was decided on: the weights before the change.
+    QCOMPARE(set.snapshot.at("variants").at("canary").at("weight_percent").get<double>(),
+             canaryBefore);
+    QVERIFY(set.snapshot.at("variants").at("production").at("model").is_string());
+    const canary::audit::AuditEntry &back = entries[1];
+    QCOMPARE(back.action, std::string("rollback"));
+    QCOMPARE(back.outcome, std::string("succeeded"));
+    QCOMPARE(back.revisionBefore, std::optional<std::int64_t>(2));
+    QCOMPARE(back.stateAfter, std::string("rolled_back"));
+    QCOMPARE(back.snapshot.at("variants").at("canary").at("weight_percent").get<double>(), 25.0);
+    const canary::audit::AuditEntry &failed = entries[2];
+    QCOMPARE(failed.action, std::string("set_weight"));
+    QCOMPARE(failed.outcome, std::string("failed"));
+    QCOMPARE(failed.stateBefore, std::string("rolled_back"));
+    QVERIFY2(failed.message.find("409") != std::string::npos, failed.message.c_str());
+    QVERIFY(!failed.revisionAfter.has_value());
+}
+
+void TestCanaryctl::unopenableTrailSendsNothing()
+{
+    QTemporaryDir dir; // a directory is no SQLite file
+    const json before = rollout();
+    Run run = canaryctl(withToken(
+        {QStringLiteral("set-weight"), QStringLiteral("25"), QStringLiteral("--db"), dir.path()}));
+    QCOMPARE(run.exitCode, 1);
+    QVERIFY2(run.err.contains(QStringLiteral("Nothing was sent: the set-weight could not be "
+                                             "recorded.")),
+             qPrintable(run.err));
+    QVERIFY(sameJson(rollout(), before)); // nothing applied
+    Run promote = canaryctl(withToken(
+        {QStringLiteral("promote"), QStringLiteral("--yes"), QStringLiteral("--db"), dir.path()}));
+    QCOMPARE(promote.exitCode, 1);
+    QVERIFY(sameJson(rollout(), before));
+}
+
+void TestCanaryctl::staleRevisionIsRecordedAsConflict()
+{
+    // The rollout is read at revision 1; by the time the change arrives someone else made it 5.
+    ScriptedBackend backend;
+    json read = rollout();
+    backend.answer("GET", "/v1/rollout",
+                   ScriptedReply::json(200, QByteArray::fromStdString(read.dump())));
+    json current = read;
+    current["revision"] = 5;
+    const json problem = {{"title", "Precondition Failed"},
+                          {"detail", "the rollout is at revision 5"},
+                          {"rollout", current}};
+    backend.answer("PUT", "/v1/rollout/weights",
+                   ScriptedReply::text(412, "application/problem+json",
+                                       QByteArray::fromStdString(problem.dump())));
+    QTemporaryDir dir;
+    const QString db = dir.filePath(QStringLiteral("trail.sqlite3"));
+    Run run = canaryctl(
+        withToken({QStringLiteral("--url"), QString::fromStdString(backend.url()),
+                   QStringLiteral("set-weight"), QStringLiteral("5"), QStringLiteral("--db"), db}));
+    QCOMPARE(run.exitCode, 4);
+    QCOMPARE(backend.requests("/v1/rollout/weights"), 1);
+    const std::vector<canary::audit::AuditEntry> entries = trail(db);
+    QCOMPARE(entries.size(), std::size_t(1));
+    QCOMPARE(entries.front().outcome, std::string("conflict"));
+    QCOMPARE(entries.front().revisionBefore,
+             std::optional<std::int64_t>(read.at("revision").get<std::int64_t>()));
+    QCOMPARE(entries.front().revisionAfter, std::optional<std::int64_t>(5));
+    QVERIFY2(entries.front().message.find("412") != std::string::npos,
+             entries.front().message.c_str());
+}
+
+void TestCanaryctl::actionsGoToTheConsolesTrailByDefault()
+{
+    QTemporaryDir home;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.remove(QStringLiteral("CANARY_TOKEN"));
+    env.insert(QStringLiteral("XDG_DATA_HOME"), home.path());
+    Run run = canaryctl(withToken({QStringLiteral("set-weight"), QStringLiteral("10")}), env);
+    QVERIFY2(run.exitCode == 0, qPrintable(run.err));
+    const std::vector<canary::audit::AuditEntry> entries =
+        trail(home.filePath(QStringLiteral("canary-console/canary-console/audit.sqlite3")));
+    QCOMPARE(entries.size(), std::size_t(1));
+    QCOMPARE(entries.front().action, std::string("set_weight"));
+    QCOMPARE(entries.front().outcome, std::string("succeeded"));
+}
+
 void TestCanaryctl::confirmationOnTerminal_data()
 {
     QTest::addColumn<QByteArray>("answer");
@@ -507,7 +644,9 @@ void TestCanaryctl::confirmationOnTerminal()
     QFETCH(QString, stateAfter);
     const QStringList ctl = {QStringLiteral(CANARYCTL_BIN), QStringLiteral("--url"),
                              m_gateway->url().toString()};
-    const QString command = (ctl + withToken({QStringLiteral("rollback")})).join(QLatin1Char(' '));
+    const QString command =
+        (ctl + withToken({QStringLiteral("rollback"), QStringLiteral("--db"), trailFile()}))
+            .join(QLatin1Char(' '));
     Run run;
     answerOnTerminal(command, answer, &run);
     if (QTest::currentTestFailed())
@@ -1249,8 +1388,9 @@ void TestCanaryctl::haproxyConfirmationSaysChangesAreNotDetected()
     startHaproxy();
     if (QTest::currentTestFailed())
         return;
-    const QString command = QStringLiteral("%1 --backend '%2' promote")
-                                .arg(QStringLiteral(CANARYCTL_BIN), m_haproxy->backendUrl());
+    const QString command =
+        QStringLiteral("%1 --backend '%2' promote --db '%3'")
+            .arg(QStringLiteral(CANARYCTL_BIN), m_haproxy->backendUrl(), trailFile());
     Run run;
     answerOnTerminal(command, "n\n", &run); // "n" declines
     if (QTest::currentTestFailed())

@@ -444,6 +444,10 @@ void TestHaproxy::metricsAgreeWithRequestsSent()
     QVERIFY(!window.kpis.canary.known(metrics::Kpi::Accuracy));
     QVERIFY(window.kpis.canary.reason(metrics::Kpi::LatencyP99).find("Prometheus") !=
             std::string::npos);
+    QVERIFY(std::isnan(window.kpis.canary.meanSeconds));
+    QVERIFY2(window.kpis.canary.meanReason.find("HAProxy gives no latency sum") !=
+                 std::string::npos,
+             window.kpis.canary.meanReason.c_str());
 }
 
 void TestHaproxy::unknownServerIsRejected()

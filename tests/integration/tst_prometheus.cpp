@@ -165,11 +165,11 @@ void TestPrometheus::kpisAgreeWithTheGatewaysCounters()
                               QByteArray::number(b));
         };
         qInfo("%s rate %.2f/%.2f req/s, errors %.4f/%.4f, accuracy %.3f/%.3f, p50 %.4f/%.4f s, "
-              "p95 %.4f/%.4f s, p99 %.4f/%.4f s (Prometheus/gateway)",
+              "p95 %.4f/%.4f s, p99 %.4f/%.4f s, mean %.4f/%.4f s (Prometheus/gateway)",
               toString(role).data(), got.requestRate, want.requestRate, got.errorRatio,
               want.errorRatio, got.accuracy.value_or(-1), want.accuracy.value_or(-1),
               got.p50Seconds, want.p50Seconds, got.p95Seconds, want.p95Seconds, got.p99Seconds,
-              want.p99Seconds);
+              want.p99Seconds, got.meanSeconds, want.meanSeconds);
         QVERIFY2(near(got.requestRate, want.requestRate, 0.10),
                  explain("request rate", got.requestRate, want.requestRate));
         QVERIFY2(near(got.requestsInWindow, want.requestsInWindow, 0.10),
@@ -184,6 +184,10 @@ void TestPrometheus::kpisAgreeWithTheGatewaysCounters()
                  explain("p95", got.p95Seconds, want.p95Seconds));
         QVERIFY2(near(got.p99Seconds, want.p99Seconds, 0.25),
                  explain("p99", got.p99Seconds, want.p99Seconds));
+        // The mean: _sum over _count of mostly the same requests, as for p50 and p95.
+        QVERIFY2(want.meanReason.empty(), want.meanReason.c_str());
+        QVERIFY2(near(got.meanSeconds, want.meanSeconds, 0.15),
+                 explain("mean", got.meanSeconds, want.meanSeconds));
         // The judge's latency thresholds: the same bucket bounds, the same counts within the
         // window's extrapolation.
         QCOMPARE(got.latencyBuckets.size(), want.latencyBuckets.size());

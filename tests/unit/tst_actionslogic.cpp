@@ -19,6 +19,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <limits>
 #include <memory>
 
 using namespace canary;
@@ -475,6 +476,19 @@ void TestActionsLogic::auditTrailHoldsThePendingEntryWhenSent()
     rig.actOn(&probe);
     rig.actions->setActionLog(&log);
     rig.start();
+    // The verdicts the operator was shown when deciding (a plan's judge, say).
+    analysis::Judgement judgement;
+    judgement.overall = analysis::Verdict::Pass;
+    judgement.sentence = "every gate passes";
+    analysis::GateResult errors;
+    errors.spec.metric = analysis::GateMetric::ErrorRate;
+    errors.verdict = analysis::Verdict::Pass;
+    errors.sentence = "canary errors 10.0 % vs 0.0 %";
+    errors.delta = std::numeric_limits<double>::quiet_NaN(); // production had none
+    errors.ratioHigh = std::numeric_limits<double>::infinity();
+    errors.canarySamples = 10;
+    judgement.gates = {errors};
+    rig.actions->setJudgement(judgement);
     rig.actions->setCanaryWeight(Weight::fromTenths(300));
     QCOMPARE(seen.size(), std::size_t(1));
     QCOMPARE(seen.front().outcome, std::string("pending"));
@@ -492,6 +506,45 @@ void TestActionsLogic::auditTrailHoldsThePendingEntryWhenSent()
     QCOMPARE(e.actor, std::string("ops-tester"));
     QCOMPARE(e.backendAddress, std::string("http://fake"));
     QVERIFY(e.finishedAt.has_value());
+
+    // The snapshot holds every number the action was decided on, null where unknown.
+    const nlohmann::json &snapshot = e.snapshot;
+    const nlohmann::json &production = snapshot.at("production");
+    QCOMPARE(production.at("p99_ms").get<double>(), 50.0);
+    QCOMPARE(production.at("p95_ms").get<double>(), 40.0);
+    QCOMPARE(production.at("p50_ms").get<double>(), 25.0);
+    QCOMPARE(production.at("error_percent").get<double>(), 0.0);
+    QCOMPARE(production.at("requests").get<double>(), 300.0);
+    for (const char *unknown :
+         {"mean_ms", "accuracy_percent", "labels", "correct", "weight_percent"})
+        QVERIFY2(production.at(unknown).is_null(), unknown);
+    QCOMPARE(snapshot.at("canary").at("errors").get<double>(), 3.0);
+    const nlohmann::json &variants = snapshot.at("variants");
+    QCOMPARE(variants.at("production").at("version").get<std::string>(), std::string("1.0"));
+    QCOMPARE(variants.at("production").at("weight_percent").get<double>(), 90.0);
+    QCOMPARE(variants.at("canary").at("model").get<std::string>(), std::string("m"));
+    QCOMPARE(variants.at("canary").at("version").get<std::string>(), std::string("2.0"));
+    QCOMPARE(variants.at("canary").at("weight_percent").get<double>(), 10.0);
+    QCOMPARE(snapshot.at("verdict").get<std::string>(), std::string("pass"));
+    QCOMPARE(snapshot.at("judgement").get<std::string>(), std::string("every gate passes"));
+    QCOMPARE(snapshot.at("gates").size(), std::size_t(1));
+    const nlohmann::json &gate = snapshot.at("gates").at(0);
+    QCOMPARE(gate.at("metric").get<std::string>(), std::string("error_rate"));
+    QCOMPARE(gate.at("verdict").get<std::string>(), std::string("pass"));
+    QCOMPARE(gate.at("critical").get<bool>(), true);
+    QCOMPARE(gate.at("canary_samples").get<std::int64_t>(), std::int64_t(10));
+    QVERIFY(gate.at("delta").is_null());
+    QVERIFY(gate.at("ratio_high").is_null());
+
+    // The verdicts were those of that action only: the next one is recorded without them.
+    rig.actions->rollback();
+    settle();
+    const auto both = store->query({}, &error);
+    QCOMPARE(both->size(), std::size_t(2));
+    const nlohmann::json &next = both->back().snapshot;
+    QCOMPARE(both->back().action, std::string("rollback"));
+    QVERIFY(!next.contains("verdict") && !next.contains("gates") && !next.contains("judgement"));
+    QCOMPARE(next.at("variants").at("canary").at("weight_percent").get<double>(), 30.0);
     rig.actions->setActionLog(nullptr);
 }
 

@@ -634,6 +634,21 @@ void TestConsoleWindow::manualRollbackStopsThePlanFirst()
     QVERIFY2(m_window->planMessageBar()->text().contains(
                  QStringLiteral("A person rolled the canary back from the console.")),
              qPrintable(m_window->planMessageBar()->text()));
+    // The trail keeps the verdicts the person was shown, gate by gate.
+    std::string error;
+    const auto store =
+        audit::SqliteAuditStore::open(audit::SqliteAuditStore::defaultPath(), &error);
+    QVERIFY2(store, error.c_str());
+    audit::AuditFilter rollbacks;
+    rollbacks.action = "rollback";
+    rollbacks.limit = 1;
+    const auto entries = store->query(rollbacks, &error);
+    QVERIFY2(entries && entries->size() == 1, error.c_str());
+    const nlohmann::json &snapshot = entries->front().snapshot;
+    QCOMPARE(snapshot.value("verdict", std::string()),
+             std::string(analysis::toString(plan->judgement().overall)));
+    QCOMPARE(snapshot.value("judgement", std::string()), plan->judgement().sentence);
+    QCOMPARE(snapshot.at("gates").size(), plan->judgement().gates.size());
 }
 
 void TestConsoleWindow::noPlanWithoutBackendsOfItsOwn()

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <span>
 #include <string>
 #include <utility>
@@ -20,6 +21,7 @@ using namespace std::chrono_literals;
 namespace {
 
 using Buckets = std::vector<std::pair<std::string, double>>; // le text -> cumulative count
+using Observations = std::vector<std::pair<double, std::optional<double>>>; // _count, _sum
 
 const SystemTime kT0 = SystemTime(1'700'000'000'000ms);
 // The _created value of series that began long before the test's scrapes.
@@ -71,8 +73,10 @@ void addCounter(Exposition &exposition, const std::string &base, const std::stri
     }
 }
 
+// `sumSeconds` nullopt leaves the _sum sample out.
 void addHistogram(Exposition &exposition, const std::string &variant, const std::string &version,
-                  const Buckets &buckets, double created = kLongAgo)
+                  const Buckets &buckets, double created = kLongAgo,
+                  std::optional<double> sumSeconds = 1.0)
 {
     auto &family = familyOf(exposition, "canary_request_duration_seconds", MetricType::Histogram);
     for (const auto &[le, count] : buckets) {
@@ -83,8 +87,10 @@ void addHistogram(Exposition &exposition, const std::string &variant, const std:
     }
     family.samples.push_back(sample("canary_request_duration_seconds_count",
                                     labels(variant, version), buckets.back().second));
-    family.samples.push_back(
-        sample("canary_request_duration_seconds_sum", labels(variant, version), 1.0));
+    if (sumSeconds) {
+        family.samples.push_back(
+            sample("canary_request_duration_seconds_sum", labels(variant, version), *sumSeconds));
+    }
     if (!std::isnan(created)) {
         family.samples.push_back(
             sample("canary_request_duration_seconds_created", labels(variant, version), created));
@@ -146,6 +152,8 @@ std::vector<std::string> strings(std::initializer_list<const char *> list)
 
 } // namespace
 
+Q_DECLARE_METATYPE(Observations)
+
 class TestKpi final : public QObject
 {
     Q_OBJECT
@@ -172,6 +180,8 @@ private Q_SLOTS:
     void neverInfinite_data();
     void neverInfinite();
     void longWindowSumsBuckets();
+    void meanLatency_data();
+    void meanLatency();
     void longWindowRefusesDisorder();
     void madeScrapeMatchesUnflattened();
     void parsedCreatedSamples();
@@ -701,6 +711,65 @@ void TestKpi::longWindowSumsBuckets()
     QVERIFY(std::isnan(result.canary.requestRate));
 }
 
+void TestKpi::meanLatency_data()
+{
+    // Three scrapes 10 s apart of the canary's histogram: (_count, _sum) each, nullopt for no
+    // _sum. `mean` NaN: unknown, with `reason` in meanReason.
+    QTest::addColumn<Observations>("observations");
+    QTest::addColumn<double>("mean");
+    QTest::addColumn<QString>("reason");
+    const double unknown = std::numeric_limits<double>::quiet_NaN();
+    // 300 requests that took 30 s in all.
+    QTest::newRow("steady") << Observations{{0, 0.0}, {100, 10.0}, {300, 30.0}} << 0.1 << QString();
+    // A restart between the second and third scrape: 100 requests for 20 s, then 50 for 2.5 s.
+    QTest::newRow("reset inside the window")
+        << Observations{{100, 10.0}, {200, 30.0}, {50, 2.5}} << 22.5 / 150 << QString();
+    // The count caught up before the scrape, but the seconds observed fell: a restart all the
+    // same (latencies are never negative), so the last interval counts from 0: 250 for 5 s.
+    QTest::newRow("reset seen only in _sum")
+        << Observations{{100, 10.0}, {200, 30.0}, {250, 5.0}} << 25.0 / 350 << QString();
+    QTest::newRow("no _sum") << Observations{{0, {}}, {100, {}}, {300, {}}} << unknown
+                             << QStringLiteral("has no _sum for the canary variant");
+    QTest::newRow("_sum only at the end")
+        << Observations{{0, {}}, {100, {}}, {300, 30.0}} << unknown
+        << QStringLiteral("has no _sum for the canary variant");
+    QTest::newRow("no requests") << Observations{{100, 10.0}, {100, 10.0}, {100, 10.0}} << unknown
+                                 << QStringLiteral("no requests in the window");
+    QTest::newRow("negative _sum") << Observations{{0, 0.0}, {100, -5.0}, {300, 30.0}} << unknown
+                                   << QStringLiteral("_sum has a negative or non-finite value");
+}
+
+void TestKpi::meanLatency()
+{
+    QFETCH(Observations, observations);
+    QFETCH(double, mean);
+    QFETCH(QString, reason);
+    std::vector<Scrape> scrapes;
+    for (std::size_t i = 0; i < observations.size(); ++i) {
+        const auto [count, sum] = observations[i];
+        Exposition exposition;
+        addCounter(exposition, "canary_requests", "canary", "2.0", count);
+        addHistogram(exposition, "canary", "2.0", {{"0.1", count / 2}, {"+Inf", count}}, kLongAgo,
+                     sum);
+        scrapes.push_back(
+            makeScrape(kT0 + std::chrono::seconds(10 * static_cast<int>(i)), exposition));
+    }
+    const KpiResult result = computeKpisOver(scrapes);
+    QVERIFY2(result.ok(), result.error.c_str());
+    const VariantKpis &canaryKpis = result.canary;
+    if (std::isnan(mean)) {
+        QVERIFY(std::isnan(canaryKpis.meanSeconds));
+        QVERIFY2(canaryKpis.meanReason.find(reason.toStdString()) != std::string::npos,
+                 canaryKpis.meanReason.c_str());
+    } else {
+        QCOMPARE(canaryKpis.meanSeconds, mean);
+        QVERIFY2(canaryKpis.meanReason.empty(), canaryKpis.meanReason.c_str());
+    }
+    // The variant without a histogram says so.
+    QVERIFY(std::isnan(result.production.meanSeconds));
+    QVERIFY(!result.production.meanReason.empty());
+}
+
 void TestKpi::longWindowRefusesDisorder()
 {
     auto [a, b] = ::basicWindow();
@@ -708,6 +777,7 @@ void TestKpi::longWindowRefusesDisorder()
     const KpiResult result = computeKpisOver(backwards);
     QVERIFY(!result.ok());
     QVERIFY(!result.production.known(Kpi::RequestRate));
+    QCOMPARE(result.production.meanReason, result.error);
     QVERIFY(!computeKpisOver(std::span<const Scrape>(&a, 1)).ok());
     std::vector<Scrape> badMiddle{a, b, b};
     badMiddle[1].time = a.time + 1s;

@@ -113,6 +113,8 @@ private Q_SLOTS:
     void goneContextGetsNoCall();
     void historyAlignsStepsAndKeepsGaps();
     void historyRefusesTooManySteps();
+    void meanLatencyUnknownWithAReason_data();
+    void meanLatencyUnknownWithAReason();
     void latencyBucketsNeedAUsableHistogram_data();
     void latencyBucketsNeedAUsableHistogram();
 };
@@ -135,6 +137,9 @@ void TestPrometheusSource::readsEveryKpiForEachWindow()
             value = "0.05";
         else if (query.startsWith(QLatin1String("sum(canary_traffic_weight")))
             value = query.contains(QLatin1String("\"canary\"")) ? "10" : "90";
+        else if (query.startsWith(
+                     QLatin1String("sum(increase(canary_request_duration_seconds_sum")))
+            value = "0.042";
         else if (query.startsWith(QLatin1String("sum(increase(canary_requests_total")))
             value = "300";
         return ScriptedReply::json(200, goodAnswer(query, value));
@@ -159,6 +164,8 @@ void TestPrometheusSource::readsEveryKpiForEachWindow()
             QCOMPARE(v.p50Seconds, 0.05);
             QCOMPARE(v.p95Seconds, 0.095);
             QCOMPARE(v.p99Seconds, 0.099);
+            QCOMPARE(v.meanSeconds, 0.042);
+            QVERIFY2(v.meanReason.empty(), v.meanReason.c_str());
             QCOMPARE(v.requestsInWindow, 300.0);
             QCOMPARE(v.errorsInWindow, 0.25);
             QCOMPARE(v.feedbackInWindow, 0.25);
@@ -176,8 +183,8 @@ void TestPrometheusSource::readsEveryKpiForEachWindow()
                 QVERIFY2(v.reason(kpi).empty(), v.reason(kpi).c_str());
         }
     }
-    // 12 templates, latency three times: 14 queries per variant and window, all sent at once.
-    QCOMPARE(h.backend.requests("/api/v1/query"), 2 * 2 * 14);
+    // 13 templates, latency three times: 15 queries per variant and window, all sent at once.
+    QCOMPARE(h.backend.requests("/api/v1/query"), 2 * 2 * 15);
     const auto caps = h.source->capabilities();
     QCOMPARE(caps.kind, std::string("Prometheus"));
     QVERIFY(caps.history && caps.quantiles && caps.accuracy);
@@ -588,6 +595,8 @@ void TestPrometheusSource::queryFileLeavesKpisOut()
     QCOMPARE(canary.reason(metrics::Kpi::Accuracy),
              std::string("the Prometheus query file has no accuracy query"));
     QVERIFY(std::isnan(canary.requestsInWindow));
+    QVERIFY(std::isnan(canary.meanSeconds));
+    QCOMPARE(canary.meanReason, std::string("the Prometheus query file has no latency_mean query"));
 }
 
 void TestPrometheusSource::shippedExampleLoads()
@@ -599,6 +608,10 @@ void TestPrometheusSource::shippedExampleLoads()
     QCOMPARE(templates->variantLabel, std::string("track"));
     QCOMPARE(templates->productionValue, std::string("stable"));
     QVERIFY(templates->has(Query::Latency) && !templates->has(Query::Accuracy));
+    QCOMPARE(expandQuery(*templates, Query::LatencyMean, {VariantRole::Canary, {}, 30s, 0}),
+             std::string("sum(increase(http_request_duration_seconds_sum{track=\"canary\"}[30s]))"
+                         " / sum(increase(http_request_duration_seconds_count{track=\"canary\"}"
+                         "[30s]))"));
     QCOMPARE(
         expandQuery(*templates, Query::ErrorsInWindow, {VariantRole::Canary, "api", 30s, 0}),
         std::string("sum(increase(http_requests_total{track=\"canary\",job=\"api\",code=~"
@@ -620,7 +633,7 @@ void TestPrometheusSource::olderReadNeverMixedIn()
         });
     std::vector<MetricsReading> first;
     h.source->read({30s}, &h.context, [&](MetricsReading r) { first.push_back(std::move(r)); });
-    QTRY_COMPARE(h.backend.requests("/api/v1/query"), 28);
+    QTRY_COMPARE(h.backend.requests("/api/v1/query"), 30);
     h.clock.advance(1s);
     const auto second = h.read();
     QVERIFY(second);
@@ -646,7 +659,7 @@ void TestPrometheusSource::goneContextGetsNoCall()
     bool called = false;
     h.source->read({30s}, context.get(), [&](MetricsReading) { called = true; });
     context.reset();
-    QTRY_COMPARE(h.backend.requests("/api/v1/query"), 28);
+    QTRY_COMPARE(h.backend.requests("/api/v1/query"), 30);
     // The answers still land (a read that follows gets its own); the gone caller hears nothing.
     const auto next = h.read();
     QVERIFY(next && next->ok());
@@ -691,8 +704,9 @@ void TestPrometheusSource::historyAlignsStepsAndKeepsGaps()
     QCOMPARE(form.queryItemValue(QStringLiteral("start")), QStringLiteral("1700000100.000"));
     QCOMPARE(form.queryItemValue(QStringLiteral("end")), QStringLiteral("1700000130.000"));
     QCOMPARE(form.queryItemValue(QStringLiteral("step")), QStringLiteral("10.000"));
-    // The version queries have no history: 11 templates less 2, latency three times.
-    QCOMPARE(h.backend.requests("/api/v1/query_range"), 2 * 11);
+    // The three series queries have no history: 13 templates less 3, latency three times.
+    QCOMPARE(h.backend.requests("/api/v1/query_range"), 2 * 12);
+    QCOMPARE(history->points[1].canary.meanSeconds, 1.0);
 }
 
 void TestPrometheusSource::historyRefusesTooManySteps()
@@ -708,6 +722,46 @@ void TestPrometheusSource::historyRefusesTooManySteps()
                                  " cannot give a history of 86401 steps: Prometheus answers at "
                                  "most 11000 per query, so ask for a longer step.");
     QCOMPARE(h.backend.requests("/api/v1/query_range"), 0);
+}
+
+void TestPrometheusSource::meanLatencyUnknownWithAReason_data()
+{
+    QTest::addColumn<QByteArray>("answer"); // the canary latency_mean query's
+    QTest::addColumn<QString>("reason");
+    QTest::newRow("NaN: no requests")
+        << goodAnswer(QString(), "NaN")
+        << "no requests in the last 30 s (Prometheus answers latency_mean NaN)";
+    QTest::newRow("no samples")
+        << QByteArray(R"({"status":"success","data":{"resultType":"vector","result":[]}})")
+        << "Prometheus has no samples for the canary variant in the last 30 s";
+    QTest::newRow("+Inf") << goodAnswer(QString(), "+Inf")
+                          << "Prometheus answers latency_mean +Inf for the canary variant";
+}
+
+void TestPrometheusSource::meanLatencyUnknownWithAReason()
+{
+    QFETCH(QByteArray, answer);
+    QFETCH(QString, reason);
+    Harness h;
+    QVERIFY2(h.source, h.error.c_str());
+    h.backend.handle("/api/v1/query", [&](const ScriptedRequest &request) {
+        const QString query = queryOf(request);
+        if (query.startsWith(QLatin1String("sum(increase(canary_request_duration_seconds_sum")))
+            return ScriptedReply::json(200, query.contains(QLatin1String("\"canary\""))
+                                                ? answer
+                                                : goodAnswer(query, "0.03"));
+        return ScriptedReply::json(200, goodAnswer(query));
+    });
+    const auto reading = h.read();
+    QVERIFY(reading);
+    QVERIFY2(reading->ok(), reading->error.c_str());
+    const auto &canary = canaryOf(*reading);
+    QVERIFY(std::isnan(canary.meanSeconds));
+    QVERIFY2(canary.meanReason.find(reason.toStdString()) != std::string::npos,
+             canary.meanReason.c_str());
+    const auto &production = reading->windows[0]->kpis.production;
+    QCOMPARE(production.meanSeconds, 0.03); // the other variant is untouched
+    QVERIFY(production.meanReason.empty());
 }
 
 void TestPrometheusSource::latencyBucketsNeedAUsableHistogram_data()

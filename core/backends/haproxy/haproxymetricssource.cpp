@@ -14,6 +14,9 @@ namespace {
 constexpr const char *kNoQuantiles =
     "HAProxy gives no latency quantiles, only rtime and ttime averaged over the last 1024 "
     "requests; pair it with Prometheus for quantiles";
+constexpr const char *kNoMean =
+    "HAProxy gives no latency sum, so no mean latency over the window; pair it with Prometheus "
+    "for the mean";
 constexpr const char *kNoAccuracy =
     "HAProxy gives no accuracy: it sees no labelled predictions; pair it with Prometheus or the "
     "gateway's /metrics for accuracy";
@@ -146,6 +149,8 @@ metrics::KpiResult HaproxyMetricsSource::kpisOver(std::span<const HaproxyReading
         for (const auto kpi :
              {metrics::Kpi::LatencyP50, metrics::Kpi::LatencyP95, metrics::Kpi::LatencyP99})
             setReason(kpis, kpi, kNoQuantiles);
+        kpis.meanSeconds = metrics::VariantKpis::kUnknown;
+        kpis.meanReason = kNoMean;
         // Say what HAProxy lacks in its own words, not in the KPI functions' metric names.
         if (!server.requests) {
             const std::string why = join({"HAProxy's show stat gives neither req_tot nor stot "

@@ -79,6 +79,8 @@ double *fieldOf(metrics::VariantKpis &kpis, Query query, std::size_t quantile)
     case Query::Latency:
         return quantile == 0 ? &kpis.p50Seconds
                              : (quantile == 1 ? &kpis.p95Seconds : &kpis.p99Seconds);
+    case Query::LatencyMean:
+        return &kpis.meanSeconds;
     case Query::RequestsInWindow:
         return &kpis.requestsInWindow;
     case Query::ErrorsInWindow:
@@ -110,7 +112,7 @@ std::string valueProblem(Query query, std::optional<double> value, const std::st
                    : "Prometheus has no samples for the " + variant + " variant " + span;
     const std::string what = "Prometheus answers " + std::string(queryName(query));
     if (std::isnan(*value)) {
-        if (query == Query::ErrorRatio || query == Query::Latency)
+        if (query == Query::ErrorRatio || query == Query::Latency || query == Query::LatencyMean)
             return "no requests " + span + " (" + what + " NaN)";
         if (query == Query::Accuracy)
             return "no labelled feedback " + span + " (" + what + " NaN)";
@@ -137,6 +139,8 @@ void applyValue(metrics::VariantKpis &kpis, Query query, std::size_t quantile,
     if (auto problem = valueProblem(query, value, variant, span); !problem.empty()) {
         if (kpi)
             setReason(kpis, *kpi, std::move(problem));
+        else if (query == Query::LatencyMean)
+            kpis.meanReason = std::move(problem);
         return;
     }
     double v = *value;
@@ -148,6 +152,8 @@ void applyValue(metrics::VariantKpis &kpis, Query query, std::size_t quantile,
         *field = v;
     if (kpi)
         setReason(kpis, *kpi, {});
+    else if (query == Query::LatencyMean)
+        kpis.meanReason.clear();
 }
 
 // A VariantKpis with a reason on every KPI the query file does not ask for.
@@ -157,6 +163,8 @@ metrics::VariantKpis blankKpis(const QueryTemplates &templates)
     for (Query query : kAllQueries) {
         if (templates.has(query))
             continue;
+        if (query == Query::LatencyMean)
+            kpis.meanReason = "the Prometheus query file has no latency_mean query";
         for (std::size_t q = 0; q < (query == Query::Latency ? kQuantiles.size() : 1); ++q) {
             if (const auto kpi = kpiOf(query, q))
                 setReason(kpis, *kpi,
@@ -563,12 +571,14 @@ std::vector<metrics::KpiResult> PrometheusSource::historyPoints(const Job &job) 
     for (auto &[ms, result] : points) {
         for (VariantRole role : {VariantRole::Production, VariantRole::Canary}) {
             metrics::VariantKpis &kpis = result.variant(role);
+            const std::string none =
+                "Prometheus has no samples for the " + roleName(role) + " variant " + span;
             for (metrics::Kpi kpi : metrics::kAllKpis) {
                 if (!kpis.known(kpi) && kpis.reason(kpi).empty())
-                    setReason(kpis, kpi,
-                              "Prometheus has no samples for the " + roleName(role) + " variant " +
-                                  span);
+                    setReason(kpis, kpi, none);
             }
+            if (std::isnan(kpis.meanSeconds) && kpis.meanReason.empty())
+                kpis.meanReason = none;
         }
         result.warnings = warnings;
         out.push_back(std::move(result));

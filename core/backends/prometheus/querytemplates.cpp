@@ -102,6 +102,8 @@ std::string_view queryName(Query query)
         return "accuracy";
     case Query::Latency:
         return "latency";
+    case Query::LatencyMean:
+        return "latency_mean";
     case Query::RequestsInWindow:
         return "requests_in_window";
     case Query::ErrorsInWindow:
@@ -151,6 +153,10 @@ QueryTemplates QueryTemplates::defaults()
     set(Query::Latency,
         "histogram_quantile({{quantile}}, sum by (le) "
         "(rate(canary_request_duration_seconds_bucket{{{selector}}}[{{window}}])))");
+    // The histogram's observed seconds over its observations: the mean, not an average of rates.
+    set(Query::LatencyMean,
+        "sum(increase(canary_request_duration_seconds_sum{{{selector}}}[{{window}}])) / "
+        "sum(increase(canary_request_duration_seconds_count{{{selector}}}[{{window}}]))");
     set(Query::RequestsInWindow, requests);
     set(Query::ErrorsInWindow, errors);
     set(Query::FeedbackInWindow, feedback);

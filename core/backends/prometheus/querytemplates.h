@@ -23,6 +23,7 @@ enum class Query : std::uint8_t {
     ErrorRatio,       // failed / all requests over the window, 0..1
     Accuracy,         // correct / labelled predictions over the window, 0..1
     Latency,          // the {{quantile}} of the request duration over the window, in seconds
+    LatencyMean,      // the mean request duration over the window, in seconds
     RequestsInWindow, // how many requests the window holds
     ErrorsInWindow,
     FeedbackInWindow,
@@ -34,11 +35,12 @@ enum class Query : std::uint8_t {
     // it: the judge's latency thresholds. Instant reads only.
     LatencyBuckets,
 };
-inline constexpr std::size_t kQueryCount = 12;
+inline constexpr std::size_t kQueryCount = 13;
 inline constexpr std::array<Query, kQueryCount> kAllQueries = {
-    Query::RequestRate,      Query::ErrorRatio,     Query::Accuracy,         Query::Latency,
-    Query::RequestsInWindow, Query::ErrorsInWindow, Query::FeedbackInWindow, Query::CorrectInWindow,
-    Query::Weight,           Query::Versions,       Query::ActiveVersions,   Query::LatencyBuckets};
+    Query::RequestRate,     Query::ErrorRatio,       Query::Accuracy,       Query::Latency,
+    Query::LatencyMean,     Query::RequestsInWindow, Query::ErrorsInWindow, Query::FeedbackInWindow,
+    Query::CorrectInWindow, Query::Weight,           Query::Versions,       Query::ActiveVersions,
+    Query::LatencyBuckets};
 
 // The key of a query in the template file: "request_rate", "latency", ...
 std::string_view queryName(Query query);
