@@ -114,7 +114,8 @@ MainWindow::MainWindow(QWidget *parent)
     , m_planScheduler(&QtScheduler::instance())
 {
     m_ui->setupUi(this);
-    m_actionLog.setActor(qEnvironmentVariable("USER", QStringLiteral("operator")).toStdString());
+    if (m_actionLog.actor().empty()) // no account name known at all (osuser.h)
+        m_actionLog.setActor("operator");
 
     m_messages = new MessageBar(this);
     m_ui->messageHost->addWidget(m_messages);
@@ -1323,6 +1324,8 @@ void MainWindow::onPlanDecision(const rollout::Decision &decision)
         context.live = m_monitor->numbersAreLive();
         context.state = m_monitor->state();
     }
+    if (m_plan)
+        context.plan = &m_plan->plan();
     const std::string logError =
         m_decisionLog.record(decision, planName, context, m_planScheduler->clock().now());
     if (!logError.empty())

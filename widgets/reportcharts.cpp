@@ -8,11 +8,13 @@
 
 #include <QBuffer>
 #include <QImage>
+#include <QPainter>
 #include <QPixmap>
 #include <QStyle>
 #include <QStyleFactory>
 
 #include <algorithm>
+#include <cmath>
 #include <memory>
 
 namespace canary {
@@ -44,7 +46,15 @@ bool marksTheChart(const audit::AuditEntry &entry)
 
 std::vector<report::ReportImage> renderReportCharts(const report::ReportData &report, QSize size)
 {
-    if (report.pointCount() == 0 || report.to <= report.from)
+    // A line needs two points: with fewer in every series there is nothing to draw but axes,
+    // which would read as "no data" where there is some (the tables have it).
+    const bool anyLine =
+        std::any_of(report.series.begin(), report.series.end(), [](const auto &line) {
+            return std::count_if(line.points.begin(), line.points.end(), [](const auto &point) {
+                       return std::isfinite(point.second);
+                   }) >= 2;
+        });
+    if (!anyLine || report.to <= report.from)
         return {};
     const auto span =
         std::chrono::duration_cast<std::chrono::milliseconds>(report.to - report.from);
@@ -81,11 +91,26 @@ std::vector<report::ReportImage> renderReportCharts(const report::ReportData &re
     grid.markDirty();
     grid.refresh();
     // Drawn at twice the pixels: the page shows it about 17 cm wide, where 1x text would blur.
-    QImage image(size * 2, QImage::Format_ARGB32_Premultiplied);
-    image.setDevicePixelRatio(2.0);
+    // Each chart draws itself afresh at that scale (QCustomPlot::toPixmap), not from the screen
+    // buffers it keeps at the window's own scale; the column titles are text, drawn scaled.
+    constexpr double kScale = 2.0;
+    QImage image(size * kScale, QImage::Format_ARGB32_Premultiplied);
     image.fill(grid.palette().color(QPalette::Window));
-    grid.render(&image);
-    image.setDevicePixelRatio(1.0);
+    QPainter painter(&image);
+    for (QWidget *child : grid.findChildren<QWidget *>(Qt::FindDirectChildrenOnly)) {
+        if (!child->isVisible())
+            continue;
+        const QPoint at = child->geometry().topLeft() * kScale;
+        if (auto *chart = qobject_cast<KpiChart *>(child)) {
+            painter.drawPixmap(at, chart->toPixmap(chart->width(), chart->height(), kScale));
+        } else {
+            painter.save();
+            painter.scale(kScale, kScale);
+            child->render(&painter, child->geometry().topLeft(), QRegion(), QWidget::DrawChildren);
+            painter.restore();
+        }
+    }
+    painter.end();
     grid.hide();
 
     QByteArray png;

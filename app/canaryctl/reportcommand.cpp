@@ -8,6 +8,7 @@
 #include "reportcharts.h"
 #include "terminaltext.h"
 #include "util/join.h"
+#include "util/osuser.h"
 
 #include <QApplication>
 #include <QEventLoop>
@@ -104,8 +105,8 @@ std::optional<std::vector<audit::AuditEntry>> readTrail(const std::string &path,
 
 std::string whoExports()
 {
-    const QString user = qEnvironmentVariable("USER", qEnvironmentVariable("LOGNAME"));
-    return user.isEmpty() ? std::string("an unknown user") : user.toStdString();
+    const std::string user = osUserName();
+    return user.empty() ? std::string("an unknown user") : user;
 }
 
 // Charts (PDF, HTML) need the widgets' drawing: a QApplication, which main() makes for this

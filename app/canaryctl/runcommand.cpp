@@ -166,8 +166,11 @@ int runPlan(const rollout::Plan &plan, ControlPlane *control, MetricsSource *met
 
     QObject::connect(&controller, &PlanController::decided, &loop, [&](const Decision &d) {
         if (decisions) {
+            const std::optional<KpiSnapshot> &window = controller.lastWindow();
             const std::string why = decisions->record(
-                d, plan.name, {nullptr, false, controller.lastState()}, scheduler.clock().now());
+                d, plan.name,
+                {window ? &*window : nullptr, window.has_value(), controller.lastState(), &plan},
+                scheduler.clock().now());
             if (!why.empty())
                 printer.line(err, "canaryctl: this decision could not be recorded: " + why);
         }

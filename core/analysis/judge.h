@@ -106,8 +106,9 @@ struct GateResult
     // One line, e.g. "canary errors 2.1 % vs 1.0 % (+110 %, tolerance +20 %), evidence 1:41
     // against no regression (rollback at 1:20), 3,812 vs 34,090 requests".
     std::string sentence;
-    // The compared figures: error %, accuracy %, or % of requests above the threshold(s); NaN
-    // when unknown. delta = canary / production - 1 (relative), NaN when production is 0.
+    // The compared figures as ratios (0..1): errors, accuracy, or the share of requests above the
+    // threshold(s); NaN when unknown. delta = canary / production - 1 (relative), NaN when
+    // production is 0.
     double productionValue = 0;
     double canaryValue = 0;
     double delta = 0;

@@ -1,5 +1,7 @@
 #include "actionlog.h"
 
+#include "util/osuser.h"
+
 #include <QFile>
 
 #include <algorithm>
@@ -148,7 +150,7 @@ void ActionRecord::setKpis(const KpiSnapshot &snapshot, bool live)
 ActionLog::ActionLog(QString path, std::size_t maxRecordsInMemory)
     : m_path(std::move(path))
     , m_maxRecords(std::max<std::size_t>(maxRecordsInMemory, 1))
-    , m_actor(qEnvironmentVariable("USER", qEnvironmentVariable("LOGNAME")).toStdString())
+    , m_actor(osUserName())
 {}
 
 bool ActionLog::begin(ActionRecord &record)

@@ -129,6 +129,14 @@ std::string PlanDecisionLog::record(const rollout::Decision &decision, const std
         record.setKpis(*context.snapshot, context.live);
     if (context.state)
         record.setState(*context.state);
+    if (decision.kind == rollout::DecisionKind::Start && context.plan) {
+        // The steps, so that a report from the trail alone can say how far the plan went.
+        nlohmann::json steps = nlohmann::json::array();
+        for (const rollout::PlanStep &step : context.plan->steps)
+            steps.push_back(
+                {{"weight_percent", step.weight.percent()}, {"bake_seconds", step.bake.count()}});
+        record.parameters["steps"] = std::move(steps);
+    }
     if (!m_log.begin(record))
         return m_log.error().toStdString();
     if (decision.outcome == Outcome::Pending) {

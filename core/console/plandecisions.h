@@ -32,6 +32,7 @@ struct DecisionContext
     const KpiSnapshot *snapshot = nullptr; // both variants' KPIs of that moment; null: none
     bool live = false;                     // the snapshot is of the last poll
     std::optional<RolloutState> state;     // the rollout the decision was made on
+    const rollout::Plan *plan = nullptr;   // its steps go into the record of the plan's start
 };
 
 // Writes a plan's decisions to an action log (and so to its audit trail): a decision that sends

@@ -197,8 +197,8 @@ void setJudgement(ReportData &report, const analysis::Judgement &judgement)
         gate.critical = result.spec.critical;
         gate.verdict = std::string(analysis::toString(result.verdict));
         gate.sentence = result.sentence;
-        gate.production = result.productionValue;
-        gate.canary = result.canaryValue;
+        gate.production = result.productionValue * 100.0; // the judge's ratios, as %
+        gate.canary = result.canaryValue * 100.0;
         gate.delta = result.delta;
         gate.ratioLow = result.ratioLow;
         gate.ratioHigh = result.ratioHigh;
@@ -286,8 +286,23 @@ void addAuditTrail(ReportData &report, std::vector<audit::AuditEntry> entries)
             }
         }
         if (!entry.plan.empty() && entry.action.rfind("plan_", 0) == 0) {
+            if (plan.name != entry.plan)
+                plan = ReportPlan{}; // another plan began: the report tells the last one
             plan.name = entry.plan;
             lastPlanEntry = &entry;
+            const auto steps = entry.parameters.find("steps");
+            if (entry.action == "plan_start" && steps != entry.parameters.end() &&
+                steps->is_array()) {
+                plan.steps.clear();
+                plan.reachedStep = -1;
+                for (const nlohmann::json &step : *steps) {
+                    const double weight = numberAt(step, "weight_percent");
+                    const double bake = numberAt(step, "bake_seconds");
+                    if (has(weight) && has(bake))
+                        plan.steps.push_back(
+                            {weight, std::chrono::seconds(static_cast<std::int64_t>(bake))});
+                }
+            }
             const auto step = entry.parameters.find("step");
             if (step != entry.parameters.end() && step->is_number_integer())
                 plan.reachedStep = std::max(plan.reachedStep, step->get<int>() - 1);
@@ -332,8 +347,9 @@ void addAuditTrail(ReportData &report, std::vector<audit::AuditEntry> entries)
                 gate.critical = !g.contains("critical") || g["critical"] == true;
                 gate.verdict = textAt(g, "verdict");
                 gate.sentence = textAt(g, "sentence");
-                gate.production = numberAt(g, "production");
-                gate.canary = numberAt(g, "canary");
+                // The trail keeps the judge's ratios; the report speaks in %.
+                gate.production = numberAt(g, "production") * 100.0;
+                gate.canary = numberAt(g, "canary") * 100.0;
                 gate.delta = numberAt(g, "delta");
                 gate.ratioLow = numberAt(g, "ratio_low");
                 gate.ratioHigh = numberAt(g, "ratio_high");

@@ -38,7 +38,7 @@ struct ReportVariant
 };
 
 // One gate of the judge as it stood at the end of the window (analysis::GateResult in words and
-// numbers): values are error %, accuracy % or % of requests above the latency thresholds.
+// numbers): values are in % (errors, accuracy, or requests above the latency thresholds).
 struct ReportGate
 {
     std::string name;   // as the plan names it ("errors")

@@ -66,6 +66,8 @@ std::string outcomeWord(std::string_view outcome)
 std::string durationText(std::chrono::milliseconds span)
 {
     const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(span).count();
+    if (span < std::chrono::seconds(10))
+        return join(formatFixed(static_cast<double>(span.count()) / 1000.0, 1), " s");
     if (seconds < 120)
         return join(std::to_string(seconds), " s");
     if (seconds < 2 * 3600)
@@ -104,8 +106,9 @@ std::string parametersText(const nlohmann::json &parameters)
         return {};
     std::string text;
     for (const auto &[key, value] : parameters.items()) {
-        if (key == "judgement" || key == "plan" || key == "automatic" || key == "verdict")
-            continue; // shown in their own columns
+        if (key == "judgement" || key == "plan" || key == "automatic" || key == "verdict" ||
+            key == "steps")
+            continue; // shown in their own columns, or under Rollout plan
         if (!text.empty())
             text += ", ";
         text += key;
@@ -313,11 +316,11 @@ private:
                            durationText(*m_report.kpisTo - *m_report.kpisFrom), ")."),
                       "muted");
         tableStart("figures");
-        headerRow({{"Metric", 24},
-                   {"Production", 14},
-                   {"Canary", 14},
-                   {"Delta", 12},
-                   {"Interval (canary / production)", 22},
+        headerRow({{"Metric", 22},
+                   {"Production", 16},
+                   {"Canary", 16},
+                   {"Delta", 11},
+                   {"Interval (canary / production)", 21},
                    {"Verdict", 14}});
         const ReportVariant &p = m_report.production;
         const ReportVariant &c = m_report.canary;
@@ -383,13 +386,12 @@ private:
             return;
         heading("Gates");
         tableStart("gates");
-        headerRow({{"Gate", 11},
-                   {"Production", 10},
-                   {"Canary", 9},
-                   {"Samples", 15},
-                   {"Evidence", 9},
-                   {"Verdict", 9},
-                   {"Reason", 37}});
+        headerRow({{"Gate", 22},
+                   {"Production", 15},
+                   {"Canary", 15},
+                   {"Samples (production / canary)", 22},
+                   {"Evidence", 13},
+                   {"Verdict", 13}});
         for (const ReportGate &gate : m_report.gates) {
             raw("<tr>");
             cell(join(gate.name.empty() ? gate.metric : gate.name,
@@ -405,17 +407,25 @@ private:
                                               : std::string(kUnknownText),
                  true);
             toneCell(verdictWord(gate.verdict), gate.verdict);
-            cell(gate.sentence);
             raw("</tr>\n");
+            // The sentence under its gate, across the table: it is the gate's reason in full.
+            raw("<tr><td colspan=\"6\">");
+            text(gate.sentence);
+            raw("</td></tr>\n");
         }
         raw("</table>\n");
+        paragraph("Values are error %, accuracy %, or the % of requests above the latency "
+                  "thresholds. Evidence is the odds against \"no regression\"; a critical gate "
+                  "fails, and the plan rolls back, when they reach the gate's threshold.",
+                  "muted");
     }
 
     void chartSection()
     {
         heading("Charts");
         if (m_charts.empty()) {
-            paragraph("No chart: the window holds no time series.");
+            paragraph("No chart: no line of the window has two points to join (the figures "
+                      "above are what is known).");
             return;
         }
         for (std::size_t i = 0; i < m_charts.size(); ++i) {
@@ -423,7 +433,13 @@ private:
             if (!image.title.empty())
                 paragraph(image.title, "muted");
             if (m_print) {
-                raw(join("<p><img src=\"", printImageName(i), "\" width=\"640\"/></p>\n"));
+                // Both sizes: off the GUI thread, Qt's layout does not keep the aspect ratio
+                // from the width alone.
+                const int width = 640;
+                const int height =
+                    image.width > 0 ? width * image.height / image.width : width * 3 / 4;
+                raw(join("<p><img src=\"", printImageName(i), "\" width=\"", std::to_string(width),
+                         "\" height=\"", std::to_string(height), "\"/></p>\n"));
             } else {
                 const QByteArray png = QByteArray::fromStdString(image.png).toBase64();
                 raw("<p><img alt=\"");
@@ -482,18 +498,24 @@ private:
             return;
         }
         tableStart("timeline");
-        headerRow({{"Time", 13},
-                   {"Who", 12},
-                   {"Action", 13},
-                   {"Parameters", 14},
-                   {"Outcome", 11},
-                   {"Why / what happened", 37}});
+        // Times without the date when the whole window is one day (the header says which).
+        const std::string day = formatReadableTime(m_report.from).substr(0, 10);
+        const bool oneDay = day == formatReadableTime(m_report.to).substr(0, 10);
+        headerRow({{oneDay ? "Time (UTC)" : "Time", oneDay ? 11 : 15},
+                   {"Who", 14},
+                   {"What", oneDay ? 24 : 22},
+                   {"Outcome", 12},
+                   {"Why, or what happened", oneDay ? 39 : 37}});
         for (const audit::AuditEntry &e : m_report.timeline) {
             raw("<tr>");
-            cell(formatReadableTime(e.time));
-            cell(e.automatic ? join("auto (plan ", e.plan, ")") : e.actor);
-            cell(actionText(e.action));
-            cell(parametersText(e.parameters));
+            const std::string time = formatReadableTime(e.time);
+            cell(oneDay ? time.substr(11, 8) : time);
+            cell(e.automatic       ? join("plan \u201c", e.plan, "\u201d")
+                 : e.actor.empty() ? std::string(kUnknownText)
+                                   : e.actor);
+            const std::string parameters = parametersText(e.parameters);
+            cell(parameters.empty() ? actionText(e.action)
+                                    : join(actionText(e.action), " (", parameters, ")"));
             toneCell(e.outcome, e.outcome == "succeeded" ? std::string_view("pass")
                                 : e.outcome == "pending" ? std::string_view("inconclusive")
                                 : e.outcome == "decided" ? std::string_view("")
@@ -504,6 +526,8 @@ private:
             raw("</tr>\n");
         }
         raw("</table>\n");
+        if (oneDay)
+            paragraph(join("All on ", day, "."), "muted");
     }
 
     void notes()

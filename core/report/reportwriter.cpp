@@ -32,7 +32,9 @@ bool writePdf(const ReportData &report, const std::vector<ReportImage> &charts, 
     writer.setTitle(QString::fromStdString(report.title));
     writer.setCreator(QStringLiteral("Canary Console " CANARY_VERSION));
     writer.setPageSize(QPageSize(QPageSize::A4));
-    writer.setPageMargins(QMarginsF(15, 15, 15, 15), QPageLayout::Millimeter);
+    // QTextDocument::print() puts its own 2 cm margin (with the page number in it) inside the
+    // page's: the page itself has none, or the text would be only 14 cm wide.
+    writer.setPageMargins(QMarginsF(0, 0, 0, 0), QPageLayout::Millimeter);
     writer.setResolution(150);
 
     QTextDocument document;

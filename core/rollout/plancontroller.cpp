@@ -155,6 +155,7 @@ struct PlanController::Private
     analysis::Judgement judgement;
     std::vector<Decision> decisions;
     std::optional<RolloutState> state;
+    std::optional<KpiSnapshot> lastWindow; // the last window judged
     std::unique_ptr<Timer> ticker;
     SystemTime startedAt{};
 
@@ -463,6 +464,7 @@ struct PlanController::Private
                     return;
                 }
                 lastEnd = interval->to;
+                lastWindow = *window;
             }
         }
         metricsFailing = false;
@@ -1003,6 +1005,11 @@ const std::vector<Decision> &PlanController::decisions() const
 std::optional<RolloutState> PlanController::lastState() const
 {
     return d->state;
+}
+
+const std::optional<KpiSnapshot> &PlanController::lastWindow() const
+{
+    return d->lastWindow;
 }
 
 } // namespace canary::rollout

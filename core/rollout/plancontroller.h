@@ -116,6 +116,9 @@ public:
     const analysis::Judgement &judgement() const;
     const std::vector<Decision> &decisions() const;
     std::optional<RolloutState> lastState() const;
+    // Both variants' KPIs over the last interval judged (nullopt before the first): what a
+    // decision's record holds when no live monitor gives the numbers (canaryctl run).
+    const std::optional<KpiSnapshot> &lastWindow() const;
 
 Q_SIGNALS:
     void decided(const canary::rollout::Decision &decision); // Pending, then with the outcome

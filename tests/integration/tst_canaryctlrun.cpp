@@ -76,13 +76,15 @@ private Q_SLOTS:
         QCOMPARE(phase(), QStringLiteral("promoted"));
 
         // The report a reviewer gets from the trail alone says what happened and on what numbers.
-        const QString pdf = report({QStringLiteral("--from-db"), trailPath()}, QStringLiteral("pdf"),
-                                   QStringLiteral("report-promoted.pdf"));
-        for (const char *expected : {"Promoted", "promoted automatically by plan \"quick test\"",
-                                     "m 2.0 vs m 1.0", "Pass", "plan promote", "Rollout plan",
-                                     "passed"})
-            QVERIFY2(pdf.contains(QLatin1String(expected)),
-                     qPrintable(QStringLiteral("missing \"%1\" in:\n%2").arg(QLatin1String(expected), pdf)));
+        const QString pdf = report({QStringLiteral("--from-db"), trailPath()},
+                                   QStringLiteral("pdf"), QStringLiteral("report-promoted.pdf"));
+        for (const char *expected :
+             {"Promoted", "promoted automatically by plan \"quick test\"", "m 2.0 vs m 1.0", "Pass",
+              "plan promote", "Rollout plan", "passed"})
+            QVERIFY2(
+                pdf.contains(QLatin1String(expected)),
+                qPrintable(
+                    QStringLiteral("missing \"%1\" in:\n%2").arg(QLatin1String(expected), pdf)));
     }
 
     void aCanaryWhoseErrorsJumpIsRolledBack()
@@ -115,19 +117,22 @@ private Q_SLOTS:
         QVERIFY2(rollback->reason.find("a critical gate failed") != std::string::npos,
                  rollback->reason.c_str());
 
-        const QString pdf = report({QStringLiteral("--from-db"), trailPath()}, QStringLiteral("pdf"),
-                                   QStringLiteral("report-rolled-back.pdf"));
+        const QString pdf = report({QStringLiteral("--from-db"), trailPath()},
+                                   QStringLiteral("pdf"), QStringLiteral("report-rolled-back.pdf"));
         for (const char *expected : {"Rolled back", "rolled back automatically by plan",
                                      "a critical gate failed", "Fail", "plan rollback", "errors"})
-            QVERIFY2(pdf.contains(QLatin1String(expected)),
-                     qPrintable(QStringLiteral("missing \"%1\" in:\n%2").arg(QLatin1String(expected), pdf)));
+            QVERIFY2(
+                pdf.contains(QLatin1String(expected)),
+                qPrintable(
+                    QStringLiteral("missing \"%1\" in:\n%2").arg(QLatin1String(expected), pdf)));
         // The same from the live backend: its state now, with the trail's entries for it.
-        const QString html = report({QStringLiteral("--url"), m_gateway->url().toString(),
-                                     QStringLiteral("--db"), trailPath(), QStringLiteral("--since"),
-                                     QStringLiteral("10m")},
-                                    QStringLiteral("html"), QStringLiteral("report-rolled-back.html"));
+        const QString html =
+            report({QStringLiteral("--url"), m_gateway->url().toString(), QStringLiteral("--db"),
+                    trailPath(), QStringLiteral("--since"), QStringLiteral("10m")},
+                   QStringLiteral("html"), QStringLiteral("report-rolled-back.html"));
         QVERIFY2(html.contains(QLatin1String("Rolled back")), qPrintable(html.left(2000)));
-        QVERIFY2(html.contains(QLatin1String("data:image/png;base64,")), "no chart in the page");
+        QVERIFY2(html.contains(QLatin1String("plan rollback")), qPrintable(html.left(2000)));
+        QVERIFY(!html.contains(QLatin1String("<script")));
     }
 
     void aReportNeedsAFormatAndAFile()
@@ -136,14 +141,16 @@ private Q_SLOTS:
         process.start(QStringLiteral(CANARYCTL_BIN),
                       {QStringLiteral("report"), QStringLiteral("--from-db"),
                        m_dir.filePath(QStringLiteral("none.sqlite3")), QStringLiteral("--format"),
-                       QStringLiteral("docx"), QStringLiteral("-o"), m_dir.filePath(QStringLiteral("r"))});
+                       QStringLiteral("docx"), QStringLiteral("-o"),
+                       m_dir.filePath(QStringLiteral("r"))});
         QVERIFY(process.waitForFinished(30'000));
         QCOMPARE(process.exitCode(), 2);
         QVERIFY(process.readAllStandardError().contains("--format pdf, html, csv or json"));
         process.start(QStringLiteral(CANARYCTL_BIN),
                       {QStringLiteral("report"), QStringLiteral("--from-db"),
                        m_dir.filePath(QStringLiteral("none.sqlite3")), QStringLiteral("--format"),
-                       QStringLiteral("pdf"), QStringLiteral("-o"), m_dir.filePath(QStringLiteral("r.pdf"))});
+                       QStringLiteral("pdf"), QStringLiteral("-o"),
+                       m_dir.filePath(QStringLiteral("r.pdf"))});
         QVERIFY(process.waitForFinished(30'000));
         QCOMPARE(process.exitCode(), 1); // no trail there: nothing invented
         QVERIFY(process.readAllStandardError().contains("no audit trail"));
@@ -276,9 +283,10 @@ private:
     {
         const QString path = m_dir.filePath(keepAs);
         QProcess process;
-        process.start(QStringLiteral(CANARYCTL_BIN),
-                      QStringList{QStringLiteral("report")} + source +
-                          QStringList{QStringLiteral("--format"), format, QStringLiteral("-o"), path});
+        process.start(
+            QStringLiteral(CANARYCTL_BIN),
+            QStringList{QStringLiteral("report")} + source +
+                QStringList{QStringLiteral("--format"), format, QStringLiteral("-o"), path});
         if (!process.waitForFinished(60'000))
             return QStringLiteral("report timed out");
         if (process.exitCode() != 0)

@@ -720,7 +720,8 @@ void TestConsoleWindow::reportTellsTheAutomaticRollback()
     QVERIFY(m_window->startExport(std::move(content), report::Format::Pdf, path));
     QVERIFY(m_window->reportExporter()->busy());
     QTRY_VERIFY_WITH_TIMEOUT(!m_window->reportExporter()->busy(), 60000);
-    QVERIFY2(m_window->messageBar()->text().contains(path), qPrintable(m_window->messageBar()->text()));
+    QVERIFY2(m_window->messageBar()->text().contains(path),
+             qPrintable(m_window->messageBar()->text()));
     QProcess text;
     text.start(QStringLiteral("pdftotext"), {path, QStringLiteral("-")});
     QVERIFY(text.waitForFinished(60000));
