@@ -6,6 +6,7 @@
 #include "connectiondialog.h"
 #include "demogateway.h"
 #include "gatetablemodel.h"
+#include "historydock.h"
 #include "kpicomparison.h"
 #include "messagebar.h"
 #include "plantimeline.h"
@@ -149,6 +150,7 @@ MainWindow::MainWindow(QWidget *parent)
     setUpTimeWindows();
     setUpStatusBar();
     setUpPlan();
+    setUpHistory();
 
     connect(m_traffic, &TrafficControl::weightRequested, this, &MainWindow::requestWeight);
     connect(m_demo.get(), &DemoGateway::ready, this,
@@ -377,6 +379,7 @@ void MainWindow::connectWith(const ConnectionTarget &target, Backends backends,
     m_actions = std::make_unique<RolloutActions>(m_backends.control.get(), m_monitor.get());
     m_actions->setActionLog(&m_actionLog);
     m_actionLog.setBackend(m_backends.control->capabilities().kind, m_backends.control->address());
+    m_history->setCurrentBackend(QString::fromStdString(m_backends.control->address()));
     showAuditTrailError(); // again: the connection's own messages must not hide it
 
     m_chartGrid = new ChartGrid(m_monitor->history(), m_ui->chartPage);
@@ -1087,6 +1090,9 @@ void MainWindow::updateLevers()
 
 void MainWindow::updateRecentActions()
 {
+    // Called whenever the action log took a record: the History dock reads the trail again.
+    if (m_history)
+        m_history->trailChanged();
     QListWidget *list = m_ui->recentActions;
     list->clear();
     const auto &records = m_actionLog.records();
@@ -1391,6 +1397,27 @@ void MainWindow::openAuditTrail()
             MessageBar::Level::Warning,
             tr("The earlier action log could not be imported into the audit trail: %1")
                 .arg(QString::fromStdString(error)));
+}
+
+void MainWindow::setUpHistory()
+{
+    m_history = new HistoryDock(this);
+    m_history->setAllowedAreas(Qt::BottomDockWidgetArea | Qt::TopDockWidgetArea |
+                               Qt::RightDockWidgetArea);
+    addDockWidget(Qt::BottomDockWidgetArea, m_history);
+    tabifyDockWidget(m_ui->planDock, m_history);
+    m_ui->planDock->raise();
+    QAction *toggle = m_history->toggleViewAction();
+    toggle->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_H));
+    connect(toggle, &QAction::triggered, m_history, [this](bool shown) {
+        if (shown)
+            m_history->raise(); // in front of the plan's tab
+    });
+    m_ui->menuView->addAction(toggle);
+    if (m_audit)
+        m_history->setSink(m_audit.get());
+    else
+        m_history->setUnavailable(m_actionLog.sinkError());
 }
 
 void MainWindow::showAuditTrailError()
