@@ -189,6 +189,8 @@ QString AuditEntryDialog::kpiValueText(const std::string &key, const nlohmann::j
     case Unit::Milliseconds:
         return QStringLiteral("%1 ms").arg(number, 0, 'f', std::abs(number) < 100 ? 1 : 0);
     case Unit::PerSecond:
+        if (std::abs(number) >= 100)
+            return QStringLiteral("%1/s").arg(grouped(number));
         return QStringLiteral("%1/s").arg(number, 0, 'f', std::abs(number) < 10 ? 2 : 1);
     case Unit::Count:
         break;
