@@ -212,9 +212,14 @@ audit::AuditFilter HistoryDock::filter() const
     return f;
 }
 
+bool HistoryDock::isSeen() const
+{
+    return isVisible() && !visibleRegion().isEmpty();
+}
+
 void HistoryDock::trailChanged()
 {
-    if (isVisible())
+    if (isSeen())
         refresh();
     else
         m_stale = true;

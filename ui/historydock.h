@@ -49,6 +49,9 @@ public:
 
     // Reads the trail again with the filters as they are.
     void refresh();
+    // Whether a person can see it: docked behind another dock's tab it is "visible" but moved
+    // out of the window.
+    bool isSeen() const;
     // Something was written to the trail: refreshes now when the dock is seen, else when it is
     // next shown.
     void trailChanged();

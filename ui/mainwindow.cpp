@@ -1405,13 +1405,24 @@ void MainWindow::setUpHistory()
     m_history->setAllowedAreas(Qt::BottomDockWidgetArea | Qt::TopDockWidgetArea |
                                Qt::RightDockWidgetArea);
     addDockWidget(Qt::BottomDockWidgetArea, m_history);
-    tabifyDockWidget(m_ui->planDock, m_history);
-    m_ui->planDock->raise();
+    // The plan's dock goes on top of the History's, so it stays the tab in front (raise() does
+    // nothing before the window is shown).
+    tabifyDockWidget(m_history, m_ui->planDock);
+    // Ctrl+H brings the History forward; only when it is in front does it close it. Behind the
+    // plan's tab the dock counts as shown, so the plain toggle would hide what nobody sees.
     QAction *toggle = m_history->toggleViewAction();
     toggle->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_H));
-    connect(toggle, &QAction::triggered, m_history, [this](bool shown) {
-        if (shown)
-            m_history->raise(); // in front of the plan's tab
+    auto wasBehind = std::make_shared<bool>(false);
+    connect(toggle, &QAction::toggled, m_history, [this, wasBehind] {
+        // Emitted before the dock acts on the trigger: what the person saw when they asked.
+        *wasBehind = !m_history->isHidden() && !m_history->isSeen();
+    });
+    connect(toggle, &QAction::triggered, m_history, [this, wasBehind](bool shown) {
+        if (!shown && *wasBehind)
+            m_history->show();
+        if (shown || *wasBehind)
+            m_history->raise();
+        *wasBehind = false;
     });
     m_ui->menuView->addAction(toggle);
     if (m_audit)
