@@ -323,8 +323,13 @@ QWidget *AuditEntryDialog::makeSnapshot()
         m_snapshotCaption->setText(tr("No numbers were recorded with this entry."));
     } else {
         const QString from = snapshotTime(snapshot, "from");
-        const QString to = snapshotTime(snapshot, "time");
-        QString caption = tr("The numbers it was decided on");
+        QString to = snapshotTime(snapshot, "time");
+        // "2026-12-01 10:40:07 to 10:41:07": the day once when the window is within one.
+        if (from.size() > 11 && to.size() > 11 && from.left(11) == to.left(11))
+            to = to.mid(11);
+        // The console's numbers of that moment (a plan's judge also reads its own window: its
+        // sentence is below).
+        QString caption = tr("The numbers at that moment");
         if (!to.isEmpty())
             caption = from.isEmpty() ? tr("%1, as of %2").arg(caption, to)
                                      : tr("%1, the window %2 to %3").arg(caption, from, to);

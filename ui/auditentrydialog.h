@@ -31,7 +31,7 @@ public:
     QString kpiText(const std::string &key, const std::string &variant) const;
     // The gates' table (empty when the snapshot has none).
     QTableWidget *gateTable() const { return m_gates; }
-    // What the snapshot is of ("The numbers it was decided on: …"), or why there is none.
+    // What the snapshot is of ("The numbers at that moment, the window …"), or why there is none.
     QString snapshotCaption() const;
     QPlainTextEdit *rawJson() const { return m_json; }
 

@@ -86,6 +86,10 @@ HistoryDock::HistoryDock(QWidget *parent)
     m_period->addItem(tr("Last 7 days"), int(Period::LastWeek));
     m_period->addItem(tr("All time"), int(Period::All));
     m_period->setCurrentIndex(m_period->findData(int(Period::All)));
+    for (QComboBox *combo : {m_action, m_actor}) {
+        combo->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+        combo->setMinimumContentsLength(14);
+    }
     m_refresh = new QPushButton(tr("Refresh"), body);
     m_refresh->setObjectName(QStringLiteral("historyRefresh"));
     m_refresh->setToolTip(tr("Read the audit trail again (canaryctl writes to it too)"));
@@ -102,15 +106,16 @@ HistoryDock::HistoryDock(QWidget *parent)
     addLabelled(tr("Ac&tion:"), m_action);
     addLabelled(tr("Act&or:"), m_actor);
     addLabelled(tr("T&ime:"), m_period);
-    filters->addStretch(1);
-    filters->addWidget(m_refresh);
-    layout->addLayout(filters);
-
+    // How many, on the filters' line (the table gets the height); the trail's file in its tooltip.
     m_status = new QLabel(body);
     m_status->setObjectName(QStringLiteral("historyStatus"));
     m_status->setTextFormat(Qt::PlainText);
     m_status->setForegroundRole(QPalette::PlaceholderText);
-    layout->addWidget(m_status);
+    m_status->setAlignment(Qt::AlignRight | Qt::AlignVCenter);
+    filters->addSpacing(8);
+    filters->addWidget(m_status, 1);
+    filters->addWidget(m_refresh);
+    layout->addLayout(filters);
 
     m_model = new AuditTableModel(this);
     m_proxy = new QSortFilterProxyModel(this);
@@ -185,6 +190,7 @@ void HistoryDock::setUnavailable(const QString &why)
     m_model->setEntries({});
     m_unavailable->setText(tr("No history to show. %1").arg(why));
     m_status->clear();
+    m_status->setToolTip({});
     showTable(false);
 }
 
@@ -262,17 +268,16 @@ void HistoryDock::refresh()
     }
 
     const QLocale english(QLocale::English, QLocale::UnitedStates);
-    QString status;
     if (count == 0)
-        status = tr("No entry matches these filters.");
+        m_status->setText(tr("No entry matches these filters."));
     else if (count >= kLimit)
-        status = tr("The newest %1 entries; narrow the filters to see older ones.")
-                     .arg(english.toString(qulonglong(kLimit)));
+        m_status->setText(tr("The newest %1: narrow the filters for older ones.")
+                              .arg(english.toString(qulonglong(kLimit))));
     else
-        status = count == 1 ? tr("1 entry.")
-                            : tr("%1 entries.").arg(english.toString(qulonglong(count)));
-    m_status->setText(
-        tr("%1 Audit trail: %2").arg(status, QString::fromStdString(m_sink->location())));
+        m_status->setText(count == 1 ? tr("1 entry")
+                                     : tr("%1 entries").arg(english.toString(qulonglong(count))));
+    m_status->setToolTip(AuditTableModel::tooltipText(
+        tr("Audit trail: %1").arg(QString::fromStdString(m_sink->location()))));
 }
 
 AuditEntryDialog *HistoryDock::openEntry(const QModelIndex &index)
@@ -292,6 +297,11 @@ AuditEntryDialog *HistoryDock::openEntry(const QModelIndex &index)
 QString HistoryDock::statusText() const
 {
     return m_status->text();
+}
+
+QString HistoryDock::statusToolTip() const
+{
+    return m_status->toolTip();
 }
 
 QString HistoryDock::unavailableText() const

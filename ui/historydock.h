@@ -73,8 +73,9 @@ public:
     QTableView *view() const { return m_view; }
     AuditTableModel *model() const { return m_model; }
     QSortFilterProxyModel *proxy() const { return m_proxy; }
-    // "12 entries in /home/…/audit.sqlite3", or why there are none.
+    // "12 entries", or that none matches (the trail's file is in its tooltip).
     QString statusText() const;
+    QString statusToolTip() const;
     // What the dock says in place of the table; empty while the table is shown.
     QString unavailableText() const;
 
