@@ -46,7 +46,7 @@ std::chrono::hours periodLength(HistoryDock::Period period)
 HistoryDock::HistoryDock(QWidget *parent)
     : QDockWidget(tr("History"), parent)
 {
-    setObjectName(QStringLiteral("historyDock"));
+    setObjectName(QStringLiteral("historyDock")); // names it in saved layouts
     auto *body = new QWidget(this);
     auto *layout = new QVBoxLayout(body);
     layout->setContentsMargins(6, 6, 6, 6);

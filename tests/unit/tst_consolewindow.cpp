@@ -23,6 +23,7 @@
 #include <QAction>
 #include <QApplication>
 #include <QDir>
+#include <QDockWidget>
 #include <QDoubleSpinBox>
 #include <QFile>
 #include <QLabel>
@@ -114,6 +115,7 @@ private Q_SLOTS:
     void warningsToldOnceEach();
     void weightSentIsTheOneThatApplies();
     void actionTakenAppearsInHistory();
+    void historyJoinsALayoutSavedWithoutIt();
     void missingQuantilesAreNoData();
     void automaticRollbackShowsWhy();
     void failedRollbackAsksForAHand();
@@ -495,6 +497,26 @@ void TestConsoleWindow::actionTakenAppearsInHistory()
         return false;
     };
     QTRY_VERIFY(recorded());
+}
+
+void TestConsoleWindow::historyJoinsALayoutSavedWithoutIt()
+{
+    // The window as an earlier version saved it: the plan's dock alone at the bottom, no History.
+    m_window->historyDock()->setObjectName(QStringLiteral("dockOfAnotherVersion"));
+    m_window->removeDockWidget(m_window->historyDock());
+    auto *planDock = m_window->findChild<QDockWidget *>(QStringLiteral("planDock"));
+    QVERIFY(planDock);
+    QVERIFY(m_window->tabifiedDockWidgets(planDock).isEmpty());
+    const QByteArray earlier = m_window->saveState();
+    m_window.reset();
+    ConsoleSettings().setWindowState(earlier);
+    m_window = std::make_unique<MainWindow>();
+    m_window->show();
+    // The layout was restored, and the History is a tab beside the plan's dock all the same.
+    QVERIFY(m_window->restoreState(earlier));
+    QCOMPARE(m_window->tabifiedDockWidgets(m_window->historyDock()).size(), 1);
+    QVERIFY(!m_window->historyDock()->isHidden());
+    QFile::remove(ConsoleSettings().fileName());
 }
 
 void TestConsoleWindow::missingQuantilesAreNoData()
