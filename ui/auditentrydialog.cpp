@@ -17,6 +17,7 @@
 #include <QTableWidget>
 #include <QVBoxLayout>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <set>
@@ -166,6 +167,15 @@ QString snapshotTime(const nlohmann::json &snapshot, const char *key)
     if (const auto time = parseRfc3339(text.toStdString()))
         return AuditTableModel::localTimeText(*time);
     return text;
+}
+
+// A table as tall as `rows` rows: every KPI in view without a scroll bar.
+void fitRows(QTableWidget *table, int rows)
+{
+    int height = table->horizontalHeader()->sizeHint().height() + 2 * table->frameWidth();
+    for (int row = 0; row < rows; ++row)
+        height += table->verticalHeader()->sectionSize(row);
+    table->setFixedHeight(height);
 }
 
 } // namespace
@@ -358,8 +368,8 @@ QWidget *AuditEntryDialog::makeSnapshot()
         }
     }
     m_kpis->setVisible(!keys.empty());
-    m_kpis->setMinimumHeight(keys.empty() ? 0 : 120);
-    layout->addWidget(m_kpis, 2);
+    fitRows(m_kpis, m_kpis->rowCount());
+    layout->addWidget(m_kpis);
 
     if (!verdict.isEmpty()) {
         QLabel *label = valueLabel(tr("Verdict: %1").arg(verdictText(verdict)), box);
@@ -405,8 +415,9 @@ QWidget *AuditEntryDialog::makeSnapshot()
         m_gates->resizeColumnToContents(1);
     }
     m_gates->setVisible(hasGates);
-    layout->addWidget(m_gates, 2);
-    layout->addStretch(0);
+    fitRows(m_gates, std::min(m_gates->rowCount(), 8)); // more scroll
+    layout->addWidget(m_gates);
+    layout->addStretch(1);
     return box;
 }
 
