@@ -6,6 +6,7 @@
 #include "connectiondialog.h"
 #include "demogateway.h"
 #include "gatetablemodel.h"
+#include "historydock.h"
 #include "kpicomparison.h"
 #include "messagebar.h"
 #include "plantimeline.h"
@@ -155,6 +156,7 @@ MainWindow::MainWindow(QWidget *parent)
     setUpTimeWindows();
     setUpStatusBar();
     setUpPlan();
+    setUpHistory();
 
     connect(m_traffic, &TrafficControl::weightRequested, this, &MainWindow::requestWeight);
     connect(m_demo.get(), &DemoGateway::ready, this,
@@ -391,6 +393,7 @@ void MainWindow::connectWith(const ConnectionTarget &target, Backends backends,
     m_actions = std::make_unique<RolloutActions>(m_backends.control.get(), m_monitor.get());
     m_actions->setActionLog(&m_actionLog);
     m_actionLog.setBackend(m_backends.control->capabilities().kind, m_backends.control->address());
+    m_history->setCurrentBackend(QString::fromStdString(m_backends.control->address()));
     showAuditTrailError(); // again: the connection's own messages must not hide it
 
     m_chartGrid = new ChartGrid(m_monitor->history(), m_ui->chartPage);
@@ -1117,6 +1120,9 @@ void MainWindow::updateLevers()
 
 void MainWindow::updateRecentActions()
 {
+    // Called whenever the action log took a record: the History dock reads the trail again.
+    if (m_history)
+        m_history->trailChanged();
     QListWidget *list = m_ui->recentActions;
     list->clear();
     const auto &records = m_actionLog.records();
@@ -1423,6 +1429,38 @@ void MainWindow::openAuditTrail()
             MessageBar::Level::Warning,
             tr("The earlier action log could not be imported into the audit trail: %1")
                 .arg(QString::fromStdString(error)));
+}
+
+void MainWindow::setUpHistory()
+{
+    m_history = new HistoryDock(this);
+    m_history->setAllowedAreas(Qt::BottomDockWidgetArea | Qt::TopDockWidgetArea |
+                               Qt::RightDockWidgetArea);
+    addDockWidget(Qt::BottomDockWidgetArea, m_history);
+    // The plan's dock goes on top of the History's, so it stays the tab in front (raise() does
+    // nothing before the window is shown).
+    tabifyDockWidget(m_history, m_ui->planDock);
+    // Ctrl+H brings the History forward; only when it is in front does it close it. Behind the
+    // plan's tab the dock counts as shown, so the plain toggle would hide what nobody sees.
+    QAction *toggle = m_history->toggleViewAction();
+    toggle->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_H));
+    auto wasBehind = std::make_shared<bool>(false);
+    connect(toggle, &QAction::toggled, m_history, [this, wasBehind] {
+        // Emitted before the dock acts on the trigger: what the person saw when they asked.
+        *wasBehind = !m_history->isHidden() && !m_history->isSeen();
+    });
+    connect(toggle, &QAction::triggered, m_history, [this, wasBehind](bool shown) {
+        if (!shown && *wasBehind)
+            m_history->show();
+        if (shown || *wasBehind)
+            m_history->raise();
+        *wasBehind = false;
+    });
+    m_ui->menuView->addAction(toggle);
+    if (m_audit)
+        m_history->setSink(m_audit.get());
+    else
+        m_history->setUnavailable(m_actionLog.sinkError());
 }
 
 void MainWindow::showAuditTrailError()

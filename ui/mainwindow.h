@@ -36,6 +36,7 @@ namespace canary {
 class AnalysisPanel;
 class ConfirmActionDialog;
 class ChartGrid;
+class HistoryDock;
 class HttpTransport;
 class KpiComparison;
 class PlanTimeline;
@@ -144,6 +145,8 @@ public:
     KpiComparison *comparison() const { return m_comparison; }
     AnalysisPanel *analysisPanel() const { return m_analysis; }
     PlanTimeline *planTimeline() const { return m_timeline; }
+    // The audit trail in the window, tabified with the plan's dock.
+    HistoryDock *historyDock() const { return m_history; }
     // The rollout plan's own bar: its automatic decisions (a rollback and why), kept apart from
     // the action outcomes so neither hides the other.
     MessageBar *planMessageBar() const { return m_planMessages; }
@@ -176,6 +179,7 @@ private:
     // Opens the audit trail (docs/audit.md) and imports the earlier JSON-lines log once.
     void openAuditTrail();
     void showAuditTrailError(); // when the trail could not be opened: why no lever is offered
+    void setUpHistory();
     void setUpActions();
     void setUpStatusBar();
     void setUpTimeWindows();
@@ -254,6 +258,7 @@ private:
     MessageBar *m_planMessages = nullptr;
     AnalysisPanel *m_analysis = nullptr;
     PlanTimeline *m_timeline = nullptr;
+    HistoryDock *m_history = nullptr;
     QSystemTrayIcon *m_tray = nullptr; // made on the first notification, where a tray exists
     QComboBox *m_windowCombo = nullptr;
     QActionGroup *m_windowGroup = nullptr;

@@ -2,7 +2,6 @@
 
 #include "audit/sqliteauditstore.h"
 #include "terminaltext.h"
-#include "util/join.h"
 
 #include <QFileInfo>
 
@@ -32,15 +31,6 @@ std::optional<SystemTime> parseWhen(const QString &text, SystemTime now)
     }
     return std::nullopt;
 }
-
-namespace {
-
-std::string actorOf(const audit::AuditEntry &e)
-{
-    return e.automatic && !e.plan.empty() ? join({e.actor, " (", e.plan, ")"}) : e.actor;
-}
-
-} // namespace
 
 int runHistory(const HistoryRequest &request, const Clock &clock, std::FILE *out, std::FILE *err)
 {
@@ -95,7 +85,7 @@ int runHistory(const HistoryRequest &request, const Clock &clock, std::FILE *out
         const std::string params = e.parameters.empty() ? std::string() : e.parameters.dump();
         std::fprintf(out, "%s  %-9s  %-12s %s  %s\n", formatRfc3339(e.time).c_str(),
                      e.outcome.c_str(), terminalSafe(e.action).c_str(),
-                     terminalSafe(params).c_str(), terminalSafe(actorOf(e)).c_str());
+                     terminalSafe(params).c_str(), terminalSafe(audit::actorText(e)).c_str());
         std::fprintf(out, "    %s %s\n", terminalSafe(e.backendKind).c_str(),
                      terminalSafe(e.backendAddress).c_str());
         if (!e.reason.empty())

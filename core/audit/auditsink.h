@@ -80,4 +80,8 @@ public:
 // --json, the History dock's details and the reports all print this.
 nlohmann::json toJson(const AuditEntry &entry);
 
+// Who acted, as canaryctl history and the History dock name them: the actor, and for a plan's
+// automatic decision the plan too ("auto (fraud-model 2.4.0)").
+std::string actorText(const AuditEntry &entry);
+
 } // namespace canary::audit

@@ -143,6 +143,11 @@ nlohmann::json toJson(const AuditEntry &e)
             {"snapshot", e.snapshot}};
 }
 
+std::string actorText(const AuditEntry &e)
+{
+    return e.automatic && !e.plan.empty() ? join({e.actor, " (", e.plan, ")"}) : e.actor;
+}
+
 SqliteAuditStore::SqliteAuditStore(sqlite3 *db, std::string path)
     : m_db(db)
     , m_path(std::move(path))

@@ -2,11 +2,13 @@
 // metrics source it is connected to, and the levers it offers because of it.
 #include "analysispanel.h"
 #include "audit/sqliteauditstore.h"
+#include "audittablemodel.h"
 #include "confirmactiondialog.h"
 #include "consolesettings.h"
 #include "fakecontrolplane.h"
 #include "fakemetricssource.h"
 #include "gatetablemodel.h"
+#include "historydock.h"
 #include "kpicomparison.h"
 #include "mainwindow.h"
 #include "messagebar.h"
@@ -23,13 +25,16 @@
 #include <QAction>
 #include <QApplication>
 #include <QDir>
+#include <QDockWidget>
 #include <QDoubleSpinBox>
 #include <QFile>
 #include <QLabel>
+#include <QLineEdit>
 #include <QProcess>
 #include <QPushButton>
 #include <QSortFilterProxyModel>
 #include <QStandardPaths>
+#include <QTableView>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -114,6 +119,8 @@ private Q_SLOTS:
     void backfillTold();
     void warningsToldOnceEach();
     void weightSentIsTheOneThatApplies();
+    void actionTakenAppearsInHistory();
+    void historyJoinsALayoutSavedWithoutIt();
     void missingQuantilesAreNoData();
     void automaticRollbackShowsWhy();
     void failedRollbackAsksForAHand();
@@ -452,6 +459,72 @@ void TestConsoleWindow::weightSentIsTheOneThatApplies()
     QTRY_COMPARE(traffic->confirmedWeight(), Weight::fromTenths(124));
 }
 
+void TestConsoleWindow::actionTakenAppearsInHistory()
+{
+    const SystemTime started = SystemClock::instance().now();
+    connectFakes(haproxyLike(), metricsKind("Fake", false),
+                 FakeControlPlane::canaryAt(Weight::fromTenths(50)),
+                 [](FakeControlPlane &control, FakeMetricsSource &) {
+                     control.setAddress("unix:///run/history-test.sock");
+                 });
+    HistoryDock *history = m_window->historyDock();
+    QVERIFY(history);
+    // Tabified with the plan's dock, reached from the View menu and Ctrl+H.
+    QCOMPARE(m_window->tabifiedDockWidgets(history).size(), 1);
+    QCOMPARE(history->toggleViewAction()->shortcut(), QKeySequence(Qt::CTRL | Qt::Key_H));
+    QCOMPARE(history->backendEdit()->text(), QStringLiteral("unix:///run/history-test.sock"));
+    // Behind the plan's tab, Ctrl+H brings it forward (not hides what nobody sees); in front, it
+    // closes it; again, it is back in front.
+    QTRY_VERIFY(!history->isSeen());
+    history->toggleViewAction()->trigger();
+    QTRY_VERIFY(history->isSeen());
+    history->toggleViewAction()->trigger();
+    QVERIFY(history->isHidden());
+    history->toggleViewAction()->trigger();
+    QTRY_VERIFY(history->isSeen());
+    QCOMPARE(m_window->tabifiedDockWidgets(history).size(), 1);
+    TrafficControl *traffic = m_window->trafficControl();
+    QTRY_VERIFY(traffic->isEnabledForState());
+    QTRY_VERIFY_WITH_TIMEOUT(m_window->monitor()->numbersAreLive(), 10'000);
+    traffic->spinBox()->setValue(20);
+    traffic->applyButton()->click();
+    QTRY_COMPARE(traffic->confirmedWeight(), Weight::fromTenths(200));
+    // The action, as the trail has it, is in the dock's table with its outcome.
+    const auto recorded = [&] {
+        for (int row = 0; row < history->proxy()->rowCount(); ++row) {
+            const QModelIndex index = history->proxy()->index(row, 0);
+            const audit::AuditEntry *entry =
+                history->model()->entry(history->proxy()->mapToSource(index).row());
+            if (entry && entry->time >= started && entry->action == "set_weight" &&
+                entry->outcome == "succeeded" &&
+                entry->backendAddress == "unix:///run/history-test.sock")
+                return true;
+        }
+        return false;
+    };
+    QTRY_VERIFY(recorded());
+}
+
+void TestConsoleWindow::historyJoinsALayoutSavedWithoutIt()
+{
+    // The window as an earlier version saved it: the plan's dock alone at the bottom, no History.
+    m_window->historyDock()->setObjectName(QStringLiteral("dockOfAnotherVersion"));
+    m_window->removeDockWidget(m_window->historyDock());
+    auto *planDock = m_window->findChild<QDockWidget *>(QStringLiteral("planDock"));
+    QVERIFY(planDock);
+    QVERIFY(m_window->tabifiedDockWidgets(planDock).isEmpty());
+    const QByteArray earlier = m_window->saveState();
+    m_window.reset();
+    ConsoleSettings().setWindowState(earlier);
+    m_window = std::make_unique<MainWindow>();
+    m_window->show();
+    // The layout was restored, and the History is a tab beside the plan's dock all the same.
+    QVERIFY(m_window->restoreState(earlier));
+    QCOMPARE(m_window->tabifiedDockWidgets(m_window->historyDock()).size(), 1);
+    QVERIFY(!m_window->historyDock()->isHidden());
+    QFile::remove(ConsoleSettings().fileName());
+}
+
 void TestConsoleWindow::missingQuantilesAreNoData()
 {
     auto metrics = metricsKind("HAProxy", false, "no quantiles");
@@ -687,6 +760,10 @@ void TestConsoleWindow::noLeverWithoutTheAuditTrail()
     QVERIFY(hint);
     QVERIFY2(hint->text().contains(QStringLiteral("without the audit trail")),
              qPrintable(hint->text()));
+    // The History dock says why it has nothing to show.
+    QVERIFY2(
+        m_window->historyDock()->unavailableText().contains(QStringLiteral("could not be opened")),
+        qPrintable(m_window->historyDock()->unavailableText()));
 }
 
 void TestConsoleWindow::reportTellsTheAutomaticRollback()
