@@ -1546,9 +1546,12 @@ void MainWindow::exportReport()
         m_messages->showMessage(MessageBar::Level::Info, tr("A report is still being written."));
         return;
     }
-    const QString folder = QStandardPaths::writableLocation(QStandardPaths::DocumentsLocation);
+    // Documents where the desktop has one, else home: the file must land in a folder that exists.
+    QString folder = QStandardPaths::writableLocation(QStandardPaths::DocumentsLocation);
+    if (folder.isEmpty() || !QDir(folder).exists())
+        folder = QDir::homePath();
     ExportReportDialog dialog(m_chartGrid ? m_chartGrid->timeWindow() : std::chrono::minutes(15),
-                              folder.isEmpty() ? QDir::homePath() : folder, this);
+                              folder, this);
     if (dialog.exec() != QDialog::Accepted)
         return;
     startExport(gatherReport(dialog.window()), dialog.format(), dialog.path());
