@@ -90,7 +90,9 @@ ExportReportDialog::ExportReportDialog(std::chrono::seconds shownWindow, const Q
     auto *browse = new QPushButton(tr("&Browse…"), this);
     pathRow->addWidget(m_path, 1);
     pathRow->addWidget(browse);
-    form->addRow(tr("&File:"), pathRow);
+    auto *fileLabel = new QLabel(tr("&File:"), this);
+    fileLabel->setBuddy(m_path); // the row holds a layout, which cannot take the mnemonic itself
+    form->addRow(fileLabel, pathRow);
 
     auto *note = new QLabel(tr("The report holds the verdict, both variants' figures, the charts, "
                                "the plan and every action and decision of the audit trail in "

@@ -44,8 +44,15 @@ void fill(double &target, double value)
         target = value;
 }
 
-void fillVariantFromSnapshot(ReportVariant &variant, const nlohmann::json &kpis)
+// The figures a snapshot recorded: where they are unknown so far, or all of them (`replace`),
+// unknown ones included, when the snapshot is the moment the report is about.
+void fillVariantFromSnapshot(ReportVariant &variant, const nlohmann::json &kpis,
+                             bool replace = false)
 {
+    if (replace) {
+        const ReportVariant emptied{.model = variant.model, .version = variant.version};
+        variant = emptied;
+    }
     fill(variant.requests, numberAt(kpis, "requests"));
     fill(variant.errors, numberAt(kpis, "errors"));
     fill(variant.errorPercent, numberAt(kpis, "error_percent"));
@@ -171,6 +178,7 @@ void setKpis(ReportData &report, const KpiSnapshot &snapshot)
     }
     report.kpisFrom = snapshot.from;
     report.kpisTo = snapshot.to;
+    report.figuresMoment = "At the end of the window";
 }
 
 void setState(ReportData &report, const RolloutState &state)
@@ -330,6 +338,7 @@ void addAuditTrail(ReportData &report, std::vector<audit::AuditEntry> entries)
         if (!report.kpisTo) {
             report.kpisFrom = parseRfc3339(textAt(snapshot, "from"));
             report.kpisTo = parseRfc3339(textAt(snapshot, "time"));
+            report.figuresMoment = "The newest numbers the audit trail recorded";
         }
         if (report.verdict.empty()) {
             report.verdict = textAt(snapshot, "verdict");
@@ -427,6 +436,28 @@ void finishReport(ReportData &report)
     const std::string canary = describeModel(report.canary);
     if (decisive) {
         const bool promoted = isPromote(decisive->action);
+        // A reviewer asks what the decision rested on, not what the canary does after it (no
+        // traffic, after a rollback): the numbers recorded with it replace the later ones.
+        const nlohmann::json &snapshot = decisive->snapshot;
+        if (snapshot.is_object() && snapshot.contains("production") && snapshot.contains("canary")) {
+            fillVariantFromSnapshot(report.production, snapshot["production"], true);
+            fillVariantFromSnapshot(report.canary, snapshot["canary"], true);
+            // The weights the backend had confirmed when it was decided, where recorded.
+            const nlohmann::json variants = snapshot.value("variants", nlohmann::json());
+            for (const VariantRole role : {VariantRole::Production, VariantRole::Canary}) {
+                const char *key = role == VariantRole::Production ? "production" : "canary";
+                const double weight =
+                    variants.is_object() ? numberAt(variants.value(key, nlohmann::json()),
+                                                    "weight_percent")
+                                         : kUnknown;
+                if (has(weight))
+                    report.variant(role).weightPercent = weight;
+            }
+            report.kpisFrom = parseRfc3339(textAt(snapshot, "from"));
+            report.kpisTo = parseRfc3339(textAt(snapshot, "time"));
+            report.figuresMoment =
+                join("The numbers the ", promoted ? "promotion" : "rollback", " was decided on");
+        }
         headline.outcome = promoted ? "promoted" : "rolled-back";
         std::string why = decisive->reason.empty() ? decisive->message : decisive->reason;
         headline.sentence =

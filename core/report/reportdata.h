@@ -108,6 +108,9 @@ struct ReportData
     // The window the variant figures are over, when known.
     std::optional<SystemTime> kpisFrom;
     std::optional<SystemTime> kpisTo;
+    // Which moment they are: "At the end of the window", "The numbers the rollback was decided
+    // on" (a decisive entry's snapshot replaces the later figures), ...
+    std::string figuresMoment;
 
     std::string verdict; // the judge's overall verdict (pass, fail, ...); empty when none judged
     std::string verdictSentence;

@@ -311,17 +311,19 @@ private:
     {
         heading("Production vs canary");
         if (m_report.kpisFrom && m_report.kpisTo)
-            paragraph(join("Over ", formatReadableTime(*m_report.kpisFrom), " \u2013 ",
+            paragraph(join(m_report.figuresMoment.empty() ? std::string("Figures")
+                                                          : m_report.figuresMoment,
+                           ", over ", formatReadableTime(*m_report.kpisFrom), " \u2013 ",
                            formatReadableTime(*m_report.kpisTo), " (",
                            durationText(*m_report.kpisTo - *m_report.kpisFrom), ")."),
                       "muted");
         tableStart("figures");
-        headerRow({{"Metric", 22},
-                   {"Production", 16},
-                   {"Canary", 16},
+        headerRow({{"Metric", 20},
+                   {"Production", 15},
+                   {"Canary", 15},
                    {"Delta", 11},
-                   {"Interval (canary / production)", 21},
-                   {"Verdict", 14}});
+                   {"Interval (canary / production)", 22},
+                   {"Verdict", 17}});
         const ReportVariant &p = m_report.production;
         const ReportVariant &c = m_report.canary;
         struct Row
@@ -386,12 +388,12 @@ private:
             return;
         heading("Gates");
         tableStart("gates");
-        headerRow({{"Gate", 22},
-                   {"Production", 15},
-                   {"Canary", 15},
+        headerRow({{"Gate", 19},
+                   {"Production", 14},
+                   {"Canary", 14},
                    {"Samples (production / canary)", 22},
-                   {"Evidence", 13},
-                   {"Verdict", 13}});
+                   {"Evidence", 14},
+                   {"Verdict", 17}});
         for (const ReportGate &gate : m_report.gates) {
             raw("<tr>");
             cell(join(gate.name.empty() ? gate.metric : gate.name,
