@@ -439,7 +439,8 @@ void finishReport(ReportData &report)
         // A reviewer asks what the decision rested on, not what the canary does after it (no
         // traffic, after a rollback): the numbers recorded with it replace the later ones.
         const nlohmann::json &snapshot = decisive->snapshot;
-        if (snapshot.is_object() && snapshot.contains("production") && snapshot.contains("canary")) {
+        if (snapshot.is_object() && snapshot.contains("production") &&
+            snapshot.contains("canary")) {
             fillVariantFromSnapshot(report.production, snapshot["production"], true);
             fillVariantFromSnapshot(report.canary, snapshot["canary"], true);
             // The weights the backend had confirmed when it was decided, where recorded.
@@ -447,9 +448,9 @@ void finishReport(ReportData &report)
             for (const VariantRole role : {VariantRole::Production, VariantRole::Canary}) {
                 const char *key = role == VariantRole::Production ? "production" : "canary";
                 const double weight =
-                    variants.is_object() ? numberAt(variants.value(key, nlohmann::json()),
-                                                    "weight_percent")
-                                         : kUnknown;
+                    variants.is_object()
+                        ? numberAt(variants.value(key, nlohmann::json()), "weight_percent")
+                        : kUnknown;
                 if (has(weight))
                     report.variant(role).weightPercent = weight;
             }
