@@ -1330,8 +1330,13 @@ void MainWindow::onPlanDecision(const rollout::Decision &decision)
         context.live = m_monitor->numbersAreLive();
         context.state = m_monitor->state();
     }
-    if (m_plan)
+    if (m_plan) {
         context.plan = &m_plan->plan();
+        // The plan's own reading: what it decided on, and, for an outcome, what the backend
+        // answered the action with; the monitor's last poll may be older than either.
+        if (m_plan->lastState())
+            context.state = m_plan->lastState();
+    }
     const std::string logError =
         m_decisionLog.record(decision, planName, context, m_planScheduler->clock().now());
     if (!logError.empty())

@@ -787,8 +787,14 @@ void TestConsoleWindow::reportTellsTheAutomaticRollback()
     QCOMPARE(content.plan->phase, std::string("rolled-back"));
     QCOMPARE(content.plan->reachedStep, 0);
     QCOMPARE(content.plan->steps.size(), std::size_t(2));
-    QVERIFY(std::any_of(content.timeline.begin(), content.timeline.end(),
-                        [](const audit::AuditEntry &e) { return e.action == "plan_rollback"; }));
+    const auto rollback =
+        std::find_if(content.timeline.begin(), content.timeline.end(),
+                     [](const audit::AuditEntry &e) { return e.action == "plan_rollback"; });
+    QVERIFY(rollback != content.timeline.end());
+    // Recorded with the state the backend answered the rollback with, not the last poll's.
+    QVERIFY2(rollback->stateBefore == "canary", rollback->stateBefore.c_str());
+    QVERIFY2(rollback->stateAfter == "rolled_back", rollback->stateAfter.c_str());
+    QCOMPARE(rollback->stateAfter, std::string("rolled_back"));
     QCOMPARE(content.backendAddress, m_control->address());
 
     // Written in the background; the window's event loop keeps turning meanwhile.
