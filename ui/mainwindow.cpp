@@ -1237,6 +1237,8 @@ void MainWindow::startPlan()
         std::make_unique<rollout::PlanController>(m_timeline->plan(), m_planBackends.control.get(),
                                                   m_planBackends.metrics.get(), *m_planScheduler);
     connect(m_plan.get(), &rollout::PlanController::decided, this, &MainWindow::onPlanDecision);
+    // Nothing the plan sends goes out unrecorded (a rollback excepted: plancontroller.h).
+    m_plan->setActionGate([this](const rollout::Decision &) { return m_unrecordedDecision; });
     connect(m_plan.get(), &rollout::PlanController::phaseChanged, this, [this] {
         updatePlanView();
         updateLevers();
@@ -1339,6 +1341,8 @@ void MainWindow::onPlanDecision(const rollout::Decision &decision)
     }
     const std::string logError =
         m_decisionLog.record(decision, planName, context, m_planScheduler->clock().now());
+    if (decision.outcome == Decision::Outcome::Pending)
+        m_unrecordedDecision = logError; // the plan's action gate asks next
     if (!logError.empty())
         m_messages->showMessage(MessageBar::Level::Error,
                                 tr("The plan's decision could not be recorded: %1")

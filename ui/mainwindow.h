@@ -242,6 +242,7 @@ private:
     Backends m_planBackends; // the plan controller's own, before it
     std::unique_ptr<rollout::PlanController> m_plan;
     PlanDecisionLog m_decisionLog{m_actionLog}; // the plan's decisions into the audit trail
+    std::string m_unrecordedDecision; // why the plan's pending decision could not be recorded
     std::unique_ptr<ReportExporter> m_exporter;
     QProgressDialog *m_exportProgress = nullptr;
     Scheduler *m_planScheduler = nullptr;

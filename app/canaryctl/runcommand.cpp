@@ -164,6 +164,8 @@ int runPlan(const rollout::Plan &plan, ControlPlane *control, MetricsSource *met
     if (log)
         decisions.emplace(*log);
 
+    std::string unrecorded; // why the pending decision could not be recorded: it is not sent
+    controller.setActionGate([&](const Decision &) { return unrecorded; });
     QObject::connect(&controller, &PlanController::decided, &loop, [&](const Decision &d) {
         if (decisions) {
             const std::optional<KpiSnapshot> &window = controller.lastWindow();
@@ -171,6 +173,8 @@ int runPlan(const rollout::Plan &plan, ControlPlane *control, MetricsSource *met
                 d, plan.name,
                 {window ? &*window : nullptr, window.has_value(), controller.lastState(), &plan},
                 scheduler.clock().now());
+            if (d.outcome == Decision::Outcome::Pending)
+                unrecorded = why;
             if (!why.empty())
                 printer.line(err, "canaryctl: this decision could not be recorded: " + why);
         }

@@ -146,6 +146,7 @@ struct PlanController::Private
     MetricsSource *metrics;
     Scheduler &scheduler;
     ControllerOptions options;
+    PlanController::ActionGate actionGate;
     analysis::Judge judge;
 
     RunPhase phase = RunPhase::Idle;
@@ -241,6 +242,27 @@ struct PlanController::Private
         const Decision emitted = decisions.back();
         Q_EMIT q->decided(emitted);
         return index;
+    }
+
+    // Whether the decision at `index` may be sent (PlanController::setActionGate): empty, or why
+    // not.
+    std::string gateRefusal(std::size_t index) const
+    {
+        return actionGate ? actionGate(decisions[index]) : std::string();
+    }
+
+    // A decision that could not be recorded is not sent: it fails with the reason, and so does
+    // the plan, which leaves the rollout as it is.
+    void refuseUnrecorded(std::size_t index, const std::string &why)
+    {
+        Decision &made = decisions[index];
+        made.outcome = Decision::Outcome::Failed;
+        made.error = why;
+        const Decision emitted = made;
+        Q_EMIT q->decided(emitted);
+        fail("the plan stopped before sending its decision, which could not be recorded: " + why +
+                 "; nothing was sent and the rollout stays as it is",
+             why);
     }
 
     // The answer to a decision's action: the state it reports first, so that whoever hears the
@@ -620,6 +642,10 @@ struct PlanController::Private
         decision.weight = weight;
         decision.outcome = Decision::Outcome::Pending;
         const std::size_t index = decide(std::move(decision));
+        if (const std::string why = gateRefusal(index); !why.empty()) {
+            refuseUnrecorded(index, why);
+            return;
+        }
         if (phase != RunPhase::Paused || pauseKind != PauseKind::AfterApply)
             setPhase(RunPhase::Applying);
         actionInFlight = true;
@@ -692,6 +718,10 @@ struct PlanController::Private
         decision.weight = Weight::fromTenths(Weight::kMaxTenths);
         decision.outcome = Decision::Outcome::Pending;
         const std::size_t index = decide(std::move(decision));
+        if (const std::string why = gateRefusal(index); !why.empty()) {
+            refuseUnrecorded(index, why);
+            return;
+        }
         setPhase(RunPhase::Promoting);
         actionInFlight = true;
         ++actionGeneration;
@@ -713,6 +743,7 @@ struct PlanController::Private
         decision.weight = Weight();
         decision.outcome = Decision::Outcome::Pending;
         const std::size_t index = decide(std::move(decision));
+        // Not gated (setActionGate): a rollback is sent even when it could not be recorded.
         setPhase(RunPhase::RollingBack);
         sendRollback(index, revision(), true);
     }
@@ -1010,6 +1041,11 @@ std::optional<RolloutState> PlanController::lastState() const
 const std::optional<KpiSnapshot> &PlanController::lastWindow() const
 {
     return d->lastWindow;
+}
+
+void PlanController::setActionGate(ActionGate gate)
+{
+    d->actionGate = std::move(gate);
 }
 
 } // namespace canary::rollout

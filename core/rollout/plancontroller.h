@@ -9,6 +9,7 @@
 #include <QObject>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -89,6 +90,14 @@ public:
     PlanController(Plan plan, ControlPlane *control, MetricsSource *metrics, Scheduler &scheduler,
                    ControllerOptions options = {}, QObject *parent = nullptr);
     ~PlanController() override;
+
+    // Asked after a decision that sends something was emitted Pending (and recorded by whoever
+    // listens to decided()), before it is sent: the answer is empty when it may go, else why not
+    // (the audit trail could not record it). A weight change or a promotion is then not sent and
+    // the plan fails with that reason; a rollback is sent anyway, because it is the safe way and
+    // the console's own levers need the trail too (whoever could not record it says so).
+    using ActionGate = std::function<std::string(const Decision &)>;
+    void setActionGate(ActionGate gate);
 
     void start();
     // By a person. pause() freezes the bake's remaining time (while baking, or once a weight on

@@ -234,6 +234,59 @@ private Q_SLOTS:
         QCOMPARE(seen[1], std::make_pair(Decision::Outcome::Succeeded, 1));
     }
 
+    void anUnrecordedWeightIsNotSent()
+    {
+        Rig rig;
+        rig.controller->setActionGate([](const Decision &d) {
+            return d.kind == DecisionKind::SetWeight ? std::string("the disk is full")
+                                                     : std::string();
+        });
+        rig.start();
+        QCOMPARE(name(rig.controller->phase()), name(RunPhase::Failed));
+        QCOMPARE(rig.control.callCount(Request::SetCanaryWeight), 0);
+        QCOMPARE(rig.control.state().canaryWeight(), Weight());
+        const Decision *weight = rig.last(DecisionKind::SetWeight);
+        QVERIFY(weight);
+        QCOMPARE(weight->outcome, Decision::Outcome::Failed);
+        QCOMPARE(weight->error, std::string("the disk is full"));
+        const Decision *error = rig.last(DecisionKind::Error);
+        QVERIFY(error);
+        QVERIFY2(text(error->reason).contains(QLatin1String("could not be recorded: the disk is full; "
+                                                            "nothing was sent")),
+                 error->reason.c_str());
+    }
+
+    void anUnrecordedPromotionIsNotSentButARollbackIs_data()
+    {
+        QTest::addColumn<bool>("failing");
+        QTest::newRow("promotion") << false;
+        QTest::newRow("rollback") << true;
+    }
+    void anUnrecordedPromotionIsNotSentButARollbackIs()
+    {
+        QFETCH(bool, failing);
+        Rig rig;
+        rig.start();
+        rig.run(10s);
+        rig.controller->setActionGate([](const Decision &d) {
+            return d.kind == DecisionKind::Promote || d.kind == DecisionKind::Rollback
+                       ? std::string("the trail is read-only")
+                       : std::string();
+        });
+        if (failing) {
+            rig.traffic.canaryErrors = 0.2;
+            rig.run(15s);
+            // The safe way goes even unrecorded: the console's levers would need the trail too.
+            QCOMPARE(name(rig.controller->phase()), name(RunPhase::RolledBack));
+            QCOMPARE(rig.control.callCount(Request::Rollback), 1);
+        } else {
+            rig.run(130s);
+            QCOMPARE(name(rig.controller->phase()), name(RunPhase::Failed));
+            QCOMPARE(rig.control.callCount(Request::Promote), 0);
+            QCOMPARE(rig.last(DecisionKind::Promote)->outcome, Decision::Outcome::Failed);
+        }
+    }
+
     void rollsBackTheMomentACriticalGateFails()
     {
         Rig rig;
