@@ -26,10 +26,7 @@ std::string formatPercentText(double percent, int decimals, bool signedValue)
 {
     if (!std::isfinite(percent))
         return kUnknownText;
-    std::string text = formatFixed(percent, decimals);
-    if (signedValue && percent > 0)
-        text.insert(text.begin(), '+');
-    return text + " %";
+    return join(signedValue && percent > 0 ? "+" : "", formatFixed(percent, decimals), " %");
 }
 
 std::string formatCountText(double count)
