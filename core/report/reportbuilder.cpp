@@ -1,5 +1,6 @@
 #include "report/reportbuilder.h"
 
+#include "console/actionlog.h"
 #include "report/reportformat.h"
 #include "util/join.h"
 
@@ -162,18 +163,19 @@ void setKpis(ReportData &report, const KpiSnapshot &snapshot)
     if (!snapshot.valid())
         return;
     for (const VariantRole role : {VariantRole::Production, VariantRole::Canary}) {
-        const metrics::VariantKpis &kpis = snapshot.kpis.variant(role);
+        // In display units by the same rule as the audit trail's snapshot (ActionKpis).
+        const ActionKpis kpis = ActionKpis::from(snapshot.kpis.variant(role));
         ReportVariant &variant = report.variant(role);
         variant.requests = kpis.requestsInWindow;
         variant.errors = kpis.errorsInWindow;
-        variant.errorPercent = kpis.errorRatio * 100.0;
-        variant.labels = kpis.feedbackInWindow;
-        variant.accuracyPercent = kpis.accuracy ? *kpis.accuracy * 100.0 : kUnknown;
+        variant.errorPercent = kpis.errorPercent;
+        variant.labels = kpis.labels;
+        variant.accuracyPercent = kpis.accuracyPercent;
         variant.requestRate = kpis.requestRate;
-        variant.meanMs = kpis.meanSeconds * 1000.0;
-        variant.p50Ms = kpis.p50Seconds * 1000.0;
-        variant.p95Ms = kpis.p95Seconds * 1000.0;
-        variant.p99Ms = kpis.p99Seconds * 1000.0;
+        variant.meanMs = kpis.meanMs;
+        variant.p50Ms = kpis.p50Ms;
+        variant.p95Ms = kpis.p95Ms;
+        variant.p99Ms = kpis.p99Ms;
         fill(variant.weightPercent, kpis.weightPercent);
     }
     report.kpisFrom = snapshot.from;
