@@ -251,8 +251,9 @@ private Q_SLOTS:
         QCOMPARE(weight->error, std::string("the disk is full"));
         const Decision *error = rig.last(DecisionKind::Error);
         QVERIFY(error);
-        QVERIFY2(text(error->reason).contains(QLatin1String("could not be recorded: the disk is full; "
-                                                            "nothing was sent")),
+        QVERIFY2(text(error->reason)
+                     .contains(QLatin1String("could not be recorded: the disk is full; "
+                                             "nothing was sent")),
                  error->reason.c_str());
     }
 
