@@ -15,6 +15,8 @@ packages=(
     wrk poppler-utils
     # report tests: a JSON Schema validator and a CSV reader that are not ours
     python3 python3-jsonschema
+    # SageMaker/CloudWatch tests: the fake AWS service checks every signature with botocore
+    python3-botocore
     # fuzzing (scripts/fuzz.sh): clang with libFuzzer and the sanitizer runtimes
     clang-14 libclang-rt-14-dev
 )
