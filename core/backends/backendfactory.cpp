@@ -1,5 +1,6 @@
 #include "backendfactory.h"
 
+#include "backends/aws/awsbackend.h"
 #include "backends/controlapi/controlclient.h"
 #include "backends/haproxy/haproxybackend.h"
 #include "backends/prometheus/prometheussource.h"
@@ -94,6 +95,8 @@ constexpr std::array kKinds = {
               makeHaproxyMetricsSource},
     KindEntry{"haproxy+tcp", makeHaproxyControlPlane, makeHaproxyMetricsSource,
               makeHaproxyMetricsSource},
+    KindEntry{"sagemaker", makeSageMakerControlPlane, nullptr, makeCloudWatchSource},
+    KindEntry{"cloudwatch", nullptr, makeCloudWatchSource, nullptr},
     KindEntry{"prometheus+http", nullptr, makePrometheusSource, nullptr},
     KindEntry{"prometheus+https", nullptr, makePrometheusSource, nullptr},
 };
@@ -145,7 +148,12 @@ std::unique_ptr<ControlPlane> makeControlPlane(const std::string &url,
 {
     QUrl parsed;
     const KindEntry *kind = findKind(url, true, &parsed, error);
-    return kind ? kind->control(parsed, context, error) : nullptr;
+    if (!kind)
+        return nullptr;
+    BackendContext withUrl = context;
+    withUrl.rawUrl = url;
+    withUrl.backendUrl = url;
+    return kind->control(parsed, withUrl, error);
 }
 
 std::unique_ptr<MetricsSource> makeMetricsSource(const std::string &url,
@@ -153,9 +161,12 @@ std::unique_ptr<MetricsSource> makeMetricsSource(const std::string &url,
                                                  const BackendContext &context, std::string *error)
 {
     QUrl parsed;
+    BackendContext withUrl = context;
+    withUrl.backendUrl = backendUrl;
+    withUrl.rawUrl = url.empty() ? backendUrl : url;
     if (!url.empty()) {
         const KindEntry *kind = findKind(url, false, &parsed, error);
-        return kind ? kind->metrics(parsed, context, error) : nullptr;
+        return kind ? kind->metrics(parsed, withUrl, error) : nullptr;
     }
     const KindEntry *kind = findKind(backendUrl, true, &parsed, error);
     if (!kind)
@@ -165,7 +176,7 @@ std::unique_ptr<MetricsSource> makeMetricsSource(const std::string &url,
                  " has no metrics of its own; give a metrics source (--metrics)";
         return nullptr;
     }
-    return kind->ownMetrics(parsed, context, error);
+    return kind->ownMetrics(parsed, withUrl, error);
 }
 
 Backends makeBackends(const ConnectionProfile &profile, HttpTransport *transport,

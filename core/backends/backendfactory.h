@@ -48,6 +48,10 @@ struct BackendContext
     const BackendOptions &options;
     HttpTransport *transport;
     const Clock &clock;
+    // The URL as typed, case kept (QUrl lower-cases host names; SageMaker's names keep theirs),
+    // and the backend's URL, for a metrics source that takes its target from the backend.
+    std::string rawUrl = {};
+    std::string backendUrl = {};
 };
 
 // Builds both sides of a profile. On a bad URL (an unknown scheme, a missing parameter) returns

@@ -174,6 +174,11 @@ struct HttpTransport::Worker
             curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE, static_cast<long>(r.body.size()));
             curl_easy_setopt(easy, CURLOPT_POSTFIELDS, r.body.c_str());
         }
+        if (!r.awsSigV4.empty()) {
+            curl_easy_setopt(easy, CURLOPT_AWS_SIGV4, r.awsSigV4.c_str());
+            curl_easy_setopt(easy, CURLOPT_USERNAME, r.awsAccessKeyId.c_str());
+            curl_easy_setopt(easy, CURLOPT_PASSWORD, r.awsSecretAccessKey.c_str());
+        }
         // Without this curl sends "Expect: 100-continue" for larger bodies and waits for it.
         t->headerList = curl_slist_append(t->headerList, "Expect:");
         for (const auto &[name, value] : r.headers)

@@ -22,6 +22,12 @@ struct HttpRequest
     std::chrono::milliseconds timeout{5000};
     bool verifyTls = true;
     std::size_t maxResponseBytes = 8 * 1024 * 1024;
+    // AWS Signature Version 4, done by libcurl (CURLOPT_AWS_SIGV4): "aws:amz:REGION:SERVICE",
+    // with the access key id and secret it signs with. Empty: the request is not signed. A
+    // session token goes in an X-Amz-Security-Token header, which curl signs with the others.
+    std::string awsSigV4;
+    std::string awsAccessKeyId;
+    std::string awsSecretAccessKey;
 };
 
 struct HttpResponse
