@@ -24,6 +24,22 @@ bool isSageMakerName(const std::string &name)
     return true;
 }
 
+// The URL as shown in errors: user info cut out wherever it is, the endpoint= URL inside the query
+// included, so a password typed into one is never repeated.
+std::string shownUrl(const std::string &raw)
+{
+    std::string shown = raw;
+    for (std::size_t scheme = shown.find("://"); scheme != std::string::npos;
+         scheme = shown.find("://", scheme + 3)) {
+        const std::size_t begin = scheme + 3;
+        const std::size_t end = shown.find_first_of("/?&#", begin);
+        const std::size_t at = shown.find('@', begin);
+        if (at != std::string::npos && (end == std::string::npos || at < end))
+            shown.erase(begin, at + 1 - begin);
+    }
+    return shown;
+}
+
 } // namespace
 
 std::optional<AwsUrl> parseAwsUrl(const std::string &raw, const aws::Service &service,
@@ -33,7 +49,7 @@ std::optional<AwsUrl> parseAwsUrl(const std::string &raw, const aws::Service &se
     const char *scheme = control ? "sagemaker://" : "cloudwatch://";
     const auto fail = [&](const std::string &what) -> std::optional<AwsUrl> {
         if (error)
-            *error = join("the URL \"", displayUrl(raw), "\" ", what);
+            *error = join("the URL \"", shownUrl(raw), "\" ", what);
         return std::nullopt;
     };
     const std::string lowered = QString::fromStdString(raw.substr(0, std::string(scheme).size()))
@@ -190,7 +206,7 @@ makeCloudWatchSource(const QUrl &, const BackendContext &context, std::string *e
                 : std::nullopt;
         if (!backend) {
             if (error)
-                *error = join("the URL \"", displayUrl(context.rawUrl),
+                *error = join("the URL \"", shownUrl(context.rawUrl),
                               "\" names no SageMaker endpoint, and the backend is not a "
                               "sagemaker:// one to take it from: use "
                               "cloudwatch://ENDPOINT?region=R&production=V&canary=V");
