@@ -301,6 +301,13 @@ int Commands::mutate(const char *command, Lever lever, const nlohmann::json &par
     }
     // The revision just read goes out as If-Match: a change in between is refused, not
     // overwritten. A backend without revisions ignores it (see concurrencyWarning()).
+    if (m_backends.control->capabilities().convergesOverTime) {
+        // SageMaker takes minutes to move weights: say why nothing seems to happen.
+        std::fprintf(m_err, "canaryctl: %s applies a change over time; waiting until it has\n",
+                     m_backends.control->capabilities().kind.c_str());
+        std::fprintf(m_err, "           finished (the backend shows \"updating\" meanwhile)...\n");
+        std::fflush(m_err);
+    }
     auto result = await([&](auto cb) { send(state.revision, cb); });
     const std::string summary = result.state ? done(*result.state) : std::string();
     const ActionEnd end = actionEnd(result);

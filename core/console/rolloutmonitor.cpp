@@ -251,7 +251,10 @@ void RolloutMonitor::takeReading(MetricsReading reading)
     // windows[0] is the chart point (kpiWindow), windows[1] the decision snapshot.
     if (!metrics.windows.empty() && metrics.windows[0]) {
         metrics::KpiResult kpis = std::move(metrics.windows[0]->kpis);
-        m_history.append(kpis);
+        // A source with coarse data (CloudWatch's minutes) answers with the same window until
+        // a newer one exists: one point per moment, not one per poll.
+        if (!m_latestKpis || kpis.time > m_latestKpis->time)
+            m_history.append(kpis);
         noteRestarts(kpis);
         m_latestKpis = std::move(kpis);
         if (metrics.windows.size() > 1 && metrics.windows[1] && metrics.windows[1]->valid())
