@@ -237,5 +237,22 @@ class FakeAwsTest(unittest.TestCase):
         self.control({"setWeights": {"prod-v1": 0.9, "canary-v2": 0.1}, "endpoint": "fraud-scorer"})
 
 
+class WeightHistoryTest(unittest.TestCase):
+    """The weight history drives later minutes' invocations (in-process, with a change back-dated)."""
+
+    def test_later_minutes_follow_the_weights(self):
+        sys.path.insert(0, HERE)
+        import fake_aws
+        fake_aws.STATE = fake_aws.State(SCENARIO)
+        ep = fake_aws.STATE.endpoints["fraud-scorer"]
+        now = int(time.time()) // 60 * 60
+        ep["weights"].append((now - 600, {"prod-v1": 0.5, "canary-v2": 0.5}))
+        ep["weights"].append((now - 270, {"prod-v1": 1.0, "canary-v2": 0.0}))
+        self.assertEqual(fake_aws.minute(ep, "canary-v2", now - 900)[0], 120)
+        self.assertEqual(fake_aws.minute(ep, "canary-v2", now - 480)[0], 600)
+        self.assertEqual(fake_aws.minute(ep, "canary-v2", now - 300)[0], 300)  # half the minute at 0.5
+        self.assertIsNone(fake_aws.minute(ep, "canary-v2", now - 240))  # no datapoint at weight 0
+
+
 if __name__ == "__main__":
     unittest.main()
