@@ -141,6 +141,22 @@ class FakeAwsTest(unittest.TestCase):
         finally:
             self.control({"deny": []})
 
+    def test_fail_next_and_status(self):
+        sm = self.client("sagemaker")
+        self.control({"failNext": {"status": 500, "type": "InternalFailure"}})
+        with self.assertRaises(ClientError) as cm:
+            sm.describe_endpoint(EndpointName="other")
+        self.assertEqual(cm.exception.response["ResponseMetadata"]["HTTPStatusCode"], 500)
+        self.assertEqual(cm.exception.response["Error"]["Code"], "InternalFailure")
+        self.control({"status": "Failed", "endpoint": "other"})
+        try:
+            self.assertEqual(sm.describe_endpoint(EndpointName="other")["EndpointStatus"], "Failed")
+            code, msg = self.code(sm.update_endpoint_weights_and_capacities, EndpointName="other",
+                                  DesiredWeightsAndCapacities=[{"VariantName": "a", "DesiredWeight": 1.0}])
+            self.assertEqual(code, "ValidationException")
+        finally:
+            self.control({"status": "InService", "endpoint": "other"})
+
     def gmd_args(self, metric="Invocations", stat="Sum", period=60, minutes=20, **extra):
         now = int(time.time())
         queries = [{"Id": "m_" + v.replace("-", "_"), "MetricStat": {"Metric": {
