@@ -257,6 +257,7 @@ class WeightHistoryTest(unittest.TestCase):
     """The weight history drives later minutes' invocations (in-process, with a change back-dated)."""
 
     def test_later_minutes_follow_the_weights(self):
+        sys.dont_write_bytecode = True
         sys.path.insert(0, HERE)
         import fake_aws
         fake_aws.STATE = fake_aws.State(SCENARIO)
