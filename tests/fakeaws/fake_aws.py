@@ -592,6 +592,14 @@ class Handler(BaseHTTPRequestHandler):
         self.send(200, json.dumps({"ok": True}), "application/json")
 
     def handle_api(self, body):
+        try:
+            self.serve_api(body)
+        except Exception as e:  # a bug of the fake: answer 500 rather than drop the connection
+            sys.stderr.write("fake_aws: %r\n" % e)
+            self.send(500, json.dumps({"__type": "InternalFailure", "message": repr(e)}),
+                      "application/x-amz-json-1.1", [("x-amzn-ErrorType", "InternalFailure")])
+
+    def serve_api(self, body):
         target = self.headers.get("X-Amz-Target") or ""
         ctype = (self.headers.get("Content-Type") or "").lower()
         form = {}
@@ -681,9 +689,10 @@ class Handler(BaseHTTPRequestHandler):
                 raise ApiError(403, "InvalidSignatureException",
                                "'%s' must be a 'SignedHeader' in the AWSv4 Signature." % h.title())
         amz_date = self.headers.get("X-Amz-Date") or ""
+        dm = re.fullmatch(r"(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z", amz_date)
         try:
-            ts = calendar.timegm(time.strptime(amz_date, "%Y%m%dT%H%M%SZ"))
-        except ValueError:
+            ts = calendar.timegm(datetime.datetime(*map(int, dm.groups())).timetuple())
+        except (AttributeError, ValueError):
             raise ApiError(403, "IncompleteSignatureException", "Date must be in ISO-8601 'basic format'. "
                            "Got '%s'." % amz_date)
         if amz_date[:8] != date:
