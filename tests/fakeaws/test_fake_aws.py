@@ -278,6 +278,22 @@ class WeightHistoryTest(unittest.TestCase):
         self.assertEqual(fake_aws.minute(ep, "canary-v2", now - 300)[0], 300)  # half the minute at 0.5
         self.assertIsNone(fake_aws.minute(ep, "canary-v2", now - 240))  # no datapoint at weight 0
 
+    def test_update_seconds(self):
+        sys.dont_write_bytecode = True
+        sys.path.insert(0, HERE)
+        import fake_aws
+        fake_aws.STATE = fake_aws.State(dict(SCENARIO, updateSeconds=0.2))
+        fake_aws.update_weights({"EndpointName": "other",
+                                 "DesiredWeightsAndCapacities": [{"VariantName": "a", "DesiredWeight": 3}]})
+        self.assertEqual(fake_aws.describe_endpoint({"EndpointName": "other"})["EndpointStatus"], "Updating")
+        deadline = time.time() + 5
+        while fake_aws.describe_endpoint({"EndpointName": "other"})["EndpointStatus"] != "InService":
+            self.assertLess(time.time(), deadline)
+            time.sleep(0.05)
+        ep = fake_aws.STATE.endpoints["other"]
+        self.assertEqual(ep["variants"][0]["CurrentWeight"], 3.0)
+        self.assertEqual(ep["weights"][-1][1], {"a": 3.0})
+
 
 if __name__ == "__main__":
     unittest.main()
