@@ -1,0 +1,44 @@
+#pragma once
+
+#include <QJsonArray>
+#include <QJsonObject>
+#include <QProcess>
+#include <QString>
+#include <QTemporaryDir>
+
+// tests/fakeaws/fake_aws.py for a test: a local SageMaker and CloudWatch that check every
+// request's SigV4 signature, on a free 127.0.0.1 port, with a scenario written to a temporary
+// file (its keys are described at the top of fake_aws.py). Killed when destroyed, and when the
+// test process dies. Blocking calls: needs a QCoreApplication.
+class FakeAwsProcess final
+{
+public:
+    static constexpr const char *kPython = "/usr/bin/python3";
+    static constexpr int kStartTimeoutMs = 10'000;
+
+    FakeAwsProcess() = default;
+    ~FakeAwsProcess();
+    FakeAwsProcess(const FakeAwsProcess &) = delete;
+    FakeAwsProcess &operator=(const FakeAwsProcess &) = delete;
+
+    // Returns once the fake has printed "LISTENING <port>", or false (see error()).
+    bool start(const QJsonObject &scenario);
+    void stop();
+
+    bool running() const { return m_process.state() == QProcess::Running; }
+    quint16 port() const { return m_port; }
+    QString url() const { return QStringLiteral("http://127.0.0.1:%1").arg(m_port); }
+    QString error() const { return m_error; }
+
+    // POST /_fake/control: true when the fake answered {"ok": true}.
+    bool control(const QJsonObject &command);
+    // GET /_fake/requests: every request so far (time, service, action, accessKeyId,
+    // signatureOk, status, errorType); empty when the fake does not answer.
+    QJsonArray requests();
+
+private:
+    QTemporaryDir m_dir;
+    QProcess m_process;
+    quint16 m_port = 0;
+    QString m_error;
+};
