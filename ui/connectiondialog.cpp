@@ -325,6 +325,10 @@ void ConnectionDialog::updatePages()
     }
     m_ui->ownMetricsText->setText(own);
     validate();
+    // The window starts at the form's size, which can be less than a page needs (the SageMaker
+    // note's lines): it grows to fit, never shrinks under the operator.
+    if (const int needed = sizeHint().height(); height() < needed)
+        resize(width(), needed);
 }
 
 QString ConnectionDialog::backendUrl() const
