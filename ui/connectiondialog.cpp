@@ -21,6 +21,7 @@ namespace {
 const QString kHaproxyUnix = QStringLiteral("haproxy+unix");
 const QString kHaproxyTcp = QStringLiteral("haproxy+tcp");
 const QString kPrometheusPrefix = QStringLiteral("prometheus+");
+const QString kSageMakerPrefix = QStringLiteral("sagemaker://");
 constexpr int kMaxComposedWidth = 900;
 
 QString withoutTrailingSlashes(QString url)
@@ -42,6 +43,16 @@ QString sentence(const std::string &text)
     return s;
 }
 
+// SageMaker's endpoint and variant names: letters, digits and dashes.
+bool isSageMakerName(const QString &name)
+{
+    return std::all_of(name.begin(), name.end(), [](QChar c) {
+        return (c >= QLatin1Char('a') && c <= QLatin1Char('z')) ||
+               (c >= QLatin1Char('A') && c <= QLatin1Char('Z')) ||
+               (c >= QLatin1Char('0') && c <= QLatin1Char('9')) || c == QLatin1Char('-');
+    });
+}
+
 } // namespace
 
 ConnectionDialog::ConnectionDialog(ProfileStore *store, QWidget *parent)
@@ -55,6 +66,14 @@ ConnectionDialog::ConnectionDialog(ProfileStore *store, QWidget *parent)
     connectButton()->setText(tr("Connect"));
     connectButton()->setObjectName(QStringLiteral("connectButton"));
     m_ui->ownMetricsText->setForegroundRole(QPalette::PlaceholderText);
+    m_ui->sageMakerNote->setForegroundRole(QPalette::PlaceholderText);
+    for (const char *name : {"AWS_REGION", "AWS_DEFAULT_REGION"}) {
+        if (const QString region = qEnvironmentVariable(name); !region.isEmpty()) {
+            m_ui->sageMakerRegion->setPlaceholderText(
+                tr("empty: %1 from %2").arg(region, QLatin1String(name)));
+            break;
+        }
+    }
     connect(m_ui->buttons, &QDialogButtonBox::accepted, this, &ConnectionDialog::accept);
     connect(m_ui->buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
     connect(m_ui->profile, &QComboBox::activated, this, &ConnectionDialog::onProfileChosen);
@@ -63,10 +82,7 @@ ConnectionDialog::ConnectionDialog(ProfileStore *store, QWidget *parent)
             &ConnectionDialog::updatePages);
     connect(m_ui->metricsKind, &QComboBox::currentIndexChanged, this,
             &ConnectionDialog::updatePages);
-    for (QLineEdit *edit : {m_ui->url, m_ui->token, m_ui->haproxyAddress, m_ui->haproxyBackend,
-                            m_ui->haproxyProduction, m_ui->haproxyCanary, m_ui->prometheusUrl,
-                            m_ui->prometheusJob, m_ui->queryFile, m_ui->prometheusToken,
-                            m_ui->metricsUser, m_ui->metricsPassword, m_ui->scrapeUrl})
+    for (QLineEdit *edit : fields())
         connect(edit, &QLineEdit::textChanged, this, &ConnectionDialog::validate);
     connect(m_ui->verifyTls, &QCheckBox::toggled, this, &ConnectionDialog::validate);
     connect(m_ui->removeProfile, &QPushButton::clicked, this, &ConnectionDialog::removeCurrent);
@@ -92,6 +108,28 @@ ConnectionDialog::~ConnectionDialog() = default;
 QPushButton *ConnectionDialog::connectButton() const
 {
     return m_ui->buttons->button(QDialogButtonBox::Ok);
+}
+
+QList<QLineEdit *> ConnectionDialog::fields() const
+{
+    return {m_ui->url,
+            m_ui->token,
+            m_ui->haproxyAddress,
+            m_ui->haproxyBackend,
+            m_ui->haproxyProduction,
+            m_ui->haproxyCanary,
+            m_ui->sageMakerEndpoint,
+            m_ui->sageMakerRegion,
+            m_ui->sageMakerProduction,
+            m_ui->sageMakerCanary,
+            m_ui->sageMakerEndpointUrl,
+            m_ui->prometheusUrl,
+            m_ui->prometheusJob,
+            m_ui->queryFile,
+            m_ui->prometheusToken,
+            m_ui->metricsUser,
+            m_ui->metricsPassword,
+            m_ui->scrapeUrl};
 }
 
 void ConnectionDialog::reloadProfiles(const QString &select)
@@ -133,15 +171,15 @@ void ConnectionDialog::onProfileChosen(int index)
 // typed in the Control API field, where the factory's sentence then says what is wrong with it.
 void ConnectionDialog::showProfile(const SavedProfile &saved)
 {
-    for (QLineEdit *edit : {m_ui->url, m_ui->token, m_ui->haproxyAddress, m_ui->haproxyBackend,
-                            m_ui->haproxyProduction, m_ui->haproxyCanary, m_ui->prometheusUrl,
-                            m_ui->prometheusJob, m_ui->queryFile, m_ui->prometheusToken,
-                            m_ui->metricsUser, m_ui->metricsPassword, m_ui->scrapeUrl})
+    for (QLineEdit *edit : fields())
         edit->clear();
+    m_sageMakerExtra.clear();
 
     const QUrl backend(saved.url);
     const QString scheme = backend.scheme().toLower();
-    if (scheme == kHaproxyUnix || scheme == kHaproxyTcp) {
+    if (saved.url.startsWith(kSageMakerPrefix, Qt::CaseInsensitive)) {
+        showSageMaker(saved.url);
+    } else if (scheme == kHaproxyUnix || scheme == kHaproxyTcp) {
         m_ui->backendKind->setCurrentIndex(
             int(scheme == kHaproxyUnix ? BackendKind::HaproxyUnix : BackendKind::HaproxyTcp));
         m_ui->haproxyAddress->setText(
@@ -173,6 +211,37 @@ void ConnectionDialog::showProfile(const SavedProfile &saved)
     m_ui->metricsUser->setText(saved.metricsUser);
     m_ui->verifyTls->setChecked(saved.verifyTls);
     updatePages();
+}
+
+// sagemaker://ENDPOINT?region=R&production=V&canary=V[&endpoint=URL], split from the string as
+// saved: QUrl would lower-case the endpoint name, which SageMaker keeps as it was created.
+void ConnectionDialog::showSageMaker(const QString &url)
+{
+    m_ui->backendKind->setCurrentIndex(int(BackendKind::SageMaker));
+    QString rest = url.mid(kSageMakerPrefix.size());
+    QString queryText;
+    if (const qsizetype mark = rest.indexOf(QLatin1Char('?')); mark >= 0) {
+        queryText = rest.mid(mark + 1);
+        rest.truncate(mark);
+    }
+    while (rest.endsWith(QLatin1Char('/')))
+        rest.chop(1);
+    m_ui->sageMakerEndpoint->setText(rest);
+    const QUrlQuery query(queryText);
+    QUrlQuery extra;
+    for (const auto &[key, value] : query.queryItems(QUrl::FullyDecoded)) {
+        if (key == QLatin1String("region"))
+            m_ui->sageMakerRegion->setText(value);
+        else if (key == QLatin1String("production"))
+            m_ui->sageMakerProduction->setText(value);
+        else if (key == QLatin1String("canary"))
+            m_ui->sageMakerCanary->setText(value);
+        else if (key == QLatin1String("endpoint"))
+            m_ui->sageMakerEndpointUrl->setText(value);
+        else
+            extra.addQueryItem(key, value);
+    }
+    m_sageMakerExtra = extra.toString(QUrl::FullyEncoded);
 }
 
 void ConnectionDialog::onSecretsLoaded(const QString &profile, const ProfileSecrets &secrets,
@@ -215,8 +284,12 @@ void ConnectionDialog::browseQueryFile()
 void ConnectionDialog::updatePages()
 {
     const auto backend = BackendKind(m_ui->backendKind->currentIndex());
-    m_ui->backendPages->setCurrentWidget(backend == BackendKind::ControlApi ? m_ui->controlApiPage
-                                                                            : m_ui->haproxyPage);
+    QWidget *backendPage = m_ui->haproxyPage;
+    if (backend == BackendKind::ControlApi)
+        backendPage = m_ui->controlApiPage;
+    else if (backend == BackendKind::SageMaker)
+        backendPage = m_ui->sageMakerPage;
+    m_ui->backendPages->setCurrentWidget(backendPage);
     const bool unix = backend == BackendKind::HaproxyUnix;
     m_ui->haproxyAddressLabel->setText(unix ? tr("&Socket path:") : tr("&Host:port:"));
     m_ui->haproxyAddress->setPlaceholderText(unix ? QStringLiteral("/run/haproxy/admin.sock")
@@ -233,12 +306,29 @@ void ConnectionDialog::updatePages()
     else if (metrics == MetricsKind::Scrape)
         page = m_ui->scrapePage;
     m_ui->metricsPages->setCurrentWidget(page);
-    m_ui->ownMetricsText->setText(
-        backend == BackendKind::ControlApi
-            ? tr("The Control API server's /metrics, scraped by the console.")
-            : tr("HAProxy's own counters (show stat): request and 5xx rates, no accuracy and no "
-                 "true latency quantiles."));
+    QString own;
+    switch (backend) {
+    case BackendKind::ControlApi:
+        own = tr("The Control API server's /metrics, scraped by the console.");
+        break;
+    case BackendKind::HaproxyUnix:
+    case BackendKind::HaproxyTcp:
+        own = tr("HAProxy's own counters (show stat): request and 5xx rates, no accuracy and no "
+                 "true latency quantiles.");
+        break;
+    case BackendKind::SageMaker:
+        // The same region and names as the backend: cloudwatch:// would only repeat them.
+        own = tr("CloudWatch: SageMaker's Invocations, 4XX/5XX errors and ModelLatency per "
+                 "minute, a minute or more late; no accuracy. For accuracy, read the KPIs from "
+                 "Prometheus instead.");
+        break;
+    }
+    m_ui->ownMetricsText->setText(own);
     validate();
+    // The window starts at the form's size, which can be less than a page needs (the SageMaker
+    // note's lines): it grows to fit, never shrinks under the operator.
+    if (const int needed = sizeHint().height(); height() < needed)
+        resize(width(), needed);
 }
 
 QString ConnectionDialog::backendUrl() const
@@ -246,6 +336,8 @@ QString ConnectionDialog::backendUrl() const
     const auto kind = BackendKind(m_ui->backendKind->currentIndex());
     if (kind == BackendKind::ControlApi)
         return withoutTrailingSlashes(m_ui->url->text());
+    if (kind == BackendKind::SageMaker)
+        return sageMakerUrl();
     QUrlQuery query;
     query.addQueryItem(QStringLiteral("backend"), m_ui->haproxyBackend->text().trimmed());
     query.addQueryItem(QStringLiteral("production"), m_ui->haproxyProduction->text().trimmed());
@@ -259,6 +351,26 @@ QString ConnectionDialog::backendUrl() const
     return QStringLiteral("%1://%2?%3")
         .arg(kind == BackendKind::HaproxyUnix ? kHaproxyUnix : kHaproxyTcp, where,
              query.toString(QUrl::FullyEncoded));
+}
+
+// The endpoint name goes in as typed (case kept); region= is left out when empty, for the AWS
+// environment's region, and endpoint= when there is no override.
+QString ConnectionDialog::sageMakerUrl() const
+{
+    QUrlQuery query;
+    const QString region = m_ui->sageMakerRegion->text().trimmed();
+    if (!region.isEmpty())
+        query.addQueryItem(QStringLiteral("region"), region);
+    query.addQueryItem(QStringLiteral("production"), m_ui->sageMakerProduction->text().trimmed());
+    query.addQueryItem(QStringLiteral("canary"), m_ui->sageMakerCanary->text().trimmed());
+    const QString endpointUrl = withoutTrailingSlashes(m_ui->sageMakerEndpointUrl->text());
+    if (!endpointUrl.isEmpty())
+        query.addQueryItem(QStringLiteral("endpoint"), endpointUrl);
+    QString url = kSageMakerPrefix + m_ui->sageMakerEndpoint->text().trimmed() + QLatin1Char('?') +
+                  query.toString(QUrl::FullyEncoded);
+    if (!m_sageMakerExtra.isEmpty())
+        url += QLatin1Char('&') + m_sageMakerExtra;
+    return url;
 }
 
 QString ConnectionDialog::metricsUrl() const
@@ -324,6 +436,16 @@ QString ConnectionDialog::problem() const
     if (prometheus && m_ui->metricsUser->text().trimmed().isEmpty() &&
         !m_ui->metricsPassword->text().isEmpty())
         return tr("Give the user that goes with the Prometheus password.");
+    // A name with a "/", "?" or space would change the URL's shape before the factory saw it.
+    if (BackendKind(m_ui->backendKind->currentIndex()) == BackendKind::SageMaker) {
+        const QString endpoint = m_ui->sageMakerEndpoint->text().trimmed();
+        if (endpoint.isEmpty())
+            return tr("Give the name of the SageMaker endpoint.");
+        if (!isSageMakerName(endpoint))
+            return tr("The endpoint name \"%1\" is not a SageMaker name: letters, digits and "
+                      "dashes only.")
+                .arg(endpoint);
+    }
 
     // The factory is the one judge of a URL: what it refuses here, canaryctl refuses too.
     ConnectionProfile candidate;

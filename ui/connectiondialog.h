@@ -6,6 +6,7 @@
 
 #include <memory>
 
+class QLineEdit;
 class QPushButton;
 
 namespace Ui {
@@ -18,18 +19,20 @@ class HttpTransport;
 class ProfileStore;
 
 // Where to connect: a backend of one kind (Control API, HAProxy through its unix or TCP stats
-// socket) with that kind's fields, and a metrics source (the backend's own, Prometheus, or a
-// metrics URL to scrape), kept as named profiles. The fields are composed into the --backend and
-// --metrics URLs canaryctl takes (shown read-only to copy), and the form is checked by building
-// the backends with the factory (backends/backendfactory.h): a bad entry shows its sentence.
-// Accepting saves the profile, its secrets through the keychain.
+// socket, an Amazon SageMaker endpoint's two production variants) with that kind's fields, and a
+// metrics source (the backend's own, Prometheus, or a metrics URL to scrape), kept as named
+// profiles. The fields are composed into the --backend and --metrics URLs canaryctl takes (shown
+// read-only to copy), and the form is checked by building the backends with the factory
+// (backends/backendfactory.h): a bad entry shows its sentence.
+// Accepting saves the profile, its secrets through the keychain. SageMaker has no secret field: AWS
+// credentials come from the AWS environment and shared files only.
 class ConnectionDialog final : public QDialog
 {
     Q_OBJECT
 
 public:
     // The order of the kind choosers' entries.
-    enum class BackendKind { ControlApi, HaproxyUnix, HaproxyTcp };
+    enum class BackendKind { ControlApi, HaproxyUnix, HaproxyTcp, SageMaker };
     enum class MetricsKind { Own, Prometheus, Scrape };
 
     explicit ConnectionDialog(ProfileStore *store, QWidget *parent = nullptr);
@@ -61,12 +64,17 @@ private:
     void browseQueryFile();
     void updatePages();
     void validate();
+    QList<QLineEdit *> fields() const;
+    QString sageMakerUrl() const;
+    void showSageMaker(const QString &url);
 
     std::unique_ptr<Ui::ConnectionDialog> m_ui;
     ProfileStore *m_store;
     // Only for building the backends to check the form; the dialog sends nothing.
     std::unique_ptr<HttpTransport> m_transport;
     QString m_keychainNote;
+    // A loaded sagemaker:// URL's parameters the form has no field for (poll=), kept as they were.
+    QString m_sageMakerExtra;
 };
 
 } // namespace canary
