@@ -180,7 +180,10 @@ struct HttpTransport::Worker
             curl_easy_setopt(easy, CURLOPT_PASSWORD, r.awsSecretAccessKey.c_str());
         }
         // Without this curl sends "Expect: 100-continue" for larger bodies and waits for it.
-        t->headerList = curl_slist_append(t->headerList, "Expect:");
+        // Not for a signed request: curl's SigV4 would sign the empty header it never sends, and
+        // AWS's bodies here are far below the size that makes curl ask.
+        if (r.awsSigV4.empty())
+            t->headerList = curl_slist_append(t->headerList, "Expect:");
         for (const auto &[name, value] : r.headers)
             t->headerList = curl_slist_append(t->headerList, (name + ": " + value).c_str());
         curl_easy_setopt(easy, CURLOPT_HTTPHEADER, t->headerList);

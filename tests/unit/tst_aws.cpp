@@ -60,7 +60,7 @@ void TestAws::credentials_data()
     QTest::addColumn<QStringList>("variables"); // NAME=VALUE
     QTest::addColumn<QByteArray>("credentialsFile");
     QTest::addColumn<QByteArray>("configFile");
-    QTest::addColumn<QString>("keyId");          // empty: none found
+    QTest::addColumn<QString>("keyId"); // empty: none found
     QTest::addColumn<QString>("token");
     QTest::addColumn<QString>("sourceOrError"); // a part of the source or of the error
 
@@ -82,24 +82,27 @@ void TestAws::credentials_data()
         << QStringList{QStringLiteral("AWS_ACCESS_KEY_ID=AKIDENV")} << shared << config << ""
         << ""
         << "AWS_SECRET_ACCESS_KEY is not";
-    QTest::newRow("default profile") << QStringList{} << shared << config << "AKIDDEFAULT" << ""
+    QTest::newRow("default profile") << QStringList{} << shared << config << "AKIDDEFAULT"
+                                     << ""
                                      << "profile \"default\"";
     QTest::newRow("AWS_PROFILE, CRLF, comment, token")
         << QStringList{QStringLiteral("AWS_PROFILE=ops")} << shared << config << "AKIDOPS"
         << "tokenops"
         << "profile \"ops\"";
     QTest::newRow("keys in the config file")
-        << QStringList{QStringLiteral("AWS_PROFILE=cfg")} << shared << config << "AKIDCFG" << ""
+        << QStringList{QStringLiteral("AWS_PROFILE=cfg")} << shared << config << "AKIDCFG"
+        << ""
         << "config";
     QTest::newRow("sso profile") << QStringList{QStringLiteral("AWS_PROFILE=sso")} << shared
                                  << config << ""
                                  << ""
                                  << "export-credentials --profile sso";
-    QTest::newRow("unknown profile") << QStringList{QStringLiteral("AWS_PROFILE=nope")} << shared
-                                     << config << ""
-                                     << ""
-                                     << "profile \"nope\" is in neither";
-    QTest::newRow("no files") << QStringList{} << QByteArray() << QByteArray() << "" << ""
+    QTest::newRow("unknown profile")
+        << QStringList{QStringLiteral("AWS_PROFILE=nope")} << shared << config << ""
+        << ""
+        << "profile \"nope\" is in neither";
+    QTest::newRow("no files") << QStringList{} << QByteArray() << QByteArray() << ""
+                              << ""
                               << "no AWS credentials";
 }
 
@@ -159,7 +162,8 @@ void TestAws::regionAndEndpointUrl()
     QCOMPARE(aws::resolveEndpointUrl(env, "SAGEMAKER"), std::string());
     env.variables["AWS_ENDPOINT_URL"] = "http://127.0.0.1:4566";
     QCOMPARE(aws::resolveEndpointUrl(env, "SAGEMAKER"), std::string("http://127.0.0.1:4566"));
-    env.variables["AWS_ENDPOINT_URL_SAGEMAKER"] = "https://vpce-1.api.sagemaker.eu-west-3.vpce.amazonaws.com";
+    env.variables["AWS_ENDPOINT_URL_SAGEMAKER"] =
+        "https://vpce-1.api.sagemaker.eu-west-3.vpce.amazonaws.com";
     QCOMPARE(aws::resolveEndpointUrl(env, "SAGEMAKER"),
              std::string("https://vpce-1.api.sagemaker.eu-west-3.vpce.amazonaws.com"));
     QCOMPARE(aws::resolveEndpointUrl(env, "CLOUDWATCH"), std::string("http://127.0.0.1:4566"));
@@ -199,15 +203,15 @@ void TestAws::urls_data()
         << "";
     QTest::newRow("no variants") << "sagemaker://e1?region=eu-west-1" << true << ""
                                  << "lacks production and canary";
-    QTest::newRow("same variant") << "sagemaker://e1?region=eu-west-1&production=a&canary=a"
-                                  << true << ""
+    QTest::newRow("same variant") << "sagemaker://e1?region=eu-west-1&production=a&canary=a" << true
+                                  << ""
                                   << "same variant";
     QTest::newRow("bad region") << "sagemaker://e1?region=eu.evil.com/&production=a&canary=b"
                                 << true << ""
                                 << "not an AWS region name";
-    QTest::newRow("bad endpoint name") << "sagemaker://my_endpoint?production=a&canary=b" << true
-                                       << ""
-                                       << "not a SageMaker endpoint name";
+    QTest::newRow("bad endpoint name")
+        << "sagemaker://my_endpoint?production=a&canary=b" << true << ""
+        << "not a SageMaker endpoint name";
     QTest::newRow("bad variant name") << "sagemaker://e1?production=a b&canary=b" << true << ""
                                       << "not a SageMaker variant name";
     QTest::newRow("no endpoint") << "sagemaker://?production=a&canary=b" << true << ""
@@ -219,9 +223,9 @@ void TestAws::urls_data()
     QTest::newRow("endpoint URL with user info")
         << "sagemaker://e1?production=a&canary=b&endpoint=http://u:p@127.0.0.1:9" << true << ""
         << "not http(s)://HOST";
-    QTest::newRow("cloudwatch alone") << "cloudwatch://?region=eu-west-1" << false
-                                      << "|||eu-west-1||5"
-                                      << "";
+    QTest::newRow("cloudwatch alone")
+        << "cloudwatch://?region=eu-west-1" << false << "|||eu-west-1||5"
+        << "";
     QTest::newRow("cloudwatch with its own names")
         << "cloudwatch://e2?region=eu-west-1&production=a&canary=b" << false
         << "e2|a|b|eu-west-1||5"
@@ -243,9 +247,9 @@ void TestAws::urls()
     env.home = QDir::tempPath().toStdString() + "/no-such-home";
     env.variables["AWS_REGION"] = "us-east-2";
     std::string problem;
-    const auto parsed = parseAwsUrl(url.toStdString(),
-                                    control ? aws::sageMakerService() : aws::cloudWatchService(),
-                                    env, &problem);
+    const auto parsed =
+        parseAwsUrl(url.toStdString(), control ? aws::sageMakerService() : aws::cloudWatchService(),
+                    env, &problem);
     if (!error.isEmpty()) {
         QVERIFY(!parsed);
         QVERIFY2(contains(problem, error.toUtf8().constData()), problem.c_str());
@@ -254,12 +258,13 @@ void TestAws::urls()
     }
     QVERIFY2(parsed, problem.c_str());
     const QString got =
-        QStringList{QString::fromStdString(parsed->endpoint),
-                    QString::fromStdString(parsed->production),
-                    QString::fromStdString(parsed->canary), QString::fromStdString(parsed->region),
-                    QString::fromStdString(parsed->endpointUrl),
-                    QString::number(std::chrono::duration_cast<std::chrono::seconds>(parsed->poll)
-                                        .count())}
+        QStringList{
+            QString::fromStdString(parsed->endpoint),
+            QString::fromStdString(parsed->production),
+            QString::fromStdString(parsed->canary),
+            QString::fromStdString(parsed->region),
+            QString::fromStdString(parsed->endpointUrl),
+            QString::number(std::chrono::duration_cast<std::chrono::seconds>(parsed->poll).count())}
             .join(QLatin1Char('|'));
     QCOMPARE(got, expected);
 }
@@ -274,28 +279,36 @@ void TestAws::errors_data()
 
     using K = aws::Error::Kind;
     QTest::newRow("ok") << 200 << QByteArray() << QByteArray("{}") << int(K::None) << "";
-    QTest::newRow("validation") << 400 << QByteArray("ValidationException")
-                                << QByteArray(R"({"__type":"ValidationException","message":"Could not find endpoint \"x\"."})")
-                                << int(K::Validation) << "refused DescribeEndpoint: ValidationException: Could not find endpoint";
+    QTest::newRow("validation")
+        << 400 << QByteArray("ValidationException")
+        << QByteArray(
+               R"({"__type":"ValidationException","message":"Could not find endpoint \"x\"."})")
+        << int(K::Validation)
+        << "refused DescribeEndpoint: ValidationException: Could not find endpoint";
     QTest::newRow("type with namespace, Message")
         << 400 << QByteArray()
         << QByteArray(R"({"__type":"com.amazonaws.sagemaker#ValidationException","Message":"bad"})")
         << int(K::Validation) << "ValidationException: bad";
-    QTest::newRow("throttling") << 400 << QByteArray("ThrottlingException")
-                                << QByteArray(R"({"__type":"ThrottlingException","message":"Rate exceeded"})")
-                                << int(K::Throttled) << "kept throttling DescribeEndpoint";
-    QTest::newRow("signature") << 403 << QByteArray("InvalidSignatureException:http://internal")
-                               << QByteArray(R"({"message":"The request signature we calculated does not match"})")
-                               << int(K::Signature) << "secret access key from the test";
-    QTest::newRow("unknown key") << 403 << QByteArray("UnrecognizedClientException")
-                                 << QByteArray(R"({"message":"The security token included in the request is invalid."})")
-                                 << int(K::UnknownKey) << "access key id is wrong";
-    QTest::newRow("expired") << 400 << QByteArray("ExpiredTokenException")
-                             << QByteArray(R"({"message":"The security token included in the request is expired"})")
-                             << int(K::ExpiredToken) << "have expired";
-    QTest::newRow("access denied") << 400 << QByteArray("AccessDeniedException")
-                                   << QByteArray(R"({"message":"User: arn:aws:iam::1:user/x is not authorized"})")
-                                   << int(K::AccessDenied) << "sagemaker:DescribeEndpoint";
+    QTest::newRow("throttling")
+        << 400 << QByteArray("ThrottlingException")
+        << QByteArray(R"({"__type":"ThrottlingException","message":"Rate exceeded"})")
+        << int(K::Throttled) << "kept throttling DescribeEndpoint";
+    QTest::newRow("signature")
+        << 403 << QByteArray("InvalidSignatureException:http://internal")
+        << QByteArray(R"({"message":"The request signature we calculated does not match"})")
+        << int(K::Signature) << "secret access key from the test";
+    QTest::newRow("unknown key")
+        << 403 << QByteArray("UnrecognizedClientException")
+        << QByteArray(R"({"message":"The security token included in the request is invalid."})")
+        << int(K::UnknownKey) << "access key id is wrong";
+    QTest::newRow("expired")
+        << 400 << QByteArray("ExpiredTokenException")
+        << QByteArray(R"({"message":"The security token included in the request is expired"})")
+        << int(K::ExpiredToken) << "have expired";
+    QTest::newRow("access denied")
+        << 400 << QByteArray("AccessDeniedException")
+        << QByteArray(R"({"message":"User: arn:aws:iam::1:user/x is not authorized"})")
+        << int(K::AccessDenied) << "sagemaker:DescribeEndpoint";
     QTest::newRow("server") << 500 << QByteArray("InternalFailure") << QByteArray("{}")
                             << int(K::ServerError) << "failed on DescribeEndpoint";
     QTest::newRow("not JSON") << 502 << QByteArray() << QByteArray("<html>bad gateway</html>")
@@ -329,7 +342,8 @@ void TestAws::secretsAreCutOutOfMessages()
 {
     HttpResponse response;
     response.status = 400;
-    response.body = R"({"__type":"ValidationException","message":"echo wJalrXUtnFEMI and tok123456"})";
+    response.body =
+        R"({"__type":"ValidationException","message":"echo wJalrXUtnFEMI and tok123456"})";
     aws::Credentials credentials{"AKIDTEST", "wJalrXUtnFEMI", "tok123456", "the test"};
     const aws::Error error = aws::JsonClient::errorOf(aws::cloudWatchService(), "eu-west-1",
                                                       "GetMetricData", response, credentials);
@@ -375,7 +389,8 @@ void TestAws::describe_data()
                     {"VariantName":"other","CurrentWeight":1})")
         << ""
         << "no variant named can; its variants are prod, other";
-    QTest::newRow("no traffic") << endpoint("InService", R"({"VariantName":"prod","CurrentWeight":0},
+    QTest::newRow("no traffic") << endpoint("InService",
+                                            R"({"VariantName":"prod","CurrentWeight":0},
                                             {"VariantName":"can","CurrentWeight":0})")
                                 << ""
                                 << "weight 0";
@@ -417,8 +432,8 @@ void TestAws::describeRefusesMalformedAnswers_data()
     QTest::addColumn<QByteArray>("document");
     QTest::newRow("array") << QByteArray("[]");
     QTest::newRow("no status") << QByteArray(R"({"EndpointName":"e","ProductionVariants":[]})");
-    QTest::newRow("variants not a list")
-        << QByteArray(R"({"EndpointName":"e","EndpointStatus":"InService","ProductionVariants":{}})");
+    QTest::newRow("variants not a list") << QByteArray(
+        R"({"EndpointName":"e","EndpointStatus":"InService","ProductionVariants":{}})");
     QTest::newRow("weight a string") << QByteArray(
         R"({"EndpointName":"e","EndpointStatus":"InService","ProductionVariants":[{"VariantName":"a","CurrentWeight":"1"}]})");
     QTest::newRow("negative weight") << QByteArray(
@@ -496,8 +511,8 @@ void TestAws::cloudWatchResults()
     QFETCH(QString, expected);
     cloudwatch::Results results;
     std::string error;
-    const bool ok = cloudwatch::addResults(nlohmann::json::parse(answer.toStdString()), results,
-                                           &error);
+    const bool ok =
+        cloudwatch::addResults(nlohmann::json::parse(answer.toStdString()), results, &error);
     if (expected.startsWith(QLatin1String("error:"))) {
         QVERIFY(!ok);
         QVERIFY2(contains(error, expected.mid(6).toUtf8().constData()), error.c_str());

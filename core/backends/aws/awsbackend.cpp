@@ -5,7 +5,6 @@
 
 #include <QUrlQuery>
 
-
 namespace canary {
 
 namespace {
@@ -16,8 +15,8 @@ bool isSageMakerName(const std::string &name)
     if (name.empty() || name.size() > 63 || name.front() == '-' || name.back() == '-')
         return false;
     for (const char c : name) {
-        const bool allowed = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                             (c >= '0' && c <= '9') || c == '-';
+        const bool allowed =
+            (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
         if (!allowed)
             return false;
     }
@@ -52,9 +51,8 @@ std::optional<AwsUrl> parseAwsUrl(const std::string &raw, const aws::Service &se
             *error = join("the URL \"", shownUrl(raw), "\" ", what);
         return std::nullopt;
     };
-    const std::string lowered = QString::fromStdString(raw.substr(0, std::string(scheme).size()))
-                                    .toLower()
-                                    .toStdString();
+    const std::string lowered =
+        QString::fromStdString(raw.substr(0, std::string(scheme).size())).toLower().toStdString();
     if (lowered != scheme)
         return fail(join("does not start with ", scheme));
     std::string rest = raw.substr(std::string(scheme).size());
@@ -149,16 +147,16 @@ aws::ClientSettings clientSettings(const AwsUrl &url, const BackendContext &cont
     settings.region = url.region;
     settings.endpointUrl = url.endpointUrl;
     settings.environment = std::move(env);
-    settings.timeout = std::max<std::chrono::milliseconds>(context.options.timeout,
-                                                           std::chrono::seconds(10));
+    settings.timeout =
+        std::max<std::chrono::milliseconds>(context.options.timeout, std::chrono::seconds(10));
     settings.verifyTls = context.options.verifyTls;
     return settings;
 }
 
 } // namespace
 
-std::unique_ptr<ControlPlane>
-makeSageMakerControlPlane(const QUrl &, const BackendContext &context, std::string *error)
+std::unique_ptr<ControlPlane> makeSageMakerControlPlane(const QUrl &, const BackendContext &context,
+                                                        std::string *error)
 {
     aws::Environment env = aws::Environment::system();
     const aws::Service service = aws::sageMakerService();
@@ -174,8 +172,8 @@ makeSageMakerControlPlane(const QUrl &, const BackendContext &context, std::stri
         QtScheduler::instance(), settings);
 }
 
-std::unique_ptr<MetricsSource>
-makeCloudWatchSource(const QUrl &, const BackendContext &context, std::string *error)
+std::unique_ptr<MetricsSource> makeCloudWatchSource(const QUrl &, const BackendContext &context,
+                                                    std::string *error)
 {
     aws::Environment env = aws::Environment::system();
     const aws::Service service = aws::cloudWatchService();

@@ -39,7 +39,7 @@ std::optional<AwsUrl> parseAwsUrl(const std::string &raw, const aws::Service &se
 // The makers the backend factory calls for sagemaker:// and cloudwatch://.
 std::unique_ptr<ControlPlane>
 makeSageMakerControlPlane(const QUrl &url, const BackendContext &context, std::string *error);
-std::unique_ptr<MetricsSource>
-makeCloudWatchSource(const QUrl &url, const BackendContext &context, std::string *error);
+std::unique_ptr<MetricsSource> makeCloudWatchSource(const QUrl &url, const BackendContext &context,
+                                                    std::string *error);
 
 } // namespace canary

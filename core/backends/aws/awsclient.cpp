@@ -42,7 +42,7 @@ bool isOneOf(const std::string &code, std::initializer_list<std::string_view> co
 
 Service sageMakerService()
 {
-    return {"SageMaker",  "sagemaker", "api.sagemaker", "SageMaker", "application/x-amz-json-1.1",
+    return {"SageMaker", "sagemaker", "api.sagemaker", "SageMaker", "application/x-amz-json-1.1",
             "SAGEMAKER"};
 }
 
@@ -137,46 +137,46 @@ void JsonClient::attempt(std::shared_ptr<Call> call)
     request.awsSecretAccessKey = credentials->secretAccessKey;
 
     std::weak_ptr<bool> alive = m_alive;
-    m_transport->send(std::move(request), call->context,
-                      [this, alive, call, credentials = *credentials](HttpResponse response) {
-                          if (alive.expired())
-                              return;
-                          Answer answer;
-                          answer.error = errorOf(m_service, m_settings.region, call->action,
-                                                 response, credentials);
-                          answer.error.attempts = call->attempts;
-                          if (answer.error.kind == Error::Kind::Throttled &&
-                              call->attempts < m_settings.maxAttempts) {
-                              const auto wait = m_settings.firstBackoff * (1 << (call->attempts - 1));
-                              call->retry = m_scheduler.createTimer([this, alive, call] {
-                                  if (alive.expired())
-                                      return;
-                                  std::erase(m_waiting, call);
-                                  if (call->context)
-                                      attempt(call);
-                              });
-                              call->retry->start(wait);
-                              m_waiting.push_back(call);
-                              return;
-                          }
-                          if (!answer.error) {
-                              answer.body = std::move(response.body);
-                              JsonParseError parseError;
-                              auto document = parseBoundedJson(answer.body, &parseError);
-                              if (document && document->is_object()) {
-                                  answer.document = std::move(*document);
-                              } else {
-                                  answer.error.kind = Error::Kind::BadAnswer;
-                                  answer.error.httpStatus = response.status;
-                                  answer.error.sentence = join(
-                                      m_service.name, " (", m_settings.region, ") answered ",
-                                      call->action, " with something that is not its JSON: ",
-                                      document ? std::string("not an object")
-                                               : parseError.message);
-                              }
-                          }
-                          call->onDone(std::move(answer));
-                      });
+    m_transport->send(
+        std::move(request), call->context,
+        [this, alive, call, credentials = *credentials](HttpResponse response) {
+            if (alive.expired())
+                return;
+            Answer answer;
+            answer.error =
+                errorOf(m_service, m_settings.region, call->action, response, credentials);
+            answer.error.attempts = call->attempts;
+            if (answer.error.kind == Error::Kind::Throttled &&
+                call->attempts < m_settings.maxAttempts) {
+                const auto wait = m_settings.firstBackoff * (1 << (call->attempts - 1));
+                call->retry = m_scheduler.createTimer([this, alive, call] {
+                    if (alive.expired())
+                        return;
+                    std::erase(m_waiting, call);
+                    if (call->context)
+                        attempt(call);
+                });
+                call->retry->start(wait);
+                m_waiting.push_back(call);
+                return;
+            }
+            if (!answer.error) {
+                answer.body = std::move(response.body);
+                JsonParseError parseError;
+                auto document = parseBoundedJson(answer.body, &parseError);
+                if (document && document->is_object()) {
+                    answer.document = std::move(*document);
+                } else {
+                    answer.error.kind = Error::Kind::BadAnswer;
+                    answer.error.httpStatus = response.status;
+                    answer.error.sentence =
+                        join(m_service.name, " (", m_settings.region, ") answered ", call->action,
+                             " with something that is not its JSON: ",
+                             document ? std::string("not an object") : parseError.message);
+                }
+            }
+            call->onDone(std::move(answer));
+        });
 }
 
 Error JsonClient::errorOf(const Service &service, const std::string &region,
@@ -195,14 +195,13 @@ Error JsonClient::errorOf(const Service &service, const std::string &region,
         return error;
     case HttpResponse::Outcome::NoAnswer:
         error.kind = Error::Kind::NoAnswer;
-        error.sentence =
-            join(where, " did not answer ", action, ": ", response.transportError);
+        error.sentence = join(where, " did not answer ", action, ": ", response.transportError);
         return error;
     case HttpResponse::Outcome::TooLarge:
         error.kind = Error::Kind::BadAnswer;
-        error.sentence = join(where, " answered ", action, " with more than ",
-                              std::to_string(kMaxAnswerBytes / (1024 * 1024)),
-                              " MiB; the answer was not read");
+        error.sentence =
+            join(where, " answered ", action, " with more than ",
+                 std::to_string(kMaxAnswerBytes / (1024 * 1024)), " MiB; the answer was not read");
         return error;
     }
     error.httpStatus = response.status;
@@ -231,9 +230,8 @@ Error JsonClient::errorOf(const Service &service, const std::string &region,
         message = message.substr(0, 500) + "...";
     error.type = code;
     error.message = message;
-    const std::string said =
-        code.empty() ? join("HTTP ", std::to_string(response.status))
-                     : (message.empty() ? code : join(code, ": ", message));
+    const std::string said = code.empty() ? join("HTTP ", std::to_string(response.status))
+                                          : (message.empty() ? code : join(code, ": ", message));
 
     if (isOneOf(code, {"ThrottlingException", "Throttling", "ThrottledException",
                        "TooManyRequestsException", "RequestLimitExceeded"}) ||
@@ -249,30 +247,28 @@ Error JsonClient::errorOf(const Service &service, const std::string &region,
                               "). The secret access key from ", credentials.source,
                               " does not belong to its access key id, or this machine's clock "
                               "is more than 5 minutes off");
-    } else if (isOneOf(code, {"UnrecognizedClientException", "InvalidClientTokenId",
-                              "MissingAuthenticationTokenException",
-                              "MissingAuthenticationToken"})) {
+    } else if (isOneOf(code,
+                       {"UnrecognizedClientException", "InvalidClientTokenId",
+                        "MissingAuthenticationTokenException", "MissingAuthenticationToken"})) {
         error.kind = Error::Kind::UnknownKey;
-        error.sentence = join(where, " does not know the credentials from ", credentials.source,
-                              " (", said,
-                              "): the access key id is wrong or deleted, or its session token is "
-                              "missing or wrong");
+        error.sentence =
+            join(where, " does not know the credentials from ", credentials.source, " (", said,
+                 "): the access key id is wrong or deleted, or its session token is "
+                 "missing or wrong");
     } else if (isOneOf(code, {"ExpiredTokenException", "ExpiredToken", "RequestExpired",
                               "TokenRefreshRequired"})) {
         error.kind = Error::Kind::ExpiredToken;
-        error.sentence = join("The AWS credentials from ", credentials.source,
-                              " have expired (", said,
-                              "). Refresh them (aws sso login, or new STS credentials) and "
-                              "retry; nothing was changed");
+        error.sentence =
+            join("The AWS credentials from ", credentials.source, " have expired (", said,
+                 "). Refresh them (aws sso login, or new STS credentials) and "
+                 "retry; nothing was changed");
     } else if (isOneOf(code, {"AccessDeniedException", "AccessDenied", "UnauthorizedOperation"}) ||
                response.status == 403) {
         error.kind = Error::Kind::AccessDenied;
-        error.sentence = join(where, " denied ", action, " to the credentials from ",
-                              credentials.source, ": ", said.empty() ? "access denied" : said,
-                              ". The IAM policy needs to allow ", service.signingName == "monitoring"
-                                                                     ? "cloudwatch"
-                                                                     : service.signingName,
-                              ":", action);
+        error.sentence = join(
+            where, " denied ", action, " to the credentials from ", credentials.source, ": ",
+            said.empty() ? "access denied" : said, ". The IAM policy needs to allow ",
+            service.signingName == "monitoring" ? "cloudwatch" : service.signingName, ":", action);
     } else if (response.status >= 500 ||
                isOneOf(code, {"InternalFailure", "InternalServerError", "ServiceUnavailable",
                               "InternalServiceError", "InternalServiceFault"})) {

@@ -76,10 +76,7 @@ struct Error
 
     explicit operator bool() const { return kind != Kind::None; }
     // False only when nothing can have reached AWS.
-    bool requestSent() const
-    {
-        return kind != Kind::NoCredentials && kind != Kind::NotSent;
-    }
+    bool requestSent() const { return kind != Kind::NoCredentials && kind != Kind::NotSent; }
 };
 
 struct Answer

@@ -178,8 +178,8 @@ std::optional<Credentials> resolveCredentials(const Environment &env, std::strin
     if (const auto text = readSmallFile(credentialsPath)) {
         fromCredentials = readIniSection(*text, profile);
         if (fromCredentials) {
-            if (auto credentials = keysOf(*fromCredentials, join("profile \"", profile, "\" in ",
-                                                                 credentialsPath)))
+            if (auto credentials = keysOf(*fromCredentials,
+                                          join("profile \"", profile, "\" in ", credentialsPath)))
                 return credentials;
         }
     }
@@ -199,8 +199,8 @@ std::optional<Credentials> resolveCredentials(const Environment &env, std::strin
         return std::nullopt;
     }
     // The profile exists but gets its credentials some other way.
-    for (const char *indirect :
-         {"role_arn", "sso_session", "sso_start_url", "credential_process", "web_identity_token_file"}) {
+    for (const char *indirect : {"role_arn", "sso_session", "sso_start_url", "credential_process",
+                                 "web_identity_token_file"}) {
         const bool inCredentials = fromCredentials && !value(*fromCredentials, indirect).empty();
         const bool inConfig = fromConfig && !value(*fromConfig, indirect).empty();
         if (inCredentials || inConfig) {

@@ -30,8 +30,8 @@ metrics::VariantKpis variantKpis(const Period &period, double seconds, const std
     kpis.requestsInWindow = period.invocations;
     kpis.errorsInWindow = period.errors4xx + period.errors5xx;
     kpis.requestRate = seconds > 0 ? period.invocations / seconds : metrics::VariantKpis::kUnknown;
-    const std::string none = join("CloudWatch counts no invocations of variant ", variant,
-                                  " in the window");
+    const std::string none =
+        join("CloudWatch counts no invocations of variant ", variant, " in the window");
     if (period.invocations > 0) {
         kpis.errorRatio = std::min(1.0, kpis.errorsInWindow / period.invocations);
     } else {
@@ -44,11 +44,10 @@ metrics::VariantKpis variantKpis(const Period &period, double seconds, const std
     kpis.p95Seconds = seconds_(period.p95Micros);
     kpis.p99Seconds = seconds_(period.p99Micros);
     kpis.meanSeconds = seconds_(period.averageMicros);
-    const std::string noLatency =
-        period.invocations > 0
-            ? join("CloudWatch has no ModelLatency statistic of variant ", variant,
-                   " for the window")
-            : none;
+    const std::string noLatency = period.invocations > 0
+                                      ? join("CloudWatch has no ModelLatency statistic of variant ",
+                                             variant, " for the window")
+                                      : none;
     for (const Kpi kpi : {Kpi::LatencyP50, Kpi::LatencyP95, Kpi::LatencyP99}) {
         if (!kpis.known(kpi))
             setReason(kpis, kpi, noLatency);
@@ -57,8 +56,9 @@ metrics::VariantKpis variantKpis(const Period &period, double seconds, const std
         kpis.meanReason = noLatency;
     setReason(kpis, Kpi::Accuracy,
               "CloudWatch has no accuracy: SageMaker publishes no labelled outcomes");
-    setReason(kpis, Kpi::Weight,
-              "CloudWatch has no traffic weight; the endpoint's weights are shown with the rollout");
+    setReason(
+        kpis, Kpi::Weight,
+        "CloudWatch has no traffic weight; the endpoint's weights are shown with the rollout");
     return kpis;
 }
 
@@ -80,7 +80,8 @@ bool addResults(const nlohmann::json &answer, Results &results, std::string *err
         const std::string id = result["Id"].get<std::string>();
         if (const auto status = result.find("StatusCode");
             status != result.end() && status->is_string() && *status == "InternalError")
-            return fail(join("says CloudWatch failed to compute ", id, " (StatusCode InternalError)"));
+            return fail(
+                join("says CloudWatch failed to compute ", id, " (StatusCode InternalError)"));
         const auto times = result.find("Timestamps");
         const auto values = result.find("Values");
         const bool hasTimes = times != result.end() && times->is_array();
@@ -97,7 +98,8 @@ bool addResults(const nlohmann::json &answer, Results &results, std::string *err
             const nlohmann::json &v = (*values)[i];
             if (!t.is_number() || !v.is_number() || !std::isfinite(t.get<double>()) ||
                 !std::isfinite(v.get<double>()))
-                return fail(join("gives result ", id, " a timestamp or value that is not a number"));
+                return fail(
+                    join("gives result ", id, " a timestamp or value that is not a number"));
             series[static_cast<std::int64_t>(std::llround(t.get<double>()))] = v.get<double>();
         }
     }
@@ -190,9 +192,8 @@ struct CloudWatchSource::Fetch
     int pages = 0;
 };
 
-CloudWatchSource::CloudWatchSource(std::unique_ptr<aws::JsonClient> client,
-                                   CloudWatchTarget target, const Clock &clock, Settings settings,
-                                   QObject *parent)
+CloudWatchSource::CloudWatchSource(std::unique_ptr<aws::JsonClient> client, CloudWatchTarget target,
+                                   const Clock &clock, Settings settings, QObject *parent)
     : MetricsSource(parent)
     , m_client(std::move(client))
     , m_target(std::move(target))
@@ -240,9 +241,9 @@ nlohmann::json CloudWatchSource::countQueries(int periodSeconds) const
                   {{"Metric",
                     {{"Namespace", "AWS/SageMaker"},
                      {"MetricName", metric.name},
-                     {"Dimensions",
-                      nlohmann::json::array({{{"Name", "EndpointName"}, {"Value", m_target.endpoint}},
-                                             {{"Name", "VariantName"}, {"Value", variant}}})}}},
+                     {"Dimensions", nlohmann::json::array(
+                                        {{{"Name", "EndpointName"}, {"Value", m_target.endpoint}},
+                                         {{"Name", "VariantName"}, {"Value", variant}}})}}},
                    {"Period", periodSeconds},
                    {"Stat", metric.stat}}},
                  {"ReturnData", true}});
@@ -251,7 +252,8 @@ nlohmann::json CloudWatchSource::countQueries(int periodSeconds) const
     return queries;
 }
 
-nlohmann::json CloudWatchSource::latencyQueries(int periodSeconds, const std::string &idPrefix) const
+nlohmann::json CloudWatchSource::latencyQueries(int periodSeconds,
+                                                const std::string &idPrefix) const
 {
     nlohmann::json queries = nlohmann::json::array();
     for (const Role &role : kRoles) {
@@ -263,9 +265,9 @@ nlohmann::json CloudWatchSource::latencyQueries(int periodSeconds, const std::st
                   {{"Metric",
                     {{"Namespace", "AWS/SageMaker"},
                      {"MetricName", metric.name},
-                     {"Dimensions",
-                      nlohmann::json::array({{{"Name", "EndpointName"}, {"Value", m_target.endpoint}},
-                                             {{"Name", "VariantName"}, {"Value", variant}}})}}},
+                     {"Dimensions", nlohmann::json::array(
+                                        {{{"Name", "EndpointName"}, {"Value", m_target.endpoint}},
+                                         {{"Name", "VariantName"}, {"Value", variant}}})}}},
                    {"Period", periodSeconds},
                    {"Stat", metric.stat}}},
                  {"ReturnData", true}});
@@ -303,10 +305,12 @@ void CloudWatchSource::fetchPage(std::shared_ptr<Fetch> job)
             return;
         }
         const auto next = answer.document.find("NextToken");
-        if (next != answer.document.end() && next->is_string() && !next->get<std::string>().empty()) {
+        if (next != answer.document.end() && next->is_string() &&
+            !next->get<std::string>().empty()) {
             if (job->pages >= kMaxPages) {
-                job->onDone({}, sentence(join("kept answering with more pages (", std::to_string(kMaxPages),
-                                              "); the reading was given up")));
+                job->onDone(
+                    {}, sentence(join("kept answering with more pages (", std::to_string(kMaxPages),
+                                      "); the reading was given up")));
                 return;
             }
             job->request["NextToken"] = next->get<std::string>();
@@ -365,16 +369,16 @@ void CloudWatchSource::read(std::vector<std::chrono::milliseconds> windows, QObj
               for (const Role &role : kRoles) {
                   const auto &series = counts[join(role.prefix, "_inv")];
                   if (!series.empty())
-                      newest = std::max(newest.value_or(series.rbegin()->first),
-                                        series.rbegin()->first);
+                      newest =
+                          std::max(newest.value_or(series.rbegin()->first), series.rbegin()->first);
               }
               if (!newest)
                   return failRead(
-                      job, sentence(join("has no Invocations of SageMaker endpoint ",
-                                         m_target.endpoint, " (variants ", m_target.production,
-                                         " and ", m_target.canary, ") since ",
-                                         formatRfc3339(fromEpochSeconds(start)),
-                                         ": the endpoint had no traffic, or a name is wrong")));
+                      job,
+                      sentence(join("has no Invocations of SageMaker endpoint ", m_target.endpoint,
+                                    " (variants ", m_target.production, " and ", m_target.canary,
+                                    ") since ", formatRfc3339(fromEpochSeconds(start)),
+                                    ": the endpoint had no traffic, or a name is wrong")));
               job->counts = std::move(counts);
               job->newest = *newest;
               readLatency(job);
@@ -503,7 +507,8 @@ void CloudWatchSource::readHistory(SystemTime from, SystemTime to, std::chrono::
                   point.elapsedSeconds = kMinute;
                   for (const Role &role : kRoles) {
                       cloudwatch::Period period;
-                      period.invocations = valueAt(results, join(role.prefix, "_inv"), t).value_or(0);
+                      period.invocations =
+                          valueAt(results, join(role.prefix, "_inv"), t).value_or(0);
                       period.errors4xx = valueAt(results, join(role.prefix, "_e4"), t).value_or(0);
                       period.errors5xx = valueAt(results, join(role.prefix, "_e5"), t).value_or(0);
                       const auto at = [&](const char *stat) {

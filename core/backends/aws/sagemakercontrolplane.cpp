@@ -95,9 +95,9 @@ ControlPlaneCapabilities SageMakerControlPlane::capabilities() const
 
 std::string SageMakerControlPlane::address() const
 {
-    std::string shown = join("sagemaker://", m_target.endpoint, "?region=",
-                             m_client->settings().region, "&production=", m_target.production,
-                             "&canary=", m_target.canary);
+    std::string shown =
+        join("sagemaker://", m_target.endpoint, "?region=", m_client->settings().region,
+             "&production=", m_target.production, "&canary=", m_target.canary);
     if (!m_client->settings().endpointUrl.empty())
         shown += join("&endpoint=", m_client->settings().endpointUrl);
     return shown;
@@ -156,7 +156,8 @@ std::optional<SageMakerEndpoint> SageMakerControlPlane::parseDescribe(const nloh
     if (!doc.is_object())
         return fail("is not a JSON object");
     SageMakerEndpoint endpoint;
-    const auto text = [&](const nlohmann::json &object, const char *key) -> std::optional<std::string> {
+    const auto text = [&](const nlohmann::json &object,
+                          const char *key) -> std::optional<std::string> {
         const auto it = object.find(key);
         if (it == object.end() || !it->is_string())
             return std::nullopt;
@@ -191,12 +192,13 @@ std::optional<SageMakerEndpoint> SageMakerControlPlane::parseDescribe(const nloh
         const auto current = weight("CurrentWeight");
         const auto desired = weight("DesiredWeight");
         if (!current || !desired)
-            return fail(join("gives variant ", variant.name, " a weight that is not a number >= 0"));
+            return fail(
+                join("gives variant ", variant.name, " a weight that is not a number >= 0"));
         variant.currentWeight = *current;
         variant.desiredWeight = v.contains("DesiredWeight") ? *desired : *current;
-        if (const auto images = v.find("DeployedImages");
-            images != v.end() && images->is_array() && !images->empty() &&
-            images->front().is_object())
+        if (const auto images = v.find("DeployedImages"); images != v.end() && images->is_array() &&
+                                                          !images->empty() &&
+                                                          images->front().is_object())
             variant.image = text(images->front(), "SpecifiedImage").value_or("");
         endpoint.variants.push_back(std::move(variant));
     }
@@ -263,24 +265,24 @@ ControlResult SageMakerControlPlane::resultOf(const SageMakerEndpoint &endpoint)
 
 void SageMakerControlPlane::describe(QObject *context, Described onDone)
 {
-    m_client->call("DescribeEndpoint", {{"EndpointName", m_target.endpoint}}, context,
-                   [this, onDone = std::move(onDone)](aws::Answer answer) {
-                       if (answer.error) {
-                           onDone(std::nullopt, errorOf(answer.error));
-                           return;
-                       }
-                       std::string problem;
-                       auto endpoint = parseDescribe(answer.document, &problem);
-                       if (!endpoint) {
-                           onDone(std::nullopt,
-                                  error(ControlError::Kind::BadAnswer,
-                                        join("SageMaker (", m_client->settings().region, ") ",
-                                             problem),
-                                        true));
-                           return;
-                       }
-                       onDone(std::move(endpoint), {});
-                   });
+    m_client->call(
+        "DescribeEndpoint", {{"EndpointName", m_target.endpoint}}, context,
+        [this, onDone = std::move(onDone)](aws::Answer answer) {
+            if (answer.error) {
+                onDone(std::nullopt, errorOf(answer.error));
+                return;
+            }
+            std::string problem;
+            auto endpoint = parseDescribe(answer.document, &problem);
+            if (!endpoint) {
+                onDone(std::nullopt,
+                       error(ControlError::Kind::BadAnswer,
+                             join("SageMaker (", m_client->settings().region, ") ", problem),
+                             true));
+                return;
+            }
+            onDone(std::move(endpoint), {});
+        });
 }
 
 void SageMakerControlPlane::fetchState(QObject *context, Callback onDone)
@@ -336,11 +338,11 @@ void SageMakerControlPlane::applyShare(Weight canary, const std::string &what, Q
 {
     if (m_change) {
         ControlResult result;
-        result.error = error(ControlError::Kind::Conflict,
-                             join("cannot ", what, ": the last change to SageMaker endpoint ",
-                                  m_target.endpoint,
-                                  " is still being applied. Wait until it is InService"),
-                             false);
+        result.error =
+            error(ControlError::Kind::Conflict,
+                  join("cannot ", what, ": the last change to SageMaker endpoint ",
+                       m_target.endpoint, " is still being applied. Wait until it is InService"),
+                  false);
         QMetaObject::invokeMethod(
             context, [onDone = std::move(onDone), result]() { onDone(result); },
             Qt::QueuedConnection);
@@ -441,8 +443,8 @@ void SageMakerControlPlane::poll(std::shared_ptr<Change> change)
                     ControlError::Kind::ServerError,
                     join("SageMaker endpoint ", m_target.endpoint, " is still ", endpoint->status,
                          " after ",
-                         std::to_string(std::chrono::duration_cast<std::chrono::minutes>(waited)
-                                            .count()),
+                         std::to_string(
+                             std::chrono::duration_cast<std::chrono::minutes>(waited).count()),
                          " min; the console stopped waiting, and SageMaker may still apply the "
                          "change"),
                     true);

@@ -93,9 +93,8 @@ public:
                                                           std::string *error);
     // The rollout an endpoint shows, or an error sentence when it shows none (a variant missing,
     // a third variant taking traffic, no traffic at all, the endpoint failed).
-    static std::optional<RolloutState> stateOf(const SageMakerTarget &target,
-                                               const SageMakerEndpoint &endpoint,
-                                               std::string *error);
+    static std::optional<RolloutState>
+    stateOf(const SageMakerTarget &target, const SageMakerEndpoint &endpoint, std::string *error);
 
 private:
     struct Change;
