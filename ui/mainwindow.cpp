@@ -686,12 +686,14 @@ void MainWindow::onBackfillFinished()
     }
     // What the points cover, not what was asked for: a young Prometheus has less.
     const MonitorSettings &settings = m_monitor->settings();
+    const std::chrono::milliseconds step =
+        std::max(settings.backfillStep, m_monitor->metricsSource()->capabilities().granularity);
     const std::chrono::milliseconds covered =
-        std::min(settings.backfill, settings.backfillStep * std::int64_t(points));
+        std::min(settings.backfill, step * std::int64_t(points));
     showSourceNotes(tr("Charts back-filled with %1 from %2 (%3 points, one every %4).")
                         .arg(durationText(covered), kind)
                         .arg(points)
-                        .arg(durationText(settings.backfillStep)),
+                        .arg(durationText(step)),
                     MessageBar::Level::Info);
 }
 

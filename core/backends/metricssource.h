@@ -22,6 +22,9 @@ struct MetricsCapabilities
     bool history = false;  // readHistory() answers, so the charts can be back-filled
     bool quantiles = true; // latency p50/p95/p99 are true quantiles
     bool accuracy = true;  // accuracy from labelled predictions can be known
+    // The finest spacing of the source's points (CloudWatch: a minute); 0 when it is as fine as
+    // asked. History points closer than this are not to be expected, so their spacing is no gap.
+    std::chrono::milliseconds granularity{0};
     // A sentence for the operator when the source lacks something, e.g. "HAProxy's counters
     // give no accuracy and no true latency quantiles."; empty when it lacks nothing.
     std::string limits;

@@ -106,11 +106,14 @@ void RolloutMonitor::takeBackfill(MetricsHistory history)
     if (!history.ok()) {
         m_backfillError = QString::fromStdString(history.error);
     } else if (m_history.pointCount() == 0) {
-        // A step without data is a gap in the charts, as a missed poll is.
+        // A step without data is a gap in the charts, as a missed poll is; a source with coarser
+        // points than the step asked for (CloudWatch's minutes) has its own step.
+        const std::chrono::milliseconds step =
+            std::max(m_settings.backfillStep, m_metrics->capabilities().granularity);
         std::optional<SystemTime> previous;
         for (const metrics::KpiResult &point : history.points) {
-            if (previous && point.time - *previous > m_settings.backfillStep * 3 / 2)
-                m_history.appendGap(*previous + m_settings.backfillStep);
+            if (previous && point.time - *previous > step * 3 / 2)
+                m_history.appendGap(*previous + step);
             m_history.append(point);
             previous = point.time;
         }

@@ -210,6 +210,7 @@ MetricsCapabilities CloudWatchSource::capabilities() const
     capabilities.history = true;
     capabilities.quantiles = true;
     capabilities.accuracy = false;
+    capabilities.granularity = std::chrono::minutes(1);
     capabilities.limits =
         "CloudWatch has SageMaker's numbers per minute, a minute or more after the minute ends: "
         "the newest numbers are as old as CloudWatch's newest minute, and it has no accuracy.";
