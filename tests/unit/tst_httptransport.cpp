@@ -2,6 +2,7 @@
 // a backend that reads and stays silent, one that hangs up, one that answers too much.
 #include "backends/httptransport.h"
 #include "scriptedbackend.h"
+#include "util/join.h"
 
 #include <QSignalSpy>
 #include <QTcpServer>
@@ -103,8 +104,9 @@ void TestHttpTransport::outcomes()
     HttpRequest request;
     request.timeout = std::chrono::milliseconds(400);
     request.maxResponseBytes = 1000;
-    const std::string path = backend == QStringLiteral("closed") ? std::string("/v1/rollout")
-                                                                 : "/" + backend.toStdString();
+    const std::string path = backend == QStringLiteral("closed")
+                                 ? std::string("/v1/rollout")
+                                 : canary::join("/", backend.toStdString());
     std::string base = server.url();
     if (backend == QStringLiteral("closed"))
         base = "http://127.0.0.1:" + std::to_string(closedPort());
