@@ -75,6 +75,17 @@ public:
     // newest data. A failed read is a gap: no window after it spans it.
     virtual void read(std::vector<std::chrono::milliseconds> windows, QObject *context,
                       ReadCallback onDone) = 0;
+    // The KPIs from `since` (where the caller's last window ended) to the newest data, for a
+    // caller that must neither miss data nor count it twice (a rollout plan's judge); `length` is
+    // that span measured to now. A source whose windows end at now (scrapes, Prometheus) reads a
+    // window that long, which is what this default does. A source whose newest data lags behind
+    // now (CloudWatch) overrides it to give exactly the data after `since`, or no window (nullopt)
+    // while it has nothing newer.
+    virtual void readSince(SystemTime /*since*/, std::chrono::milliseconds length, QObject *context,
+                           ReadCallback onDone)
+    {
+        read({length}, context, std::move(onDone));
+    }
     // KPI points over `window` ending at every `step` in [from, to]. A source without history
     // (capabilities().history false) answers with an error saying so.
     virtual void readHistory(SystemTime from, SystemTime to, std::chrono::milliseconds step,

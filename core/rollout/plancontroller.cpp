@@ -211,10 +211,16 @@ struct PlanController::Private
                " production and " + analysis::formatCount(judge.stepRequests(VariantRole::Canary)) +
                " canary requests in the step";
     }
+    // How far the judged data has come: the end of the last window given to the judge, or now.
+    // For a source whose data lags behind now (CloudWatch's minutes), a bake ends once its data
+    // covers the whole bake, not when the clock says so.
+    SystemTime dataTime() const { return lastEnd ? std::min(now(), *lastEnd) : now(); }
+
     std::optional<milliseconds> remaining() const
     {
         if (bakeStartedAt)
-            return std::max(milliseconds(0), *bakeStartedAt + bakeLength - now());
+            return std::max(milliseconds(0), std::chrono::duration_cast<milliseconds>(
+                                                 *bakeStartedAt + bakeLength - dataTime()));
         if (phase == RunPhase::Paused && pauseKind == PauseKind::MidBake)
             return frozenRemaining;
         return std::nullopt;
@@ -431,16 +437,17 @@ struct PlanController::Private
         readInFlight = true;
         // Each window starts where the last judged one ended, so none overlap and none leave a
         // gap the source could have filled.
-        milliseconds window = plan.interval;
-        if (lastEnd) {
-            const auto since = std::chrono::duration_cast<milliseconds>(now() - *lastEnd);
-            if (since > milliseconds(0))
-                window = since;
-        }
-        metrics->read({window}, q, [this](MetricsReading reading) {
+        auto onDone = [this](MetricsReading reading) {
             readInFlight = false;
             onReading(std::move(reading));
-        });
+        };
+        if (!lastEnd) {
+            metrics->read({plan.interval}, q, std::move(onDone));
+            return;
+        }
+        const auto since = std::chrono::duration_cast<milliseconds>(now() - *lastEnd);
+        metrics->readSince(*lastEnd, since > milliseconds(0) ? since : plan.interval, q,
+                           std::move(onDone));
     }
 
     std::string metricsName() const
@@ -518,7 +525,7 @@ struct PlanController::Private
     {
         if (!bakeStartedAt)
             return;
-        const auto elapsed = std::chrono::duration_cast<milliseconds>(now() - *bakeStartedAt);
+        const auto elapsed = std::chrono::duration_cast<milliseconds>(dataTime() - *bakeStartedAt);
         if (elapsed < bakeLength) {
             if (plan.endBakeEarly)
                 checkEarlyEnd(elapsed);

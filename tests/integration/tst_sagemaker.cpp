@@ -328,6 +328,55 @@ private Q_SLOTS:
         QVERIFY(allSigned());
     }
 
+    // A plan's judge reads "everything since the last window it judged": CloudWatch gives exactly
+    // the complete minutes after it (however far behind now they are), and no window while it has
+    // none newer, so each minute is judged once and none is skipped.
+    void cloudWatchGivesAPlanEachMinuteOnce()
+    {
+        CloudWatchSource source(client(aws::cloudWatchService()),
+                                {"Fraud-Scorer", "prod-v1", "canary-v2"}, SystemClock::instance(),
+                                {});
+        const MetricsReading latest =
+            await<MetricsReading>([&](QObject *c, auto cb) { source.read({10s}, c, cb); });
+        QVERIFY2(latest.ok(), latest.error.c_str());
+        const SystemTime end = latest.time;
+        const auto since = [&](SystemTime from) {
+            return await<MetricsReading>([&](QObject *c, auto cb) {
+                source.readSince(from,
+                                 std::chrono::duration_cast<std::chrono::milliseconds>(
+                                     SystemClock::instance().now() - from),
+                                 c, cb);
+            });
+        };
+
+        const MetricsReading three = since(end - 3min);
+        QVERIFY2(three.ok(), three.error.c_str());
+        QCOMPARE(three.windows.size(), std::size_t(1));
+        QVERIFY(three.windows[0]);
+        QCOMPARE(three.windows[0]->from, end - 3min);
+        QCOMPARE(three.windows[0]->to, three.time);
+        QVERIFY(three.time >= end);
+        const double perMinute = latest.windows[0]->kpis.production.requestsInWindow;
+        const double minutes = three.windows[0]->seconds() / 60;
+        QVERIFY2(std::abs(three.windows[0]->kpis.production.requestsInWindow -
+                          perMinute * minutes) <= perMinute * minutes * 0.06,
+                 qPrintable(QString::number(three.windows[0]->kpis.production.requestsInWindow)));
+
+        // Not on a minute: the first whole minute after it.
+        const MetricsReading partial = since(end - 90s);
+        QVERIFY2(partial.ok(), partial.error.c_str());
+        QVERIFY(partial.windows[0]);
+        QCOMPARE(partial.windows[0]->from, end - 60s);
+
+        // Nothing newer than the newest minute: no window, and no error (unless a minute ended
+        // meanwhile, which then starts exactly there).
+        const MetricsReading none = since(end);
+        QVERIFY2(none.ok(), none.error.c_str());
+        QCOMPARE(none.windows.size(), std::size_t(1));
+        QVERIFY(!none.windows[0] || none.windows[0]->from == end);
+        QVERIFY(allSigned());
+    }
+
     void cloudWatchNamesWrongVariants()
     {
         CloudWatchSource source(client(aws::cloudWatchService()),
@@ -348,25 +397,9 @@ private Q_SLOTS:
     // endpoint URL: status, set-weight, promote, rollback, watch.
     void canaryctlDrivesTheEndpoint()
     {
-        const QString backend =
-            QStringLiteral("sagemaker://Fraud-Scorer?region=eu-west-1&production=prod-v1&"
-                           "canary=canary-v2&poll=1&endpoint=%1")
-                .arg(m_fake->url());
-        auto run = [&](QStringList args) {
-            QProcess process;
-            QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-            env.insert(QStringLiteral("AWS_ACCESS_KEY_ID"), QLatin1String(kKeyId));
-            env.insert(QStringLiteral("AWS_SECRET_ACCESS_KEY"), QLatin1String(kSecret));
-            env.insert(QStringLiteral("HOME"), m_home.path());
-            process.setProcessEnvironment(env);
-            args = QStringList{QStringLiteral("--backend"), backend, QStringLiteral("--db"),
-                               m_home.filePath(QStringLiteral("audit.sqlite3"))} +
-                   args;
-            process.start(QStringLiteral(CANARYCTL_BIN), args);
-            process.waitForFinished(60'000);
-            return std::make_pair(process.exitCode(),
-                                  QString::fromUtf8(process.readAllStandardOutput() +
-                                                    process.readAllStandardError()));
+        const QString backend = backendUrl();
+        const auto run = [&](QStringList args) {
+            return canaryctl(backend, std::move(args));
         };
         auto [code, out] = run({QStringLiteral("status")});
         QVERIFY2(code == 0, qPrintable(out));
@@ -407,7 +440,69 @@ private Q_SLOTS:
         QVERIFY(allSigned());
     }
 
+    // The judge on CloudWatch's minutes, headless: a canary whose 5XX errors are 100 times
+    // production's is rolled back by `canaryctl run` on the first minute it judges, through
+    // UpdateEndpointWeightsAndCapacities, and the trail holds the decision with its reason.
+    void aPlanRollsBackOnCloudWatchMinutes()
+    {
+        m_fake = std::make_unique<FakeAwsProcess>();
+        QVERIFY2(m_fake->start(scenario(0.2)), qPrintable(m_fake->error()));
+        const QString planPath = m_home.filePath(QStringLiteral("plan.json"));
+        QFile plan(planPath);
+        QVERIFY(plan.open(QIODevice::WriteOnly));
+        plan.write(R"({"name": "cloudwatch test", "interval_seconds": 1,
+                       "steps": [{"weight": 10, "bake_seconds": 600, "min_requests": 100}],
+                       "gates": [{"name": "errors", "metric": "error_rate"}]})");
+        plan.close();
+
+        const QString backend = backendUrl();
+        auto [code, out] =
+            canaryctl(backend, {QStringLiteral("run"), QStringLiteral("--plan"), planPath});
+        QVERIFY2(code == 2, qPrintable(out));
+        QVERIFY2(out.contains(QLatin1String("rollback: a critical gate failed")), qPrintable(out));
+        QVERIFY2(out.contains(QLatin1String("gate errors: fail: canary errors")), qPrintable(out));
+        QVERIFY2(!out.contains(QLatin1String("promote:")), qPrintable(out));
+        QVERIFY(!out.contains(QLatin1String(kSecret)));
+        QCOMPARE(updates(), 1); // the rollback, and nothing else changed the endpoint
+
+        std::tie(code, out) =
+            canaryctl(backend, {QStringLiteral("status"), QStringLiteral("--json")});
+        QVERIFY2(code == 0, qPrintable(out));
+        QVERIFY2(out.contains(QLatin1String("\"weight\":0")), qPrintable(out));
+        std::tie(code, out) = canaryctl(backend, {QStringLiteral("history")});
+        QVERIFY2(out.contains(QLatin1String("rollback")) &&
+                     out.contains(QLatin1String("cloudwatch test")),
+                 qPrintable(out));
+        QVERIFY(allSigned());
+    }
+
 private:
+    QString backendUrl() const
+    {
+        return QStringLiteral("sagemaker://Fraud-Scorer?region=eu-west-1&production=prod-v1&"
+                              "canary=canary-v2&poll=1&endpoint=%1")
+            .arg(m_fake->url());
+    }
+
+    // canaryctl, the real binary, with the credentials in its environment, its own HOME and the
+    // test's audit trail: its exit code and everything it printed.
+    std::pair<int, QString> canaryctl(const QString &backend, QStringList args)
+    {
+        QProcess process;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert(QStringLiteral("AWS_ACCESS_KEY_ID"), QLatin1String(kKeyId));
+        env.insert(QStringLiteral("AWS_SECRET_ACCESS_KEY"), QLatin1String(kSecret));
+        env.insert(QStringLiteral("HOME"), m_home.path());
+        process.setProcessEnvironment(env);
+        args = QStringList{QStringLiteral("--backend"), backend, QStringLiteral("--db"),
+                           m_home.filePath(QStringLiteral("audit.sqlite3"))} +
+               args;
+        process.start(QStringLiteral(CANARYCTL_BIN), args);
+        process.waitForFinished(60'000);
+        return {process.exitCode(), QString::fromUtf8(process.readAllStandardOutput() +
+                                                      process.readAllStandardError())};
+    }
+
     std::unique_ptr<aws::JsonClient> client(const aws::Service &service,
                                             aws::Environment env = environment())
     {

@@ -220,6 +220,7 @@ private Q_SLOTS:
         QTest::addColumn<QString>("file");
         QTest::newRow("default") << QStringLiteral("plan-default.json");
         QTest::newRow("quick") << QStringLiteral("plan-quick.json");
+        QTest::newRow("sagemaker") << QStringLiteral("plan-sagemaker.json");
     }
     void theShippedExamplesParse()
     {

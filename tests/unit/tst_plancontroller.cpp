@@ -157,6 +157,93 @@ struct Rig
     std::unique_ptr<PlanController> controller; // last: goes first, the backends outlive it
 };
 
+// A source like CloudWatch: whole minutes only, each readable `delay` after it ends, and
+// readSince() gives exactly the minutes after `since` (or no window). 2,700 production and 300
+// canary requests a minute, 1 % errors each. Records every window it gave.
+class LaggingMinutes final : public MetricsSource
+{
+public:
+    static constexpr std::int64_t kMinute = 60;
+
+    LaggingMinutes(const Clock &clock, std::chrono::seconds delay)
+        : m_clock(clock)
+        , m_delay(delay)
+    {}
+
+    MetricsCapabilities capabilities() const override
+    {
+        MetricsCapabilities c;
+        c.kind = "Lagging minutes";
+        c.granularity = 60s;
+        return c;
+    }
+    std::string address() const override { return "minutes"; }
+    void read(std::vector<std::chrono::milliseconds> windows, QObject *context,
+              ReadCallback onDone) override
+    {
+        const std::int64_t minutes =
+            std::max<std::int64_t>(1, (windows.front().count() + 59'999) / 60'000);
+        answer(newest() - (minutes - 1) * kMinute, context, std::move(onDone));
+    }
+    void readSince(SystemTime since, std::chrono::milliseconds, QObject *context,
+                   ReadCallback onDone) override
+    {
+        const std::int64_t s = seconds(since);
+        answer(s % kMinute == 0 ? s : s - s % kMinute + kMinute, context, std::move(onDone));
+    }
+    void readHistory(SystemTime, SystemTime, std::chrono::milliseconds, std::chrono::milliseconds,
+                     QObject *context, HistoryCallback onDone) override
+    {
+        QMetaObject::invokeMethod(
+            context,
+            [onDone = std::move(onDone)] {
+                onDone(MetricsHistory{"no history", {}});
+            },
+            Qt::QueuedConnection);
+    }
+
+    // [from, to) of every window given, in epoch seconds.
+    std::vector<std::pair<std::int64_t, std::int64_t>> given;
+
+private:
+    static std::int64_t seconds(SystemTime t)
+    {
+        return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+    }
+    // The start of the newest minute that is readable now.
+    std::int64_t newest() const
+    {
+        const std::int64_t readableEnd = seconds(m_clock.now()) - m_delay.count();
+        return readableEnd - readableEnd % kMinute - kMinute;
+    }
+    void answer(std::int64_t from, QObject *context, ReadCallback onDone)
+    {
+        const std::int64_t to = newest() + kMinute;
+        MetricsReading reading;
+        reading.time = SystemTime(std::chrono::seconds(to));
+        if (from >= to) {
+            reading.windows.emplace_back();
+        } else {
+            const double minutes = double(to - from) / kMinute;
+            FakeMetricsSource::VariantNumbers production;
+            production.requests = 2700 * minutes;
+            production.errors = 27 * minutes;
+            FakeMetricsSource::VariantNumbers canary;
+            canary.requests = 300 * minutes;
+            canary.errors = 3 * minutes;
+            reading.windows.push_back(FakeMetricsSource::snapshot(
+                production, canary, std::chrono::seconds(to - from), reading.time));
+            given.emplace_back(from, to);
+        }
+        QMetaObject::invokeMethod(
+            context, [onDone = std::move(onDone), reading] { onDone(reading); },
+            Qt::QueuedConnection);
+    }
+
+    const Clock &m_clock;
+    std::chrono::seconds m_delay;
+};
+
 // QCOMPARE finds the project's toString(RunPhase) by ADL and cannot print it: compare names.
 QString name(RunPhase phase)
 {
@@ -175,6 +262,54 @@ class TestPlanController final : public QObject
     Q_OBJECT
 
 private Q_SLOTS:
+    // CloudWatch's minutes come 90 s late: every minute is judged exactly once, none is skipped,
+    // and the five-minute bake ends only once the judged minutes reach its end, not when the
+    // clock does.
+    void aLaggingSourceIsJudgedMinuteByMinuteAndBakesOnItsData()
+    {
+        ManualClock clock;
+        clock.set(SystemTime(std::chrono::seconds(1'800'000'000))); // on a minute
+        ManualScheduler scheduler{clock};
+        FakeControlPlane control(FakeControlPlane::canaryAt(Weight()));
+        control.setClock(clock);
+        LaggingMinutes minutes(clock, 90s);
+        Plan plan;
+        plan.name = "minutes";
+        plan.steps = {{percent(10), 300s, 1000}};
+        plan.judge.gates = {errorGate()};
+        plan.interval = 10s;
+        PlanController controller(plan, &control, &minutes, scheduler);
+        controller.start();
+        settle();
+        const SystemTime bakeStart = clock.now();
+        QCOMPARE(name(controller.phase()), name(RunPhase::Baking));
+        const auto step = [&](std::chrono::seconds duration) {
+            for (auto t = 0s; t < duration; t += 1s) {
+                scheduler.advance(1s);
+                settle();
+            }
+        };
+
+        // Five minutes by the clock: the judged minutes reach only 3.5 minutes back.
+        step(300s);
+        QCOMPARE(name(controller.phase()), name(RunPhase::Baking));
+        QVERIFY(controller.bakeRemaining() && *controller.bakeRemaining() > 0ms);
+        step(150s);
+        QCOMPARE(name(controller.phase()), name(RunPhase::Promoted));
+        // The minute that completes the bake was readable at bake start + 6:30.
+        QVERIFY(clock.now() >= bakeStart + 390s);
+
+        // Windows of whole minutes, each starting where the one before ended.
+        QVERIFY(minutes.given.size() >= 2);
+        for (std::size_t i = 1; i < minutes.given.size(); ++i) {
+            QCOMPARE(minutes.given[i].first, minutes.given[i - 1].second);
+            QCOMPARE((minutes.given[i].second - minutes.given[i].first) % 60, std::int64_t(0));
+        }
+        QVERIFY(minutes.given.back().second >= std::chrono::duration_cast<std::chrono::seconds>(
+                                                   (bakeStart + 300s).time_since_epoch())
+                                                   .count());
+    }
+
     void advancesWhenTheGatesPassAndPromotesAfterTheLastStep()
     {
         Rig rig;

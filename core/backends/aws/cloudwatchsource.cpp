@@ -128,11 +128,19 @@ std::int64_t floorMinute(std::int64_t seconds)
     return seconds - ((seconds % kMinute) + kMinute) % kMinute;
 }
 
+std::int64_t ceilMinute(std::int64_t seconds)
+{
+    const std::int64_t floor = floorMinute(seconds);
+    return floor == seconds ? floor : floor + kMinute;
+}
+
 // Whole minutes a window covers: at least one, CloudWatch's finest period for these metrics.
+constexpr int kMaxWindowMinutes = 24 * 60;
+
 int minutesOf(std::chrono::milliseconds window)
 {
     const auto minutes = (window.count() + 59'999) / 60'000;
-    return static_cast<int>(std::clamp<long long>(minutes, 1, 24 * 60));
+    return static_cast<int>(std::clamp<long long>(minutes, 1, kMaxWindowMinutes));
 }
 
 struct Role
@@ -332,17 +340,17 @@ struct CloudWatchSource::ReadJob
     cloudwatch::Results latency;
     std::int64_t newest = 0;      // the start of the newest minute with data
     std::vector<int> lengthsLeft; // window lengths (minutes) whose latency is still to be read
+    // readSince: the first minute to give (its start); the window is known once `newest` is.
+    std::optional<std::int64_t> since;
 };
 
 void CloudWatchSource::read(std::vector<std::chrono::milliseconds> windows, QObject *context,
                             ReadCallback onDone)
 {
     const SystemTime now = m_clock.now();
-    if (m_last && windows == m_lastWindows && now - m_lastAsked < m_settings.refresh) {
-        // CloudWatch has nothing newer within a refresh: the same numbers, of the same moment.
-        QMetaObject::invokeMethod(
-            context, [onDone = std::move(onDone), reading = *m_last]() { onDone(reading); },
-            Qt::QueuedConnection);
+    if (m_last && !m_lastSince && windows == m_lastWindows &&
+        now - m_lastAsked < m_settings.refresh) {
+        repeatLast(context, std::move(onDone));
         return;
     }
     auto job = std::make_shared<ReadJob>();
@@ -359,8 +367,46 @@ void CloudWatchSource::read(std::vector<std::chrono::milliseconds> windows, QObj
     job->lengthsLeft.assign(lengths.begin(), lengths.end());
     // Complete minutes only: the one under way is still being counted.
     const std::int64_t end = floorMinute(epochSeconds(now));
-    const std::int64_t start =
-        end - (longest + static_cast<std::int64_t>(m_settings.lookback.count())) * kMinute;
+    readCounts(job,
+               end - (longest + static_cast<std::int64_t>(m_settings.lookback.count())) * kMinute,
+               end);
+}
+
+void CloudWatchSource::readSince(SystemTime since, std::chrono::milliseconds, QObject *context,
+                                 ReadCallback onDone)
+{
+    const SystemTime now = m_clock.now();
+    const std::int64_t end = floorMinute(epochSeconds(now));
+    // The minutes that begin at or after `since`; after a long outage, the last day of them (the
+    // judge treats what is older as a gap).
+    const std::int64_t first =
+        std::max(ceilMinute(epochSeconds(since)), end - std::int64_t(kMaxWindowMinutes) * kMinute);
+    if (m_last && m_lastSince == first && now - m_lastAsked < m_settings.refresh) {
+        repeatLast(context, std::move(onDone));
+        return;
+    }
+    auto job = std::make_shared<ReadJob>();
+    job->asked = now;
+    job->context = context;
+    job->onDone = std::move(onDone);
+    job->since = first;
+    readCounts(
+        job,
+        std::min(first, end - static_cast<std::int64_t>(m_settings.lookback.count()) * kMinute),
+        end);
+}
+
+void CloudWatchSource::repeatLast(QObject *context, ReadCallback onDone)
+{
+    // CloudWatch has nothing newer within a refresh: the same numbers, of the same moment.
+    QMetaObject::invokeMethod(
+        context, [onDone = std::move(onDone), reading = *m_last]() { onDone(reading); },
+        Qt::QueuedConnection);
+}
+
+void CloudWatchSource::readCounts(std::shared_ptr<ReadJob> job, std::int64_t start,
+                                  std::int64_t end)
+{
     fetch(countQueries(kMinute), start, end, this,
           [this, job, start](cloudwatch::Results counts, std::string error) {
               if (!error.empty())
@@ -382,6 +428,16 @@ void CloudWatchSource::read(std::vector<std::chrono::milliseconds> windows, QObj
                                     ": the endpoint had no traffic, or a name is wrong")));
               job->counts = std::move(counts);
               job->newest = *newest;
+              if (job->since) {
+                  // Nothing after `since` yet: no window, which is no error.
+                  if (job->newest < *job->since) {
+                      finishRead(*job);
+                      return;
+                  }
+                  const int minutes = int((job->newest - *job->since) / kMinute) + 1;
+                  job->windows = {std::chrono::minutes(minutes)};
+                  job->lengthsLeft = {minutes};
+              }
               readLatency(job);
           });
 }
@@ -420,6 +476,8 @@ void CloudWatchSource::finishRead(ReadJob &job)
 {
     MetricsReading reading;
     reading.time = fromEpochSeconds(job.newest + kMinute);
+    if (job.windows.empty())
+        reading.windows.emplace_back(); // readSince with nothing newer
     for (const auto window : job.windows) {
         const int minutes = minutesOf(window);
         const std::int64_t from = job.newest - (minutes - 1) * kMinute;
@@ -452,6 +510,7 @@ void CloudWatchSource::finishRead(ReadJob &job)
     }
     m_last = reading;
     m_lastWindows = job.windows;
+    m_lastSince = job.since;
     m_lastAsked = job.asked;
     job.onDone(std::move(reading));
 }

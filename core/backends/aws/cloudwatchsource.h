@@ -81,6 +81,10 @@ public:
     std::string address() const override;
     void read(std::vector<std::chrono::milliseconds> windows, QObject *context,
               ReadCallback onDone) override;
+    // Every complete minute that begins at or after `since`, as one window (CloudWatch's own
+    // percentiles over exactly those minutes), or no window while CloudWatch has none newer.
+    void readSince(SystemTime since, std::chrono::milliseconds length, QObject *context,
+                   ReadCallback onDone) override;
     // One point per CloudWatch minute in [from, to] that has data, each over that minute,
     // whatever step and window are asked for (CloudWatch has nothing finer).
     void readHistory(SystemTime from, SystemTime to, std::chrono::milliseconds step,
@@ -99,7 +103,10 @@ private:
     nlohmann::json countQueries(int periodSeconds) const;
     nlohmann::json latencyQueries(int periodSeconds, const std::string &idPrefix) const;
     std::string sentence(const std::string &what) const;
+    // The per-minute counts over [start, end), the newest minute with data, then the latency.
+    void readCounts(std::shared_ptr<ReadJob> job, std::int64_t start, std::int64_t end);
     void readLatency(std::shared_ptr<ReadJob> job);
+    void repeatLast(QObject *context, ReadCallback onDone);
     void failRead(const std::shared_ptr<ReadJob> &job, std::string error);
     void finishRead(ReadJob &job);
     const std::string &variantName(VariantRole role) const;
@@ -110,6 +117,7 @@ private:
     Settings m_settings;
     std::optional<MetricsReading> m_last; // the last answer, for reads within `refresh`
     std::vector<std::chrono::milliseconds> m_lastWindows;
+    std::optional<std::int64_t> m_lastSince; // set when the last answer was readSince's
     SystemTime m_lastAsked{};
 };
 
