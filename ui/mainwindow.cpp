@@ -5,6 +5,7 @@
 #include "confirmactiondialog.h"
 #include "connectiondialog.h"
 #include "demogateway.h"
+#include "elidedlabel.h"
 #include "gatetablemodel.h"
 #include "historydock.h"
 #include "kpicomparison.h"
@@ -52,6 +53,10 @@ namespace canary {
 namespace {
 
 using namespace std::chrono_literals;
+
+// Numbers at least this much older than the moment they were fetched are said to be so in the
+// status bar: more than any scrape interval, less than CloudWatch's delay.
+constexpr std::chrono::milliseconds kLaggingNumbers = 30s;
 
 struct TimeWindowChoice
 {
@@ -265,9 +270,10 @@ void MainWindow::setUpStatusBar()
 {
     m_linkLabel = new QLabel(this);
     m_linkLabel->setObjectName(QStringLiteral("linkLabel"));
-    m_urlLabel = new QLabel(this);
+    // The URLs can be long (a SageMaker endpoint with its region and variants); they give way
+    // so that the state and the age beside them stay in view.
+    m_urlLabel = new ElidedLabel(this);
     m_urlLabel->setObjectName(QStringLiteral("urlLabel"));
-    m_urlLabel->setTextInteractionFlags(Qt::TextSelectableByMouse);
     m_stateLabel = new QLabel(this);
     m_stateLabel->setObjectName(QStringLiteral("stateLabel"));
     m_ageLabel = new QLabel(this);
@@ -280,7 +286,7 @@ void MainWindow::setUpStatusBar()
     m_busyBar->setToolTip(tr("An action is in flight"));
     m_busyBar->setVisible(false);
     statusBar()->addPermanentWidget(m_busyBar);
-    statusBar()->addPermanentWidget(m_urlLabel);
+    statusBar()->addPermanentWidget(m_urlLabel, 1);
     statusBar()->addPermanentWidget(m_stateLabel);
     statusBar()->addPermanentWidget(m_linkLabel);
     statusBar()->addPermanentWidget(m_ageLabel);
@@ -410,8 +416,9 @@ void MainWindow::connectWith(const ConnectionTarget &target, Backends backends,
 
     connectMonitor();
     m_urlLabel->setText(connectionText());
-    m_urlLabel->setToolTip(target.verifyTls ? tr("TLS certificates are verified")
-                                            : tr("TLS certificates are NOT verified"));
+    m_urlLabel->setToolTip(tr("%1\n%2").arg(
+        connectionText(), target.verifyTls ? tr("TLS certificates are verified")
+                                           : tr("TLS certificates are NOT verified")));
     const ControlPlane *control = m_backends.control.get();
     m_traffic->setNearestWeight(
         [control](Weight requested) { return control->nearestWeight(requested); },
@@ -598,6 +605,8 @@ void MainWindow::onStateChanged(const RolloutState &state)
     // A kind without revisions has no number worth showing (HAProxy's is always 0).
     if (m_backends.control->capabilities().revisions)
         stateText = tr("%1 · revision %2").arg(stateText).arg(state.revision);
+    if (state.updating)
+        stateText = tr("%1 · updating: the backend is applying the last change").arg(stateText);
     m_stateLabel->setText(stateText);
     // Where the backend bends the spec, say so once per connection, plainly.
     for (const std::string &deviation : read.deviations) {
@@ -862,14 +871,27 @@ QString MainWindow::ageText() const
     const auto last = m_monitor->lastGoodUpdate();
     if (!last)
         return tr("no data yet");
-    const double seconds =
-        std::max<double>(0.0, double((SystemClock::instance().now() - *last).count()) / 1000.0);
+    const SystemTime now = SystemClock::instance().now();
+    const double seconds = std::max<double>(0.0, double((now - *last).count()) / 1000.0);
+    QString text;
     if (seconds < 10)
-        return tr("updated %1 s ago").arg(seconds, 0, 'f', 1);
-    if (seconds < 120)
-        return tr("updated %1 s ago").arg(std::lround(seconds));
-    return tr("updated %1 ago")
-        .arg(StaleBanner::formatAge(std::chrono::milliseconds(std::llround(seconds * 1000))));
+        text = tr("updated %1 s ago").arg(seconds, 0, 'f', 1);
+    else if (seconds < 120)
+        text = tr("updated %1 s ago").arg(std::lround(seconds));
+    else
+        text = tr("updated %1 ago")
+                   .arg(StaleBanner::formatAge(
+                       std::chrono::milliseconds(std::llround(seconds * 1000))));
+    // A source that lags (CloudWatch's minutes appear a minute or more after they end) was asked
+    // just now, but its numbers are older than that: say how old.
+    const KpiSnapshot &snapshot = m_monitor->snapshot();
+    if (snapshot.valid() && now - snapshot.to >= kLaggingNumbers) {
+        text += tr(" · numbers to %1, %2 old")
+                    .arg(QDateTime::fromMSecsSinceEpoch(snapshot.to.time_since_epoch().count())
+                             .toString(QStringLiteral("HH:mm:ss")),
+                         StaleBanner::formatAge(now - snapshot.to));
+    }
+    return text;
 }
 
 void MainWindow::onAgeTick()
@@ -1103,6 +1125,8 @@ void MainWindow::updateLevers()
                   "variants says why.");
     else if (!read)
         hint = tr("Waiting for the backend's first answer…");
+    else if (read->updating) // the backend took the change and applies it over time
+        hint = QString::fromStdString(decideLever(Lever::Promote, *read, backend).why);
     else if (busy)
         hint = tr("An action is in flight; the levers wait for its answer.");
     else if (const LeverDecision promote = decideLever(Lever::Promote, *read, backend);

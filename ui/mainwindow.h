@@ -34,6 +34,7 @@ class MainWindow;
 namespace canary {
 
 class AnalysisPanel;
+class ElidedLabel;
 class ConfirmActionDialog;
 class ChartGrid;
 class HistoryDock;
@@ -265,7 +266,7 @@ private:
     QActionGroup *m_windowGroup = nullptr;
 
     QLabel *m_linkLabel = nullptr;
-    QLabel *m_urlLabel = nullptr;
+    ElidedLabel *m_urlLabel = nullptr;
     QLabel *m_stateLabel = nullptr;
     QLabel *m_ageLabel = nullptr;
     QProgressBar *m_busyBar = nullptr;

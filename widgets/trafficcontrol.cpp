@@ -115,6 +115,14 @@ TrafficControl::TrafficControl(QWidget *parent)
     m_pendingLabel = new QLabel(this);
     m_pendingLabel->setObjectName(QStringLiteral("pendingWeight"));
     m_pendingLabel->setWordWrap(true);
+    // Room for three lines, always: the longest texts here (a refusal, a weight the backend
+    // rounds) take three at the panel's width. A height-for-width label was given less than it
+    // needs by the dock, which cut a refusal in half.
+    QSizePolicy fixedLines(QSizePolicy::Preferred, QSizePolicy::Fixed);
+    fixedLines.setHeightForWidth(false);
+    m_pendingLabel->setSizePolicy(fixedLines);
+    m_pendingLabel->setFixedHeight(3 * fontMetrics().lineSpacing());
+    m_pendingLabel->setAlignment(Qt::AlignLeft | Qt::AlignTop);
     m_pendingLabel->setForegroundRole(QPalette::PlaceholderText);
 
     auto *layout = new QVBoxLayout(this);

@@ -93,15 +93,25 @@ bool FakeAwsProcess::control(const QJsonObject &command)
     return QJsonDocument::fromJson(reply.body).object().value(QStringLiteral("ok")).toBool();
 }
 
-QJsonArray FakeAwsProcess::requests()
+QJsonArray FakeAwsProcess::getArray(const QString &path)
 {
     if (m_port == 0)
         return {};
     HttpClient client{QUrl(url())};
-    const HttpReply reply = client.get(QStringLiteral("/_fake/requests"));
+    const HttpReply reply = client.get(path);
     if (reply.status != 200) {
-        m_error = QStringLiteral("/_fake/requests: %1 %2").arg(reply.status).arg(reply.error);
+        m_error = QStringLiteral("%1: %2 %3").arg(path).arg(reply.status).arg(reply.error);
         return {};
     }
     return QJsonDocument::fromJson(reply.body).array();
+}
+
+QJsonArray FakeAwsProcess::requests()
+{
+    return getArray(QStringLiteral("/_fake/requests"));
+}
+
+QJsonArray FakeAwsProcess::endpoints()
+{
+    return getArray(QStringLiteral("/_fake/state"));
 }

@@ -35,8 +35,13 @@ public:
     // GET /_fake/requests: every request so far (time, service, action, accessKeyId,
     // signatureOk, status, errorType); empty when the fake does not answer.
     QJsonArray requests();
+    // GET /_fake/state: each endpoint as DescribeEndpoint would answer it, unsigned (no request
+    // recorded); empty when the fake does not answer.
+    QJsonArray endpoints();
 
 private:
+    QJsonArray getArray(const QString &path);
+
     QTemporaryDir m_dir;
     QProcess m_process;
     quint16 m_port = 0;
