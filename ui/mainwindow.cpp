@@ -58,6 +58,13 @@ using namespace std::chrono_literals;
 // status bar: more than any scrape interval, less than CloudWatch's delay.
 constexpr std::chrono::milliseconds kLaggingNumbers = 30s;
 
+// A moment as the window shows it: the local time of day.
+QString clockTime(SystemTime time)
+{
+    return QDateTime::fromMSecsSinceEpoch(time.time_since_epoch().count())
+        .toString(QStringLiteral("HH:mm:ss"));
+}
+
 struct TimeWindowChoice
 {
     int seconds;
@@ -771,8 +778,7 @@ void MainWindow::updateHeadersLive()
     const KpiSnapshot snapshot = decisionSnapshot();
     m_comparison->setSnapshot(snapshot, live);
     if (snapshot.valid()) {
-        const QString to = QDateTime::fromMSecsSinceEpoch(snapshot.to.time_since_epoch().count())
-                               .toString(QStringLiteral("HH:mm:ss"));
+        const QString to = clockTime(snapshot.to);
         m_comparison->setCaption(
             live ? tr("%1 s to %2").arg(std::lround(snapshot.seconds())).arg(to)
                  : tr("%1 s to %2, not live").arg(std::lround(snapshot.seconds())).arg(to));
@@ -887,9 +893,7 @@ QString MainWindow::ageText() const
     const KpiSnapshot &snapshot = m_monitor->snapshot();
     if (snapshot.valid() && now - snapshot.to >= kLaggingNumbers) {
         text += tr(" · numbers to %1, %2 old")
-                    .arg(QDateTime::fromMSecsSinceEpoch(snapshot.to.time_since_epoch().count())
-                             .toString(QStringLiteral("HH:mm:ss")),
-                         StaleBanner::formatAge(now - snapshot.to));
+                    .arg(clockTime(snapshot.to), StaleBanner::formatAge(now - snapshot.to));
     }
     return text;
 }
@@ -1154,11 +1158,9 @@ void MainWindow::updateRecentActions()
     const auto &records = m_actionLog.records();
     int shown = 0;
     for (auto it = records.rbegin(); it != records.rend() && shown < 50; ++it, ++shown) {
-        const QDateTime when = QDateTime::fromMSecsSinceEpoch(it->time.time_since_epoch().count());
         QString text = it->message.empty() ? QString::fromStdString(it->action)
                                            : QString::fromStdString(it->message);
-        auto *item = new QListWidgetItem(
-            QStringLiteral("%1  %2").arg(when.toString(QStringLiteral("HH:mm:ss")), text));
+        auto *item = new QListWidgetItem(QStringLiteral("%1  %2").arg(clockTime(it->time), text));
         if (it->outcome == "failed" || it->outcome == "conflict")
             item->setForeground(VariantHeader::healthColor(VariantHeader::Health::Bad));
         else if (it->outcome == "pending")
@@ -1296,9 +1298,7 @@ void MainWindow::updatePlanView()
     } else {
         const PlanStatus status = PlanStatus::of(*m_plan);
         m_timeline->setStatus(status);
-        const QString when = QDateTime::fromMSecsSinceEpoch(
-                                 m_planScheduler->clock().now().time_since_epoch().count())
-                                 .toString(QStringLiteral("HH:mm:ss"));
+        const QString when = clockTime(m_planScheduler->clock().now());
         const QString caption =
             rollout::isFinished(status.phase)
                 ? tr("As the plan ended (%1)").arg(PlanTimeline::phaseName(status.phase))

@@ -15,7 +15,6 @@ constexpr int kMinimumCharacters = 16;
 ElidedLabel::ElidedLabel(QWidget *parent)
     : QLabel(parent)
 {
-    setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Preferred);
     setTextFormat(Qt::PlainText);
 }
 

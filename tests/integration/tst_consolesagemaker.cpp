@@ -40,18 +40,6 @@ constexpr const char *kSecret = "consoleSecretKeyThatMustNeverBeWritten0";
 
 QJsonObject scenario()
 {
-    const auto variant = [](const char *name, double weight, const char *image) {
-        return QJsonObject{{QStringLiteral("name"), QLatin1String(name)},
-                           {QStringLiteral("weight"), weight},
-                           {QStringLiteral("instances"), 1},
-                           {QStringLiteral("image"), QLatin1String(image)}};
-    };
-    const auto variantMetrics = [](double latencyMs, double errors) {
-        return QJsonObject{{QStringLiteral("latencyMs"), latencyMs},
-                           {QStringLiteral("sigma"), 0.3},
-                           {QStringLiteral("error5xx"), errors},
-                           {QStringLiteral("error4xx"), 0.001}};
-    };
     return QJsonObject{
         {QStringLiteral("region"), QStringLiteral("eu-west-1")},
         {QStringLiteral("credentials"),
@@ -63,19 +51,24 @@ QJsonObject scenario()
              {QStringLiteral("status"), QStringLiteral("InService")},
              {QStringLiteral("variants"),
               QJsonArray{
-                  variant("prod-v1", 0.9, "111122223333.dkr.ecr.eu-west-1.amazonaws.com/f:1.4"),
-                  variant("canary-v2", 0.1,
-                          "111122223333.dkr.ecr.eu-west-1.amazonaws.com/f:2.0")}}}}},
+                  FakeAwsProcess::variant(
+                      QStringLiteral("prod-v1"), 0.9,
+                      QStringLiteral("111122223333.dkr.ecr.eu-west-1.amazonaws.com/f:1.4")),
+                  FakeAwsProcess::variant(
+                      QStringLiteral("canary-v2"), 0.1,
+                      QStringLiteral("111122223333.dkr.ecr.eu-west-1.amazonaws.com/f:2.0"))}}}}},
         // Long enough for the window's one-second polls to see the endpoint Updating.
         {QStringLiteral("updateSeconds"), 3},
         {QStringLiteral("metrics"),
-         QJsonObject{{QStringLiteral("rps"), 40},
-                     {QStringLiteral("historyMinutes"), 30},
-                     // CloudWatch's own: a minute appears a minute after it ends.
-                     {QStringLiteral("delaySeconds"), 60},
-                     {QStringLiteral("variants"),
-                      QJsonObject{{QStringLiteral("prod-v1"), variantMetrics(40, 0.002)},
-                                  {QStringLiteral("canary-v2"), variantMetrics(48, 0.003)}}}}}};
+         QJsonObject{
+             {QStringLiteral("rps"), 40},
+             {QStringLiteral("historyMinutes"), 30},
+             // CloudWatch's own: a minute appears a minute after it ends.
+             {QStringLiteral("delaySeconds"), 60},
+             {QStringLiteral("variants"),
+              QJsonObject{
+                  {QStringLiteral("prod-v1"), FakeAwsProcess::variantMetrics(40, 0.002)},
+                  {QStringLiteral("canary-v2"), FakeAwsProcess::variantMetrics(48, 0.003)}}}}}};
 }
 
 // The canary's share of the endpoint's current weights, as the fake holds them; -1 if unknown.

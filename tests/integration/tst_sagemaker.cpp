@@ -32,12 +32,6 @@ constexpr const char *kSecret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYCANARYKEY";
 
 QJsonObject scenario(double canaryErrors = 0.002)
 {
-    const auto variantMetrics = [](double latencyMs, double errors) {
-        return QJsonObject{{QStringLiteral("latencyMs"), latencyMs},
-                           {QStringLiteral("sigma"), 0.3},
-                           {QStringLiteral("error5xx"), errors},
-                           {QStringLiteral("error4xx"), 0.001}};
-    };
     return QJsonObject{
         {QStringLiteral("region"), QStringLiteral("eu-west-1")},
         {QStringLiteral("credentials"),
@@ -53,18 +47,13 @@ QJsonObject scenario(double canaryErrors = 0.002)
              {QStringLiteral("status"), QStringLiteral("InService")},
              {QStringLiteral("variants"),
               QJsonArray{
-                  QJsonObject{
-                      {QStringLiteral("name"), QStringLiteral("prod-v1")},
-                      {QStringLiteral("weight"), 0.9},
-                      {QStringLiteral("instances"), 1},
-                      {QStringLiteral("image"),
-                       QStringLiteral("123456789012.dkr.ecr.eu-west-1.amazonaws.com/fraud:1.4")}},
-                  QJsonObject{{QStringLiteral("name"), QStringLiteral("canary-v2")},
-                              {QStringLiteral("weight"), 0.1},
-                              {QStringLiteral("instances"), 1},
-                              {QStringLiteral("image"),
-                               QStringLiteral(
-                                   "123456789012.dkr.ecr.eu-west-1.amazonaws.com/fraud:2.0")}}}}}}},
+                  FakeAwsProcess::variant(
+                      QStringLiteral("prod-v1"), 0.9,
+                      QStringLiteral("123456789012.dkr.ecr.eu-west-1.amazonaws.com/fraud:1.4")),
+                  FakeAwsProcess::variant(
+                      QStringLiteral("canary-v2"), 0.1,
+                      QStringLiteral(
+                          "123456789012.dkr.ecr.eu-west-1.amazonaws.com/fraud:2.0"))}}}}},
         {QStringLiteral("updateDescribes"), 2},
         {QStringLiteral("metrics"),
          QJsonObject{
@@ -72,8 +61,9 @@ QJsonObject scenario(double canaryErrors = 0.002)
              {QStringLiteral("historyMinutes"), 60},
              {QStringLiteral("delaySeconds"), 0},
              {QStringLiteral("variants"),
-              QJsonObject{{QStringLiteral("prod-v1"), variantMetrics(40, 0.002)},
-                          {QStringLiteral("canary-v2"), variantMetrics(55, canaryErrors)}}}}}};
+              QJsonObject{{QStringLiteral("prod-v1"), FakeAwsProcess::variantMetrics(40, 0.002)},
+                          {QStringLiteral("canary-v2"),
+                           FakeAwsProcess::variantMetrics(55, canaryErrors)}}}}}};
 }
 
 aws::Environment environment(const char *keyId = kKeyId, const char *secret = kSecret,

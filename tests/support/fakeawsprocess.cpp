@@ -93,6 +93,22 @@ bool FakeAwsProcess::control(const QJsonObject &command)
     return QJsonDocument::fromJson(reply.body).object().value(QStringLiteral("ok")).toBool();
 }
 
+QJsonObject FakeAwsProcess::variant(const QString &name, double weight, const QString &image)
+{
+    return QJsonObject{{QStringLiteral("name"), name},
+                       {QStringLiteral("weight"), weight},
+                       {QStringLiteral("instances"), 1},
+                       {QStringLiteral("image"), image}};
+}
+
+QJsonObject FakeAwsProcess::variantMetrics(double latencyMs, double error5xx)
+{
+    return QJsonObject{{QStringLiteral("latencyMs"), latencyMs},
+                       {QStringLiteral("sigma"), 0.3},
+                       {QStringLiteral("error5xx"), error5xx},
+                       {QStringLiteral("error4xx"), 0.001}};
+}
+
 QJsonArray FakeAwsProcess::getArray(const QString &path)
 {
     if (m_port == 0)

@@ -16,6 +16,11 @@ public:
     static constexpr const char *kPython = "/usr/bin/python3";
     static constexpr int kStartTimeoutMs = 10'000;
 
+    // Pieces of a scenario: a production variant with one instance, and a variant's metrics
+    // (log-normal latency with sigma 0.3, 0.1 % 4XX errors).
+    static QJsonObject variant(const QString &name, double weight, const QString &image);
+    static QJsonObject variantMetrics(double latencyMs, double error5xx);
+
     FakeAwsProcess() = default;
     ~FakeAwsProcess();
     FakeAwsProcess(const FakeAwsProcess &) = delete;
